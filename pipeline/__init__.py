@@ -1,0 +1,1 @@
+"""Briefing generator package."""

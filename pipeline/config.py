@@ -1,0 +1,73 @@
+"""Settings read from the environment, each with a default that works from a fresh clone.
+
+All configuration lives here so the README can list it in one table and tests can build a
+`Settings` pointing at fixtures without touching `os.environ`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    path = Path(value) if value else default
+    return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+def parse_as_of(value: str | None) -> dt.date | None:
+    """Parse BRIEFING_AS_OF (YYYY-MM-DD); empty means "the newest article's date"."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(
+            f"BRIEFING_AS_OF={value!r} is not a date",
+            fix="use the form YYYY-MM-DD, e.g. BRIEFING_AS_OF=2025-11-14",
+        ) from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where inputs come from and outputs go. Paths are absolute."""
+
+    articles_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "articles")
+    market_dir: Path = field(default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data" / "market")
+    lexicon_dir: Path = field(default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data" / "lexicons")
+    reference_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "reference")
+    processed_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "processed")
+    site_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "_site")
+    editions_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "editions")
+    as_of: dt.date | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read every BRIEFING_* variable; unset or empty ones take the defaults."""
+        d = cls()
+        return cls(
+            articles_dir=_path_from_env("BRIEFING_ARTICLES_DIR", d.articles_dir),
+            market_dir=_path_from_env("BRIEFING_MARKET_DIR", d.market_dir),
+            lexicon_dir=_path_from_env("BRIEFING_LEXICON_DIR", d.lexicon_dir),
+            reference_dir=_path_from_env("BRIEFING_REFERENCE_DIR", d.reference_dir),
+            processed_dir=_path_from_env("BRIEFING_PROCESSED_DIR", d.processed_dir),
+            site_dir=_path_from_env("BRIEFING_SITE_DIR", d.site_dir),
+            editions_dir=_path_from_env("BRIEFING_EDITIONS_DIR", d.editions_dir),
+            as_of=parse_as_of(os.environ.get("BRIEFING_AS_OF")),
+        )
+
+    def check(self) -> None:
+        """Fail early, with the fix, when an input folder is missing."""
+        if not self.articles_dir.is_dir():
+            raise InputError("articles folder not found", self.articles_dir,
+                             fix="set BRIEFING_ARTICLES_DIR to the folder holding the articles")
+        if not self.market_dir.is_dir():
+            raise InputError("market data folder not found", self.market_dir,
+                             fix="set BRIEFING_MARKET_DIR to the market snapshot, e.g. ../shared/data/market")
