@@ -40,8 +40,12 @@ class Settings:
     """Where inputs come from and outputs go. Paths are absolute."""
 
     articles_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "articles")
-    market_dir: Path = field(default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data" / "market")
-    lexicon_dir: Path = field(default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data" / "lexicons")
+    market_dir: Path = field(
+        default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data" / "market"
+    )
+    lexicon_dir: Path = field(
+        default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data" / "lexicons"
+    )
     reference_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "reference")
     processed_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "processed")
     site_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "_site")
@@ -66,8 +70,14 @@ class Settings:
     def check(self) -> None:
         """Fail early, with the fix, when an input folder is missing."""
         if not self.articles_dir.is_dir():
-            raise InputError("articles folder not found", self.articles_dir,
-                             fix="set BRIEFING_ARTICLES_DIR to the folder holding the articles")
+            raise InputError(
+                "articles folder not found",
+                self.articles_dir,
+                fix="set BRIEFING_ARTICLES_DIR to the folder holding the articles",
+            )
         if not self.market_dir.is_dir():
-            raise InputError("market data folder not found", self.market_dir,
-                             fix="set BRIEFING_MARKET_DIR to the market snapshot, e.g. ../shared/data/market")
+            raise InputError(
+                "market data folder not found",
+                self.market_dir,
+                fix="set BRIEFING_MARKET_DIR to the market snapshot, e.g. ../shared/data/market",
+            )

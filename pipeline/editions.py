@@ -15,8 +15,16 @@ from pathlib import Path
 from pipeline.config import PROJECT_ROOT, Settings
 
 # Code whose change must change the edition id: the package, the report sources, the lock.
-CODE_GLOBS = ("pipeline/**/*.py", "pipeline/**/*.j2", "pipeline/**/*.html", "pipeline/**/*.typ",
-              "report/**/*.qmd", "_quarto.yml", "uv.lock", "data/reference/*")
+CODE_GLOBS = (
+    "pipeline/**/*.py",
+    "pipeline/**/*.j2",
+    "pipeline/**/*.html",
+    "pipeline/**/*.typ",
+    "report/**/*.qmd",
+    "_quarto.yml",
+    "uv.lock",
+    "data/reference/*",
+)
 
 
 def sha256_file(path: Path) -> str:

@@ -12,8 +12,13 @@ from pathlib import Path
 class InputError(Exception):
     """Bad input: a file, a row or a setting the pipeline cannot use."""
 
-    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None,
-                 fix: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        path: str | Path | None = None,
+        line: int | None = None,
+        fix: str | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else None
         self.line = line
         self.fix = fix

@@ -15,19 +15,45 @@ NUMBER = r"\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 
 # Scale words -> multiplier. Keys are lower-case, without a trailing dot.
 SCALES: dict[str, float] = {
-    "thousand": 1e3, "tsd": 1e3, "k": 1e3,
-    "million": 1e6, "millions": 1e6, "mn": 1e6, "m": 1e6, "mio": 1e6, "million(en)": 1e6,
+    "thousand": 1e3,
+    "tsd": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "millions": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "mio": 1e6,
+    "million(en)": 1e6,
     "millionen": 1e6,
-    "billion": 1e9, "billions": 1e9, "bn": 1e9, "b": 1e9, "mrd": 1e9, "milliarde": 1e9,
+    "billion": 1e9,
+    "billions": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "mrd": 1e9,
+    "milliarde": 1e9,
     "milliarden": 1e9,
-    "trillion": 1e12, "tn": 1e12, "billionen": 1e12, "bio": 1e12,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "billionen": 1e12,
+    "bio": 1e12,
 }
 SCALE = r"(?:thousand|million(?:en|s)?|billion(?:en|s)?|trillion|milliarde(?:n)?|mio\.?|mrd\.?|bio\.?|tsd\.?|mn|bn|tn|m|b|k)\b\.?"
 
 # Currency markers, longest first so "HK$" wins over "$".
 CURRENCIES: dict[str, str] = {
-    "hk$": "HKD", "hkd": "HKD", "us$": "USD", "usd": "USD", "$": "USD", "€": "EUR", "eur": "EUR",
-    "euro": "EUR", "yuan": "CNY", "rmb": "CNY", "cny": "CNY", "¥": "CNY", "£": "GBP",
+    "hk$": "HKD",
+    "hkd": "HKD",
+    "us$": "USD",
+    "usd": "USD",
+    "$": "USD",
+    "€": "EUR",
+    "eur": "EUR",
+    "euro": "EUR",
+    "yuan": "CNY",
+    "rmb": "CNY",
+    "cny": "CNY",
+    "¥": "CNY",
+    "£": "GBP",
 }
 CURRENCY_PREFIX = r"(?:HK\$|US\$|\$|€|£|¥|HKD|USD|EUR|CNY|RMB)"
 CURRENCY_SUFFIX = r"(?:US-Dollar|Dollar|Euro|Yuan|HK-Dollar|Hongkong-Dollar|HKD|USD|EUR|\$|€)"
@@ -118,7 +144,7 @@ def parse_money(span: str, language: str = "en") -> tuple[float, str]:
     if num is None:
         raise ValueError(f"no number in {span!r}")
     value = parse_number(num.group(0), language)
-    rest = span[num.end():]
+    rest = span[num.end() :]
     scale = _SCALE_RE.search(rest)
     value *= scale_factor(scale.group(0) if scale else None)
     marker = _PREFIX_RE.search(span) or _SUFFIX_RE.search(span.rstrip(". "))
@@ -141,5 +167,7 @@ def find_quantities(text: str, language: str = "en") -> list[Quantity]:
         value, code = parse_money(m.group(0), language)
         found.append(Quantity(m.group(0), m.start(), m.end(), value, code))
     for m in _PERCENT_RE.finditer(text):
-        found.append(Quantity(m.group(0), m.start(), m.end(), parse_percent(m.group(0), language), "percent"))
+        found.append(
+            Quantity(m.group(0), m.start(), m.end(), parse_percent(m.group(0), language), "percent")
+        )
     return sorted(found, key=lambda q: q.start)

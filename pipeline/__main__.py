@@ -1,0 +1,91 @@
+"""Command line: `python -m pipeline {tables,render,report,post-render,publish,send}`.
+
+Bad input ends with one clear message naming the file (and line) and exit status 2, never a
+traceback; nothing already built or published is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from pipeline.config import Settings
+from pipeline.errors import InputError
+
+
+def _tables(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.tables import build_tables, write_tables
+
+    out = Path(args.out).resolve() if args.out else settings.processed_dir
+    tables = build_tables(settings)
+    for path in write_tables(tables, out, settings):
+        print(f"wrote {path}")
+    for row in tables.rejects.iter_rows(named=True):
+        print(f"skipped {row['path']}: {row['reason']}", file=sys.stderr)
+    print(f"edition {tables.edition.id}")
+    return 0
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.build import report
+
+    report(settings, engine=args.engine)
+    return 0
+
+
+def _render(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.build import choose_engine, render_site
+    from pipeline.editions import swap_in
+
+    swap_in(render_site(settings, choose_engine(args.engine)), settings.site_dir)
+    return 0
+
+
+def _post_render(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.site import post_render
+
+    site = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or settings.site_dir)
+    post_render(site, settings.processed_dir)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("tables", help="build the Parquet tables")
+    p.add_argument("--out", help="folder for the tables (default data/processed)")
+    p.set_defaults(func=_tables)
+    for name, func, text in (
+        ("report", _report, "tables, then site and PDF"),
+        ("render", _render, "site and PDF from existing tables"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument(
+            "--engine",
+            choices=["quarto", "builtin"],
+            default=None,
+            help="default: quarto if on PATH, else builtin (QUARTO=0 forces builtin)",
+        )
+        p.set_defaults(func=func)
+    p = sub.add_parser("post-render", help="finish a rendered site (run by _quarto.yml)")
+    p.set_defaults(func=_post_render)
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.func(args, settings)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from pipeline.render import RenderError
+
+        if isinstance(exc, RenderError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

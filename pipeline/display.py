@@ -1,0 +1,170 @@
+"""What a report cell shows: charts, tables and prose that work under both engines.
+
+A cell never asks which engine runs it. Like Quarto, the built-in renderer writes a JSON file
+and points `QUARTO_EXECUTE_INFO` at it; `format.pandoc.to` says whether the page is being
+made for HTML or Typst. Charts then become a Vega-Lite embed (HTML, scripts served from the
+site) or a vector SVG (PDF); tables and prose are Markdown, which both engines read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from pipeline.config import PROJECT_ROOT
+
+# Report pages live in report/, one level below the site root, under both engines.
+SITE_ROOT_FROM_PAGE = ".."
+VEGA_BUNDLE = "libs/vega/vega-bundle.js"
+CHART_DATA_DIR = Path("data") / "charts"  # inside processed dir and inside the site
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$@~^&:;=%\"'/])")
+
+
+def output_format() -> str:
+    """The pandoc target of the running render ("html", "typst", ...); "html" outside a render."""
+    info = os.environ.get("QUARTO_EXECUTE_INFO")
+    if not info:
+        return "html"
+    try:
+        data = json.loads(Path(info).read_text(encoding="utf-8"))
+        return str(data["format"]["pandoc"]["to"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return "html"
+
+
+def is_html() -> bool:
+    return output_format().startswith("html")
+
+
+def escape_md(text: object) -> str:
+    """Make untrusted text (article titles, quotes) literal in Markdown.
+
+    Backslash-escaping every ASCII punctuation mark is valid pandoc Markdown, so `<script>`
+    stays text in HTML and Typst markup stays text in the PDF.
+    """
+    if text is None:
+        return ""
+    flat = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+class Markdown:
+    """Markdown emitted as a cell's display output; both engines splice it into the page."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/markdown": self.text}
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> str:
+    """A pipe table of `df` with every cell escaped; floats rounded by `formats` ("{:.2f}")."""
+    formats = formats or {}
+    header = "| " + " | ".join(escape_md(c) for c in df.columns) + " |"
+    align = "|" + "|".join("---:" if df[c].dtype.is_numeric() else ":---" for c in df.columns) + "|"
+    rows = []
+    for row in df.iter_rows():
+        cells = []
+        for name, value in zip(df.columns, row, strict=True):
+            if value is None:
+                cells.append("—")
+            elif name in formats:
+                cells.append(escape_md(formats[name].format(value)))
+            else:
+                cells.append(escape_md(value))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join([header, align, *rows])
+
+
+def table(
+    df: pl.DataFrame, caption: str | None = None, formats: dict[str, str] | None = None
+) -> Markdown:
+    """Show a table in either format; the caption becomes a pandoc table caption."""
+    text = markdown_table(df, formats)
+    if caption:
+        text += f"\n\n: {escape_md(caption)}"
+    return Markdown(text + "\n")
+
+
+class Chart:
+    """An Altair chart as a cell output: Vega-Lite embed in HTML, SVG in the PDF.
+
+    `name` names the CSV of the chart's data, written next to the tables so the site can offer
+    the exact data behind the chart for download.
+    """
+
+    def __init__(
+        self,
+        chart: alt.TopLevelMixin,
+        name: str,
+        data: pl.DataFrame | None = None,
+        alt_text: str | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
+        self.chart = chart
+        self.name = name
+        self.alt_text = alt_text
+        if data is not None:
+            out = (data_dir or PROJECT_ROOT / "data" / "processed") / CHART_DATA_DIR.relative_to(
+                "data"
+            )
+            out.mkdir(parents=True, exist_ok=True)
+            data.write_csv(out / f"{name}.csv")
+            self.csv_href = f"{SITE_ROOT_FROM_PAGE}/{CHART_DATA_DIR.as_posix()}/{name}.csv"
+        else:
+            self.csv_href = None
+
+    def spec(self) -> dict[str, Any]:
+        return self.chart.to_dict()
+
+    def html(self) -> str:
+        spec = json.dumps(self.spec(), sort_keys=True).replace("</", "<\\/")
+        div = f"chart-{self.name}"
+        aria = f' role="img" aria-label="{_attr(self.alt_text)}"' if self.alt_text else ""
+        parts = [
+            f'<div class="chart" id="{div}"{aria}></div>',
+            f'<script src="{SITE_ROOT_FROM_PAGE}/{VEGA_BUNDLE}"></script>',
+            f'<script type="application/json" id="{div}-spec">{spec}</script>',
+            "<script>vegaEmbed("
+            f'"#{div}", JSON.parse(document.getElementById("{div}-spec").textContent),'
+            ' {"actions": false, "renderer": "svg"}).catch(function (e) { console.error(e); });</script>',
+        ]
+        if self.csv_href:
+            parts.append(
+                f'<p class="chart-download"><a href="{self.csv_href}" download>'
+                "Download the data behind this chart (CSV)</a></p>"
+            )
+        return "\n".join(parts)
+
+    def svg(self) -> str:
+        import vl_convert as vlc
+
+        return vlc.vegalite_to_svg(self.spec())
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        if is_html():
+            return {"text/html": self.html()}
+        return {"image/svg+xml": self.svg()}
+
+
+def _attr(text: str | None) -> str:
+    from html import escape
+
+    return escape(text or "", quote=True)
+
+
+def bullet_list(items: Sequence[str]) -> Markdown:
+    """Markdown bullets from already-safe Markdown strings."""
+    return Markdown("\n".join(f"- {item}" for item in items) + "\n")

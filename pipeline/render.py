@@ -1,0 +1,453 @@
+"""The built-in renderer: the Quarto subset this project uses, made from Quarto's own parts.
+
+Where Quarto is not installed, `make report` renders the same `_quarto.yml` and `.qmd` files
+with the tools Quarto is built on: Jupyter (`nbclient`) runs each page's Python cells in a
+kernel, pandoc writes HTML through a site template and Typst through a print template, and the
+`typst` package compiles the PDF. Cells learn their output format from `QUARTO_EXECUTE_INFO`,
+exactly as under Quarto. The supported features are listed in docs/rendering.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pypandoc
+import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from pipeline.errors import InputError
+from pipeline.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
+
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULT_CELL_OPTIONS = {"echo": False, "output": True, "warning": False}
+
+
+class RenderError(Exception):
+    """A page failed to render; the message names the page and the cell."""
+
+
+@dataclass
+class RenderedPage:
+    source: Path
+    outputs: list[Path]
+
+
+@contextlib.contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _cell_options(cell: Cell, page: Page, project: Project) -> dict[str, Any]:
+    opts = dict(DEFAULT_CELL_OPTIONS)
+    opts.update(project.config.get("execute", {}) or {})
+    opts.update(page.front_matter.get("execute", {}) or {})
+    opts.update(cell.options)
+    return opts
+
+
+def execute_page(page: Page, project: Project, fmt: str, workdir: Path) -> list[dict[str, Any]]:
+    """Run every cell of `page` in a fresh kernel, as Quarto would for format `fmt`.
+
+    Returns the nbformat outputs of each cell, in order. A cell that raises stops the render with
+    the page, the cell's line and the error, never a half-written page.
+    """
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c.code) for c in page.cells]
+    info_path = workdir / f"execute-info-{page.path.stem}-{fmt}.json"
+    info_path.write_text(
+        json.dumps(
+            {
+                "format": {"pandoc": {"to": fmt}, "identifier": {"target-format": fmt}},
+                "document_path": str(page.path),
+                "project_root": str(project.root),
+            }
+        ),
+        encoding="utf-8",
+    )
+    cwd = project.root if project.execute_dir_is_project else page.path.parent
+    pythonpath = os.pathsep.join(filter(None, [str(project.root), os.environ.get("PYTHONPATH")]))
+    with _environ(
+        QUARTO_EXECUTE_INFO=str(info_path),
+        PYTHONPATH=pythonpath,
+        QUARTO_PROJECT_ROOT=str(project.root),
+        QUARTO_DOCUMENT_PATH=str(page.path.parent),
+    ):
+        client = NotebookClient(
+            nb,
+            kernel_name="python3",
+            timeout=900,
+            allow_errors=False,
+            resources={"metadata": {"path": str(cwd)}},
+        )
+        try:
+            client.execute()
+        except CellExecutionError as exc:
+            failed = next(
+                (
+                    i
+                    for i, c in enumerate(nb.cells)
+                    if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+                ),
+                None,
+            )
+            where = f"cell at line {page.cells[failed].line}" if failed is not None else "a cell"
+            ename = getattr(exc, "ename", "Error")
+            evalue = getattr(exc, "evalue", str(exc))
+            raise RenderError(f"{page.path}: {where} failed ({fmt}): {ename}: {evalue}") from None
+    return [c.get("outputs", []) for c in nb.cells]
+
+
+def _fenced(text: str, cls: str = "") -> str:
+    fence = "````"
+    return f"{fence}{cls}\n{text.rstrip()}\n{fence}\n"
+
+
+def _raw(fmt: str, text: str) -> str:
+    return f"```{{={fmt}}}\n{text}\n```\n"
+
+
+def _pick(data: dict[str, Any], fmt: str) -> tuple[str, Any] | None:
+    order = (
+        ["text/html", "image/svg+xml", "image/png", "text/markdown", "text/plain"]
+        if fmt.startswith("html")
+        else ["image/svg+xml", "image/png", "text/markdown", "text/plain"]
+    )
+    for mime in order:
+        if mime in data:
+            return mime, data[mime]
+    return None
+
+
+def cell_markdown(
+    cell: Cell,
+    opts: dict[str, Any],
+    outputs: list[dict[str, Any]],
+    fmt: str,
+    media_dir: Path,
+    media_href: str,
+    fig_number: int,
+) -> str:
+    """Pandoc Markdown for one executed cell, honouring echo/output/label/fig-cap/fig-alt."""
+    parts: list[str] = []
+    if opts.get("echo"):
+        parts.append(_fenced(cell.code, " python"))
+    if opts.get("output") is False or opts.get("include") is False:
+        return "\n".join(parts) if opts.get("include") is not False else ""
+    asis = opts.get("output") == "asis"
+    label = cell.label or ""
+    caption = opts.get("fig-cap")
+    alt = opts.get("fig-alt")
+    is_figure = label.startswith("fig-")
+    body: list[str] = []
+    for n, out in enumerate(outputs):
+        kind = out.get("output_type")
+        if kind == "stream":
+            if out.get("name") == "stderr" and not opts.get("warning"):
+                continue
+            body.append(out["text"] if asis else _fenced(out["text"]))
+            continue
+        if kind not in ("display_data", "execute_result"):
+            continue
+        picked = _pick(out.get("data", {}), fmt)
+        if picked is None:
+            continue
+        mime, value = picked
+        text = "".join(value) if isinstance(value, list) else value
+        if mime == "text/html":
+            body.append(_raw("html", text))
+        elif mime in ("image/svg+xml", "image/png"):
+            ext = "svg" if mime == "image/svg+xml" else "png"
+            name = f"{label or 'cell-' + str(cell.line)}-{n}.{ext}"
+            path = media_dir / name
+            if ext == "svg":
+                path.write_text(text, encoding="utf-8")
+            else:
+                path.write_bytes(base64.b64decode(text))
+            attrs = f"{{#{label}}}" if is_figure and n == len(outputs) - 1 else ""
+            if alt:
+                attrs = attrs[:-1] + f' fig-alt="{alt}"}}' if attrs else f'{{fig-alt="{alt}"}}'
+            cap = caption or ""
+            body.append(f"![{cap}]({media_href}/{name}){attrs}\n")
+        elif mime == "text/markdown":
+            body.append(text + "\n")
+        else:
+            body.append(text + "\n" if asis else _fenced(text))
+    content = "\n".join(body)
+    if is_figure and fmt.startswith("html") and caption:
+        # In HTML a chart is raw Vega markup, so the figure wrapper is written here.
+        from html import escape
+
+        content = (
+            _raw("html", f'<figure class="figure" id="{escape(label)}">')
+            + content
+            + _raw(
+                "html",
+                f"<figcaption>Figure {fig_number}: {escape(str(caption))}</figcaption></figure>",
+            )
+        )
+    parts.append(content)
+    return "\n".join(parts)
+
+
+def page_markdown(
+    page: Page,
+    project: Project,
+    fmt: str,
+    outputs: list[list[dict[str, Any]]],
+    media_dir: Path,
+    media_href: str,
+) -> str:
+    """The whole page as pandoc Markdown, cells replaced by their outputs."""
+    pieces: list[str] = []
+    cell_no, fig_no = 0, 0
+    for chunk in page.chunks:
+        if isinstance(chunk, str):
+            pieces.append(chunk)
+            continue
+        opts = _cell_options(chunk, page, project)
+        if (chunk.label or "").startswith("fig-"):
+            fig_no += 1
+        pieces.append(
+            cell_markdown(chunk, opts, outputs[cell_no], fmt, media_dir, media_href, fig_no)
+        )
+        cell_no += 1
+    return "\n\n".join(pieces)
+
+
+def _metadata(project: Project, page: Page, fmt_opts: dict[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    for path in project.metadata_files:
+        if path.is_file():
+            meta.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    meta.update({k: v for k, v in page.front_matter.items() if k not in ("format", "execute")})
+    meta.update({k: v for k, v in fmt_opts.items() if k in ("toc", "toc-title", "lang")})
+    return meta
+
+
+def _write_meta(meta: dict[str, Any], workdir: Path, name: str) -> Path:
+    path = workdir / f"{name}.meta.yml"
+    path.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    return path
+
+
+def _output_path(project: Project, page: Page, out_dir: Path, name: str) -> Path:
+    rel = page.path.parent.relative_to(project.root)
+    return out_dir / rel / name
+
+
+def render_html(
+    page: Page,
+    project: Project,
+    markdown: str,
+    fmt_opts: dict[str, Any],
+    out_dir: Path,
+    workdir: Path,
+    extra_meta: dict[str, Any],
+) -> Path:
+    """Write the page as HTML with the site template and the `_quarto.yml` navigation."""
+    target = _output_path(project, page, out_dir, page.path.with_suffix(".html").name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page_dir = page.path.parent
+    nav = []
+    for item in project.navigation:
+        src = project.root / item.href
+        href = os.path.relpath(src.with_suffix(".html"), page_dir).replace(os.sep, "/")
+        nav.append(
+            {"text": item.text, "href": href, "active": src.resolve() == page.path.resolve()}
+        )
+    meta = _metadata(project, page, fmt_opts)
+    meta.update(extra_meta)
+    meta.update(
+        {
+            "site-title": project.site_title,
+            "nav": nav,
+            "site-root": os.path.relpath(project.root, page_dir).replace(os.sep, "/"),
+        }
+    )
+    meta_file = _write_meta(meta, workdir, f"{page.path.stem}-html")
+    args = [
+        "--standalone",
+        f"--template={TEMPLATES / 'site.html'}",
+        f"--metadata-file={meta_file}",
+        "--section-divs",
+        "--wrap=none",
+    ]
+    if fmt_opts.get("toc"):
+        args.append("--toc")
+    pypandoc.convert_text(
+        markdown, "html5", format="markdown", outputfile=str(target), extra_args=args
+    )
+    return target
+
+
+def render_pdf(
+    page: Page,
+    project: Project,
+    markdown: str,
+    fmt_opts: dict[str, Any],
+    out_dir: Path,
+    workdir: Path,
+    extra_meta: dict[str, Any],
+) -> Path:
+    """Write the page as Typst with the print template and compile it to PDF.
+
+    The document date is pinned to the edition's as-of date so rebuilding the same edition
+    gives the same PDF bytes.
+    """
+    name = str(fmt_opts.get("output-file") or page.path.with_suffix(".pdf").name)
+    target = _output_path(project, page, out_dir, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    meta = _metadata(project, page, fmt_opts)
+    meta.update(extra_meta)
+    meta_file = _write_meta(meta, workdir, f"{page.path.stem}-typst")
+    typ = workdir / f"{page.path.stem}.typ"
+    args = [
+        "--standalone",
+        f"--template={TEMPLATES / 'briefing.typ'}",
+        f"--metadata-file={meta_file}",
+        "--wrap=none",
+    ]
+    if fmt_opts.get("toc"):
+        args.append("--toc")
+    pypandoc.convert_text(
+        markdown, "typst", format="markdown", outputfile=str(typ), extra_args=args
+    )
+    import typst
+
+    as_of = meta.get("as-of")
+    stamp = None
+    if as_of:
+        day = dt.date.fromisoformat(str(as_of))
+        stamp = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+    try:
+        typst.compile(
+            str(typ),
+            output=str(target),
+            root=str(workdir.parent if workdir.parent else workdir),
+            font_paths=font_paths(),
+            timestamp=stamp,
+        )
+    except Exception as exc:  # typst raises its own error type with the compiler's message
+        raise RenderError(f"{page.path}: Typst could not compile the PDF: {exc}") from None
+    return target
+
+
+def font_paths() -> list[str]:
+    """System font folders, so the PDF embeds real fonts (CJK included where installed)."""
+    return [p for p in ("/usr/share/fonts", "/usr/local/share/fonts") if Path(p).is_dir()]
+
+
+def run_scripts(
+    commands: list[str], project: Project, out_dir: Path, inputs: list[Path], outputs: list[Path]
+) -> None:
+    """Run `pre-render`/`post-render` commands with the variables Quarto gives them."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "QUARTO_PROJECT_DIR": str(project.root),
+            "QUARTO_PROJECT_ROOT": str(project.root),
+            "QUARTO_PROJECT_OUTPUT_DIR": str(out_dir),
+            "QUARTO_PROJECT_RENDER_ALL": "1",
+            "QUARTO_PROJECT_INPUT_FILES": "\n".join(str(p) for p in inputs),
+            "QUARTO_PROJECT_OUTPUT_FILES": "\n".join(str(p) for p in outputs),
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(project.root), os.environ.get("PYTHONPATH")])
+            ),
+        }
+    )
+    for command in commands:
+        argv = shlex.split(command)
+        if argv and argv[0] in ("python", "python3"):
+            argv[0] = sys.executable  # the project's interpreter, as QUARTO_PYTHON would give
+        elif argv and argv[0].endswith(".py"):
+            argv = [sys.executable, *argv]
+        result = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RenderError(f"_quarto.yml script {command!r} failed:\n{result.stderr.strip()}")
+        if result.stdout.strip():
+            print(result.stdout.strip())
+
+
+def render_project(root: Path, out_dir: Path | None = None, log: Any = print) -> list[RenderedPage]:
+    """Render every page of the project into `out_dir` (default: the project's output-dir).
+
+    Pages are rendered in order; each format of a page gets its own kernel run, since cells may
+    emit different outputs per format.
+    """
+    project = read_project(root)
+    out_dir = out_dir or project.output_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pages = [parse_qmd(p) for p in project.pages]
+    for p in project.pages:
+        if not p.is_file():
+            raise InputError("page listed in _quarto.yml project.render does not exist", p)
+    run_scripts(project.pre_render, project, out_dir, project.pages, [])
+    rendered: list[RenderedPage] = []
+    with tempfile.TemporaryDirectory(prefix="render-", dir=out_dir.parent) as tmp:
+        workdir = Path(tmp)
+        for page in pages:
+            outputs: list[Path] = []
+            formats = page_formats(page, project)
+            pdf_name = None
+            if "typst" in formats:
+                pdf_name = str(
+                    formats["typst"].get("output-file") or page.path.with_suffix(".pdf").name
+                )
+            for fmt, opts in formats.items():
+                t0 = dt.datetime.now()
+                cell_outputs = execute_page(page, project, fmt, workdir)
+                if fmt == "html":
+                    media = _output_path(project, page, out_dir, f"{page.path.stem}_files")
+                    media.mkdir(parents=True, exist_ok=True)
+                    md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
+                    extra = (
+                        {"other-formats": [{"text": "PDF", "href": pdf_name}]} if pdf_name else {}
+                    )
+                    outputs.append(render_html(page, project, md, opts, out_dir, workdir, extra))
+                elif fmt == "typst":
+                    media = workdir / f"{page.path.stem}_media"
+                    media.mkdir(parents=True, exist_ok=True)
+                    md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
+                    outputs.append(render_pdf(page, project, md, opts, out_dir, workdir, {}))
+                else:
+                    raise InputError(
+                        f"format {fmt!r} is not supported by the built-in renderer "
+                        "(html and typst are)",
+                        page.path,
+                    )
+                log(
+                    f"  rendered {page.path.relative_to(root)} -> {fmt} "
+                    f"in {(dt.datetime.now() - t0).total_seconds():.1f}s"
+                )
+            rendered.append(RenderedPage(page.path, outputs))
+    run_scripts(
+        project.post_render,
+        project,
+        out_dir,
+        project.pages,
+        [p for r in rendered for p in r.outputs],
+    )
+    return rendered
