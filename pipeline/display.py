@@ -18,7 +18,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import Settings
 
 # Report pages live in report/, one level below the site root, under both engines.
 SITE_ROOT_FROM_PAGE = ".."

@@ -1,0 +1,72 @@
+# The analysis is a DAG: inputs -> tables -> site + PDF. Every target sets up what it needs.
+# Run `make help` for the list.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+VENV := .venv
+STAMP := $(VENV)/.synced
+RUN := $(UV) run --frozen --no-sync
+PROCESSED := data/processed
+
+# Settings pass through to the pipeline (empty means "use the default").
+export BRIEFING_AS_OF BRIEFING_ARTICLES_DIR BRIEFING_MARKET_DIR BRIEFING_LEXICON_DIR QUARTO
+export UV_LINK_MODE ?= copy
+
+.PHONY: help report tables render test lint bench clean serve publish email deps system-deps
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  Settings: BRIEFING_AS_OF=YYYY-MM-DD  BRIEFING_MARKET_DIR=...  QUARTO=0 (force built-in renderer)"
+
+# The venv is rebuilt from the lock only when the lock or pyproject changes: seconds otherwise.
+$(STAMP): uv.lock pyproject.toml
+	@$(UV) --version >/dev/null 2>&1 || { echo "uv not found: installing it from PyPI"; python3 -m pip install --quiet uv; }
+	$(UV) sync --frozen
+	@touch $@
+
+deps: $(STAMP) ## Create or update .venv from uv.lock
+
+tables: $(STAMP) ## Build the Parquet tables in data/processed/
+	$(RUN) python -m pipeline tables
+
+report: $(STAMP) ## Build tables, the HTML site (_site/) and the PDF briefing
+	$(RUN) python -m pipeline report
+
+render: $(STAMP) ## Re-render the site and PDF from existing tables
+	$(RUN) python -m pipeline render
+
+system-deps: ## Install the Debian packages the tests use, when missing
+	@missing=""; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: $(STAMP) ## ruff check and format check
+	$(RUN) ruff check pipeline tests bench
+	$(RUN) ruff format --check pipeline tests bench
+
+test: $(STAMP) system-deps lint ## Run the test suite (installs what it needs)
+	$(RUN) pytest --cov=pipeline --cov-report=term:skip-covered
+
+bench: $(STAMP) ## Corpus-stage benchmark: 10k and 100k articles
+	$(RUN) python bench/corpus_bench.py
+
+serve: ## Preview the built site on http://127.0.0.1:8000
+	@test -f _site/index.html || { echo "no site yet: run make report"; exit 2; }
+	python3 -m http.server 8000 --bind 127.0.0.1 --directory _site
+
+publish: $(STAMP) ## Freeze the current _site/ as editions/<edition>/
+	$(RUN) python -m pipeline publish
+
+email: $(STAMP) ## Email the current edition (dry run; SEND=1 to send)
+	$(RUN) python -m pipeline send $(if $(filter 1,$(SEND)),--send,)
+
+clean: ## Remove generated tables, site and build folders (keeps editions/)
+	rm -rf $(PROCESSED) _site .build .quarto .pytest_cache .coverage
