@@ -40,7 +40,9 @@ def edition_line() -> Markdown:
 def price_paths() -> Chart:
     """Figure: BABA and 9988.HK in the edition's year, articles marked."""
     t, ed = tables(), edition()
-    chart, data = charts.price_path_chart(t["prices"], t["articles"], charts.as_of_year(ed["as-of"]))
+    chart, data = charts.price_path_chart(
+        t["prices"], t["articles"], charts.as_of_year(ed["as-of"])
+    )
     return Chart(chart, "price-paths", data=data, alt_text=charts.price_path_alt_text(data))
 
 

@@ -18,8 +18,6 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from pipeline.config import Settings
-
 # Report pages live in report/, one level below the site root, under both engines.
 SITE_ROOT_FROM_PAGE = ".."
 VEGA_BUNDLE = "libs/vega/vega-bundle.js"

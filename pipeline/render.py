@@ -88,7 +88,11 @@ def execute_page(page: Page, project: Project, fmt: str, workdir: Path) -> list[
         encoding="utf-8",
     )
     cwd = project.root if project.execute_dir_is_project else page.path.parent
-    pythonpath = os.pathsep.join(filter(None, [str(project.root), os.environ.get("PYTHONPATH")]))
+    # The kernel imports `pipeline` from this checkout, whatever folder the project is in.
+    package_root = str(Path(__file__).resolve().parent.parent)
+    pythonpath = os.pathsep.join(
+        filter(None, [str(project.root), package_root, os.environ.get("PYTHONPATH")])
+    )
     with _environ(
         QUARTO_EXECUTE_INFO=str(info_path),
         PYTHONPATH=pythonpath,
@@ -200,8 +204,9 @@ def cell_markdown(
         # In HTML a chart is raw Vega markup, so the figure wrapper is written here.
         from html import escape
 
+        aria = f' aria-label="{escape(str(alt))}"' if alt else ""
         content = (
-            _raw("html", f'<figure class="figure" id="{escape(label)}">')
+            _raw("html", f'<figure class="figure" id="{escape(label)}"{aria}>')
             + content
             + _raw(
                 "html",

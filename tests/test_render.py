@@ -1,0 +1,170 @@
+"""The built-in renderer on a small project the test writes: parsing, cell options, both formats."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from pipeline.errors import InputError
+from pipeline.qmd import parse_qmd, read_project
+from pipeline.render import RenderError, render_project
+
+QUARTO_YML = """\
+project:
+  type: website
+  output-dir: _site
+  execute-dir: project
+  render: [report/index.qmd, report/other.qmd]
+metadata-files: [meta/edition.yml]
+website:
+  title: Test site
+  navbar:
+    left:
+      - href: report/index.qmd
+        text: Home
+      - href: report/other.qmd
+        text: Other
+execute:
+  echo: false
+"""
+
+INDEX = """\
+---
+title: "Test page"
+format:
+  html: default
+  typst:
+    output-file: test.pdf
+---
+
+## Section
+
+```{python}
+#| label: setup
+import altair as alt
+import polars as pl
+from pipeline.display import Chart, table, output_format
+df = pl.DataFrame({"x": [1, 2, 3], "y": [30, 10, 20]})
+print("format:", output_format())
+```
+
+```{python}
+#| label: fig-line
+#| fig-cap: "A line"
+#| fig-alt: "A line from 1 to 3"
+Chart(alt.Chart(alt.Data(values=df.to_dicts())).mark_line().encode(x="x:Q", y="y:Q"), "line",
+      data=df, data_dir=__import__("pathlib").Path("meta"))
+```
+
+```{python}
+#| echo: true
+shown = 1 + 1
+```
+
+```{python}
+#| output: false
+print("hidden output")
+```
+
+```{python}
+table(pl.DataFrame({"title": ["<script>alert(1)</script>", "#set page(width: 1cm)"]}))
+```
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    (root / "report").mkdir()
+    (root / "meta").mkdir()
+    (root / "_quarto.yml").write_text(QUARTO_YML)
+    (root / "meta" / "edition.yml").write_text(
+        'edition: "2025-11-18-deadbeef"\nas-of: "2025-11-18"\n'
+    )
+    (root / "report" / "index.qmd").write_text(INDEX)
+    (root / "report" / "other.qmd").write_text("---\ntitle: Other\n---\n\nPlain text.\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def rendered(project: Path) -> Path:
+    render_project(project, log=lambda *_: None)
+    return project / "_site"
+
+
+def test_parse_qmd_reads_cells_and_options(project: Path) -> None:
+    page = parse_qmd(project / "report" / "index.qmd")
+    assert page.front_matter["title"] == "Test page"
+    labels = [c.label for c in page.cells]
+    assert labels == ["setup", "fig-line", None, None, None]
+    assert page.cells[1].options["fig-cap"] == "A line"
+    assert page.cells[2].options == {"echo": True}
+    assert not any(line.startswith("#|") for c in page.cells for line in c.code.splitlines())
+
+
+def test_project_navigation_comes_from_quarto_yml(project: Path) -> None:
+    proj = read_project(project)
+    assert [n.text for n in proj.navigation] == ["Home", "Other"]
+    assert proj.execute_dir_is_project
+
+
+def test_html_holds_vega_lite_spec_and_cell_options(rendered: Path) -> None:
+    html = (rendered / "report" / "index.html").read_text()
+    spec_start = html.index('id="chart-line-spec">') + len('id="chart-line-spec">')
+    spec = json.loads(html[spec_start : html.index("</script>", spec_start)])
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+    assert [v["y"] for v in spec["data"]["values"]] == [30, 10, 20]
+    assert "format: html" in html  # the cell saw the format through QUARTO_EXECUTE_INFO
+    assert "sourceCode python" in html and "shown" in html  # echo: true shows the code
+    assert "import altair" not in html  # echo: false (project default) hides it
+    assert "hidden output" not in html  # output: false
+    assert "Figure 1: A line" in html
+    assert 'aria-label="A line from 1 to 3"' in html
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'href="other.html"' in html  # navigation from _quarto.yml
+    assert "2025-11-18-deadbeef" in html  # metadata-files reach the template
+
+
+def test_pdf_has_pages_vector_chart_and_edition(rendered: Path) -> None:
+    reader = PdfReader(rendered / "report" / "test.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 1
+    assert "2025-11-18-deadbeef" in text
+    assert "format: typst" in text
+    assert "<script>alert(1)</script>" in text  # shown literally, not interpreted
+    assert re.search(r"Figure\s1:\s+A line", text)  # numbered, captioned figure
+    # Pinned to the as-of date, not the clock, so rebuilds give the same bytes.
+    assert reader.metadata["/CreationDate"].startswith("D:20251118")
+
+
+def test_failing_cell_names_page_and_line(tmp_path: Path, project: Path) -> None:
+    root = tmp_path / "broken"
+    (root / "report").mkdir(parents=True)
+    (root / "_quarto.yml").write_text("project:\n  type: website\n  render: [report/index.qmd]\n")
+    (root / "report" / "index.qmd").write_text(
+        "---\ntitle: x\n---\n\ntext\n\n```{python}\n1 / 0\n```\n"
+    )
+    with pytest.raises(
+        RenderError, match=r"index.qmd: cell at line 7 failed \(html\): ZeroDivisionError"
+    ):
+        render_project(root, log=lambda *_: None)
+
+
+def test_bad_front_matter_is_an_input_error_with_line(tmp_path: Path) -> None:
+    page = tmp_path / "bad.qmd"
+    page.write_text(
+        textwrap.dedent("""\
+        ---
+        title: ok
+        format: [unclosed
+        ---
+        """)
+    )
+    with pytest.raises(InputError, match="bad.qmd:"):
+        parse_qmd(page)
