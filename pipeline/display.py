@@ -18,6 +18,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from pipeline.config import Settings
+
 # Report pages live in report/, one level below the site root, under both engines.
 SITE_ROOT_FROM_PAGE = ".."
 VEGA_BUNDLE = "libs/vega/vega-bundle.js"
@@ -115,7 +117,7 @@ class Chart:
         self.name = name
         self.alt_text = alt_text
         if data is not None:
-            out = (data_dir or PROJECT_ROOT / "data" / "processed") / CHART_DATA_DIR.relative_to(
+            out = (data_dir or Settings.from_env().processed_dir) / CHART_DATA_DIR.relative_to(
                 "data"
             )
             out.mkdir(parents=True, exist_ok=True)
