@@ -1,0 +1,57 @@
+"""Shared fixtures: the real seed corpus and market snapshot, built once per test session.
+
+Building tables and rendering the site are the slow steps, so the session builds each once into
+a temporary folder and the tests read from there. Inputs are the real files in `data/articles/`
+and `../shared/data/market/`; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Settings
+
+
+def make_settings(tmp: Path, **overrides) -> Settings:
+    """Default inputs, outputs under `tmp` (so tests never touch the user's _site/)."""
+    base = Settings.from_env()
+    values = dict(processed_dir=tmp / "processed", site_dir=tmp / "_site", editions_dir=tmp / "editions",
+                  as_of=None)
+    values.update(overrides)
+    return dataclasses.replace(base, **values)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("edition"))
+
+
+@pytest.fixture(scope="session")
+def tables(settings: Settings):
+    """The default edition's tables, built and written once."""
+    from pipeline.tables import build_tables, write_tables
+
+    built = build_tables(settings)
+    write_tables(built, settings.processed_dir, settings)
+    return built
+
+
+@pytest.fixture(scope="session")
+def site(settings: Settings, tables, monkeypatch_session) -> Path:
+    """The default edition's site and PDF, rendered once with the built-in renderer."""
+    from pipeline.build import render_site
+    from pipeline.editions import swap_in
+
+    monkeypatch_session.setenv("BRIEFING_PROCESSED_DIR", str(settings.processed_dir))
+    swap_in(render_site(settings, "builtin", log=lambda *_: None), settings.site_dir)
+    return settings.site_dir
+
+
+@pytest.fixture(scope="session")
+def monkeypatch_session():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
