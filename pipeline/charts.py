@@ -77,19 +77,96 @@ def article_marks(articles: pl.DataFrame, path: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(rows).sort("instrument", "published_date")
 
 
+def market_adjusted_moves(returns: pl.DataFrame, year: int, top: int = 3) -> pl.DataFrame:
+    """The largest daily moves of each listing net of its benchmark (HSI for 9988.HK, SPX for
+    BABA): the simplest abnormal return, used to annotate the price chart."""
+    bench = pl.DataFrame(
+        {"instrument": list(BENCHMARK_OF), "benchmark": list(BENCHMARK_OF.values())}
+    )
+    r = returns.lazy().filter(pl.col("date").dt.year() == year).select("instrument", "date", "ret")
+    return (
+        r.join(bench.lazy(), on="instrument")
+        .join(
+            r.rename({"instrument": "benchmark", "ret": "bench_ret"}),
+            on=["benchmark", "date"],
+            how="left",
+        )
+        .with_columns(abnormal=pl.col("ret") - pl.col("bench_ret"))
+        .drop_nulls("abnormal")
+        .sort(pl.col("abnormal").abs(), descending=True)
+        .group_by("instrument", maintain_order=True)
+        .head(top)
+        .sort("instrument", "date")
+        .collect()
+    )
+
+
+BENCHMARK_OF = {"BABA": "SPX", "9988.HK": "HSI"}
+
+
 def price_path_chart(
-    prices: pl.DataFrame, articles: pl.DataFrame, year: int
+    prices: pl.DataFrame,
+    articles: pl.DataFrame,
+    year: int,
+    returns: pl.DataFrame | None = None,
+    events: pl.DataFrame | None = None,
 ) -> tuple[alt.Chart, pl.DataFrame]:
-    """BABA and 9988.HK over `year`, indexed to 100, with every article's publication marked."""
-    path = year_prices(prices, LISTINGS, year)
-    marks = article_marks(articles, path)
-    base = alt.Chart(alt.Data(values=_records(path)))
+    """BABA and 9988.HK over `year`, indexed to 100 with HSI and SPX as benchmarks.
+
+    Articles are marked on each listing's line (tooltip: title, source, language, tone, CAR);
+    the largest market-adjusted moves are labelled with their dates. In HTML a radio button
+    switches to raw prices and a brush on the lower strip zooms the main chart.
+    """
+    path = year_prices(prices, LISTINGS + BENCHMARKS, year)
+    listings = path.filter(pl.col("instrument").is_in(LISTINGS))
+    marks = article_marks(articles, listings)
+    if marks.height and events is not None and events.height:
+        car = events.select("article_id", "instrument", pl.col("car_m1_p1").alias("car"))
+        marks = marks.join(car, on=["article_id", "instrument"], how="left")
+    if marks.height and "tone" in articles.columns:
+        marks = marks.join(articles.select("article_id", "tone"), on="article_id", how="left")
+    moves = market_adjusted_moves(returns, year) if returns is not None else pl.DataFrame()
+    if moves.height:
+        moves = moves.join(
+            path.select("instrument", "date", "index", "close"), on=["instrument", "date"]
+        )
+        moves = moves.with_columns(
+            label=pl.col("date").dt.strftime("%b %-d")
+            + " "
+            + (pl.col("ret") * 100).round(1).cast(pl.String)
+            + "%"
+        )
+
+    mode = alt.param(
+        name="scale_mode",
+        value="Indexed",
+        bind=alt.binding_radio(options=["Indexed", "Raw price"], name="Show: "),
+    )
+    brush = alt.selection_interval(encodings=["x"], name="zoom")
+    y_value = "scale_mode == 'Indexed' ? datum.index : datum.close"
+    colour = alt.Color("instrument:N", title=None, sort=list(LISTINGS + BENCHMARKS))
+    dash = alt.StrokeDash("kind:N", title=None, legend=None)
+    base = alt.Chart(
+        alt.Data(
+            values=_records(
+                path.with_columns(
+                    kind=pl.when(pl.col("instrument").is_in(LISTINGS))
+                    .then(pl.lit("listing"))
+                    .otherwise(pl.lit("benchmark"))
+                )
+            )
+        )
+    ).transform_calculate(value=y_value)
+    x_zoom = alt.X("date:T", title=None, scale=alt.Scale(domain={"param": "zoom"}))
     line = base.mark_line(strokeWidth=1.6).encode(
-        x=alt.X("date:T", title=None),
+        x=x_zoom,
         y=alt.Y(
-            "index:Q", title=f"Close, first session of {year} = 100", scale=alt.Scale(zero=False)
+            "value:Q",
+            title="Indexed (first session = 100) or raw close",
+            scale=alt.Scale(zero=False),
         ),
-        color=alt.Color("instrument:N", title="Listing"),
+        color=colour,
+        strokeDash=dash,
         tooltip=[
             alt.Tooltip("instrument:N"),
             alt.Tooltip("date:T"),
@@ -100,31 +177,54 @@ def price_path_chart(
     )
     layers: list[alt.Chart] = [line]
     if marks.height:
+        tips = [
+            alt.Tooltip("title:N"),
+            alt.Tooltip("source:N"),
+            alt.Tooltip("language:N"),
+            alt.Tooltip("published_date:T", title="published"),
+        ]
+        if "tone" in marks.columns:
+            tips.append(alt.Tooltip("tone:Q", format="+.2f"))
+        if "car" in marks.columns:
+            tips.append(alt.Tooltip("car:Q", title="CAR [-1,+1]", format="+.2%"))
         layers.append(
             alt.Chart(alt.Data(values=_records(marks)))
-            .mark_point(shape="diamond", size=90, filled=True, stroke="white")
-            .encode(
-                x="date:T",
-                y="index:Q",
-                color=alt.Color("instrument:N"),
-                tooltip=[
-                    alt.Tooltip("title:N"),
-                    alt.Tooltip("source:N"),
-                    alt.Tooltip("language:N"),
-                    alt.Tooltip("published_date:T", title="published"),
-                ],
+            .transform_calculate(value=y_value)
+            .mark_point(shape="diamond", size=110, filled=True, stroke="white", strokeWidth=1)
+            .encode(x=x_zoom, y="value:Q", color=colour, tooltip=tips)
+        )
+    if moves.height:
+        move_data = alt.Chart(alt.Data(values=_records(moves))).transform_calculate(value=y_value)
+        layers.append(
+            move_data.mark_text(dy=-12, fontSize=10, color="#333").encode(
+                x=x_zoom, y="value:Q", text="label:N"
             )
         )
-    chart = alt.layer(*layers).properties(width="container", height=320)
-    data = (
-        path.join(
+        layers.append(
+            move_data.mark_point(shape="circle", size=40, color="#333").encode(
+                x=x_zoom, y="value:Q"
+            )
+        )
+    main = alt.layer(*layers).properties(width="container", height=320).add_params(mode)
+    overview = (
+        base.mark_line(strokeWidth=1)
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("index:Q", title=None, axis=None),
+            color=colour,
+        )
+        .transform_filter(alt.FieldOneOfPredicate(field="instrument", oneOf=list(LISTINGS)))
+        .add_params(brush)
+        .properties(width="container", height=50)
+    )
+    chart = alt.vconcat(main, overview, spacing=8)
+    data = path
+    if marks.height:
+        data = path.join(
             marks.select("instrument", "date", "article_id", "title"),
             on=["instrument", "date"],
             how="left",
         )
-        if marks.height
-        else path
-    )
     return chart, data.sort("instrument", "date")
 
 
@@ -161,3 +261,321 @@ def _records(df: pl.DataFrame) -> list[dict]:
 
 def as_of_year(as_of: dt.date | str) -> int:
     return (dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of).year
+
+
+def long_run_extremes(prices: pl.DataFrame) -> pl.DataFrame:
+    """BABA's 2020 peak and 2022 low closes, found in the data, with as-traded values where the
+    snapshot has them (`close_traded`) and a note where only adjusted data exists."""
+    baba = prices.lazy().filter(pl.col("instrument") == "BABA")
+    rows = []
+    for year, pick in ((2020, "max"), (2022, "min")):
+        in_year = baba.filter(pl.col("date").dt.year() == year)
+        ranked = in_year.sort(
+            pl.col("close_traded").fill_null(pl.col("close")), descending=pick == "max"
+        )
+        row = ranked.head(1).collect()
+        if row.height:
+            rows.append(
+                row.with_columns(
+                    event=pl.lit(f"{year} {'peak' if pick == 'max' else 'low'}"),
+                    shown=pl.col("close_traded").fill_null(pl.col("close")),
+                    basis=pl.when(pl.col("close_traded").is_not_null())
+                    .then(pl.lit("as traded"))
+                    .otherwise(pl.lit("adjusted only")),
+                ).select("event", "date", "close", "close_traded", "shown", "basis", "source_file")
+            )
+    return pl.concat(rows) if rows else pl.DataFrame()
+
+
+def long_run_chart(prices: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
+    """BABA since listing, as-traded where known, with the 2020 peak and 2022 low labelled."""
+    series = (
+        prices.lazy()
+        .filter(pl.col("instrument") == "BABA")
+        .with_columns(
+            price=pl.col("close_traded").fill_null(pl.col("close")),
+            basis=pl.when(pl.col("close_traded").is_not_null())
+            .then(pl.lit("as traded"))
+            .otherwise(pl.lit("adjusted")),
+        )
+        .select("date", "price", "basis", "source_file")
+        .sort("date")
+        .collect()
+    )
+    extremes = long_run_extremes(prices)
+    line = (
+        alt.Chart(alt.Data(values=_records(series)))
+        .mark_line(strokeWidth=1.2)
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("price:Q", title="BABA close, US$"),
+            color=alt.Color(
+                "basis:N", title="Price basis", scale=alt.Scale(range=[PALETTE[0], PALETTE[1]])
+            ),
+            tooltip=[
+                alt.Tooltip("date:T"),
+                alt.Tooltip("price:Q", format=",.2f"),
+                alt.Tooltip("basis:N"),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = [line]
+    if extremes.height:
+        ext = extremes.with_columns(
+            label=pl.col("event")
+            + ": $"
+            + pl.col("shown").round(2).cast(pl.String)
+            + " ("
+            + pl.col("basis")
+            + ")"
+        )
+        pts = alt.Chart(alt.Data(values=_records(ext)))
+        layers += [
+            pts.mark_point(size=60, filled=True, color="#000").encode(x="date:T", y="shown:Q"),
+            pts.mark_text(dy=-10, fontSize=11, align="left").encode(
+                x="date:T", y="shown:Q", text="label:N"
+            ),
+        ]
+    return alt.layer(*layers).properties(width="container", height=260), series
+
+
+def long_run_alt_text(series: pl.DataFrame, extremes: pl.DataFrame) -> str:
+    if series.is_empty():
+        return "No BABA price history in this edition."
+    first, last = series.row(0, named=True), series.row(-1, named=True)
+    text = (
+        f"BABA closes from {first['date']} to {last['date']}, "
+        f"from ${first['price']:,.2f} to ${last['price']:,.2f}."
+    )
+    for row in extremes.iter_rows(named=True):
+        text += (
+            f" {row['event'].capitalize()}: ${row['shown']:,.2f} on {row['date']} ({row['basis']})."
+        )
+    adjusted = series.filter(pl.col("basis") == "adjusted")
+    if adjusted.height:
+        text += (
+            f" Prices from {adjusted['date'].min()} to {adjusted['date'].max()} are dividend-adjusted only;"
+            " as-traded values were not available for them."
+        )
+    return text
+
+
+def turnover_chart(flows: pl.DataFrame, year: int) -> tuple[alt.Chart, pl.DataFrame]:
+    """Daily turnover of both listings in `year`, volume spikes highlighted."""
+    data = (
+        flows.lazy()
+        .filter((pl.col("origin") == "market") & (pl.col("date").dt.year() == year))
+        .select("instrument", "date", "currency", "turnover", "volume", "volume_ratio", "spike")
+        .sort("instrument", "date")
+        .collect()
+    )
+    base = alt.Chart(alt.Data(values=_records(data)))
+    bars = base.mark_bar(width=2).encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y(
+            "turnover:Q",
+            title="Turnover (price × volume, listing currency)",
+            axis=alt.Axis(format="~s"),
+        ),
+        color=alt.condition("datum.spike", alt.value(PALETTE[5]), alt.value("#9bb7d4")),
+        tooltip=[
+            alt.Tooltip("date:T"),
+            alt.Tooltip("turnover:Q", format=",.0f"),
+            alt.Tooltip("currency:N"),
+            alt.Tooltip("volume_ratio:Q", title="volume / 20-day mean", format=".2f"),
+        ],
+    )
+    chart = (
+        bars.properties(width="container", height=130)
+        .facet(row=alt.Row("instrument:N", title=None))
+        .resolve_scale(y="independent")
+    )
+    return chart, data
+
+
+def reported_flows_chart(flows: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
+    """Flow figures reported in the corpus or the cited reference table, with their sources."""
+    data = (
+        flows.filter(pl.col("origin") != "market")
+        .select("date", "origin", "description", "value", "unit", "source")
+        .sort("date")
+    )
+    data = data.with_columns(
+        label=(pl.col("value") / 1e9).round(2).cast(pl.String) + " bn " + pl.col("unit")
+    )
+    base = alt.Chart(alt.Data(values=_records(data)))
+    points = base.mark_point(size=90, filled=True).encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("value:Q", title="Reported figure", axis=alt.Axis(format="~s")),
+        color=alt.Color("origin:N", title="Where the figure comes from"),
+        shape=alt.Shape("origin:N", legend=None),
+        tooltip=[
+            alt.Tooltip("date:T"),
+            alt.Tooltip("description:N"),
+            alt.Tooltip("value:Q", format=",.0f"),
+            alt.Tooltip("unit:N"),
+            alt.Tooltip("source:N"),
+        ],
+    )
+    labels = base.mark_text(dx=8, align="left", fontSize=10).encode(
+        x="date:T", y="value:Q", text="label:N"
+    )
+    return (points + labels).properties(width="container", height=220), data
+
+
+def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
+    """Article tone by publication date, coloured by language and shaped by source, with a
+    rolling mean over the three nearest articles."""
+    data = (
+        articles.lazy()
+        .filter(pl.col("published_date").is_not_null() & pl.col("tone").is_not_null())
+        .select(
+            "article_id",
+            "title",
+            "published_date",
+            "language",
+            pl.col("source").fill_null("unknown"),
+            "tone",
+        )
+        .sort("published_date")
+        .with_columns(rolling_tone=pl.col("tone").rolling_mean(window_size=3, min_samples=1))
+        .collect()
+    )
+    base = alt.Chart(alt.Data(values=_records(data)))
+    pts = base.mark_point(size=100, filled=True).encode(
+        x=alt.X("published_date:T", title=None),
+        y=alt.Y("tone:Q", title="Net tone"),
+        color=alt.Color("language:N", title="Language"),
+        shape=alt.Shape("source:N", title="Source"),
+        tooltip=[
+            alt.Tooltip("title:N"),
+            alt.Tooltip("source:N"),
+            alt.Tooltip("published_date:T"),
+            alt.Tooltip("tone:Q", format="+.3f"),
+        ],
+    )
+    roll = base.mark_line(color="#555", strokeDash=[4, 3]).encode(
+        x="published_date:T", y="rolling_tone:Q"
+    )
+    zero = alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(color="#bbb").encode(y="y:Q")
+    return (zero + roll + pts).properties(width="container", height=240), data
+
+
+def sentence_tone_chart(
+    sentence_sentiment: pl.DataFrame, articles: pl.DataFrame
+) -> tuple[alt.Chart, pl.DataFrame]:
+    """The spread of sentence-level tone within each article."""
+    data = (
+        sentence_sentiment.lazy()
+        .filter(pl.col("tone").is_not_null())
+        .join(articles.lazy().select("article_id", "title", "published_date"), on="article_id")
+        .with_columns(
+            article=pl.col("published_date").cast(pl.String).fill_null("undated")
+            + " · "
+            + pl.col("title").str.slice(0, 40)
+        )
+        .select("article_id", "article", "sentence_idx", "tone")
+        .sort("article", "sentence_idx")
+        .collect()
+    )
+    chart = (
+        alt.Chart(alt.Data(values=_records(data)))
+        .mark_tick(thickness=2, size=14, opacity=0.7)
+        .encode(
+            x=alt.X("tone:Q", title="Sentence tone"),
+            y=alt.Y("article:N", title=None),
+            color=alt.condition("datum.tone < 0", alt.value(PALETTE[5]), alt.value(PALETTE[0])),
+            tooltip=[
+                alt.Tooltip("article:N"),
+                alt.Tooltip("sentence_idx:Q"),
+                alt.Tooltip("tone:Q", format="+.2f"),
+            ],
+        )
+    )
+    return chart.properties(width="container"), data
+
+
+def tone_vs_car_chart(
+    articles: pl.DataFrame, events: pl.DataFrame
+) -> tuple[alt.Chart, pl.DataFrame]:
+    """Article tone against the cumulative abnormal return [-1,+1], one point per article and listing."""
+    data = (
+        events.lazy()
+        .select("article_id", "instrument", "event_date", "car_m1_p1")
+        .join(articles.lazy().select("article_id", "title", "tone"), on="article_id")
+        .drop_nulls(["tone", "car_m1_p1"])
+        .sort("instrument", "event_date")
+        .collect()
+    )
+    chart = (
+        alt.Chart(alt.Data(values=_records(data)))
+        .mark_point(size=100, filled=True)
+        .encode(
+            x=alt.X("tone:Q", title="Article tone"),
+            y=alt.Y("car_m1_p1:Q", title="CAR [-1,+1]", axis=alt.Axis(format="%")),
+            color=alt.Color("instrument:N", title="Listing"),
+            tooltip=[
+                alt.Tooltip("title:N"),
+                alt.Tooltip("instrument:N"),
+                alt.Tooltip("event_date:T"),
+                alt.Tooltip("tone:Q", format="+.3f"),
+                alt.Tooltip("car_m1_p1:Q", format="+.2%"),
+            ],
+        )
+    )
+    return chart.properties(width="container", height=240), data
+
+
+VERDICT_COLOURS = {"supported": PALETTE[2], "contradicted": PALETTE[5], "unverifiable": "#999999"}
+
+
+def claim_verdicts_chart(
+    claims: pl.DataFrame, articles: pl.DataFrame
+) -> tuple[alt.Chart, pl.DataFrame]:
+    """How many claims each article makes, by verdict."""
+    data = (
+        claims.lazy()
+        .join(articles.lazy().select("article_id", "title"), on="article_id", how="left")
+        .group_by("article_id", "title", "verdict")
+        .agg(claims=pl.len())
+        .sort("article_id", "verdict")
+        .collect()
+    )
+    chart = (
+        alt.Chart(alt.Data(values=_records(data)))
+        .mark_bar()
+        .encode(
+            y=alt.Y("title:N", title=None, axis=alt.Axis(labelLimit=260)),
+            x=alt.X("claims:Q", title="Claims", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "verdict:N",
+                title="Verdict",
+                scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())),
+            ),
+            tooltip=["title:N", "verdict:N", "claims:Q"],
+        )
+    )
+    return chart.properties(width="container"), data
+
+
+def range_alt_text(
+    data: pl.DataFrame, value: str, label: str, date: str = "date", fmt: str = ",.2f"
+) -> str:
+    """Alt text naming the date range, the lowest and highest `value` with dates, and the trend."""
+    rows = data.drop_nulls(value).sort(date)
+    if rows.is_empty():
+        return f"No data for {label} in this edition."
+    lo = rows.row(rows[value].arg_min(), named=True)
+    hi = rows.row(rows[value].arg_max(), named=True)
+    first, last = rows.row(0, named=True), rows.row(-1, named=True)
+    trend = (
+        "rises"
+        if last[value] > first[value]
+        else "falls"
+        if last[value] < first[value]
+        else "is flat"
+    )
+    return (
+        f"{label} from {first[date]} to {last[date]} ({rows.height} points): lowest {lo[value]:{fmt}} on "
+        f"{lo[date]}, highest {hi[value]:{fmt}} on {hi[date]}; it {trend} from first to last."
+    )

@@ -15,7 +15,9 @@ import pytest
 from pipeline.tables import build_tables
 from tests.conftest import make_settings
 
-ARTICLES = sorted(p for p in Path("data/articles").iterdir() if p.suffix in (".txt", ".md", ".html"))
+ARTICLES = sorted(
+    p for p in Path("data/articles").iterdir() if p.suffix in (".txt", ".md", ".html")
+)
 
 
 def test_articles_one_row_per_file_with_stable_ids(tables) -> None:
@@ -30,8 +32,17 @@ def test_articles_one_row_per_file_with_stable_ids(tables) -> None:
 
 def test_articles_schema_and_word_counts(tables) -> None:
     articles = tables["articles"]
-    for column in ("article_id", "path", "source", "language", "published_at", "published_date",
-                   "title", "text", "n_words"):
+    for column in (
+        "article_id",
+        "path",
+        "source",
+        "language",
+        "published_at",
+        "published_date",
+        "title",
+        "text",
+        "n_words",
+    ):
         assert column in articles.columns
     words = articles.select(pl.col("text").str.split(" ").list.len().alias("approx"), "n_words")
     assert (words["n_words"] > 0).all()
@@ -40,8 +51,19 @@ def test_articles_schema_and_word_counts(tables) -> None:
 
 def test_prices_schema(tables) -> None:
     prices = tables["prices"]
-    for column in ("instrument", "date", "open", "high", "low", "close", "volume", "currency",
-                   "adjusted", "close_traded", "source_file"):
+    for column in (
+        "instrument",
+        "date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "currency",
+        "adjusted",
+        "close_traded",
+        "source_file",
+    ):
         assert column in prices.columns
     assert prices.select(pl.struct("instrument", "date").is_duplicated().any()).item() is False
     assert {"BABA", "9988.HK", "HSI", "SPX"} <= set(prices["instrument"].unique().to_list())
@@ -49,22 +71,34 @@ def test_prices_schema(tables) -> None:
 
 def test_baba_as_traded_close_matches_documented_factor(tables, settings) -> None:
     # PROVENANCE.md: rows up to 2025-06-11 are raw x 118.33/120.33 (US$2.00 dividend, ex 2025-06-12).
-    raw = pl.read_csv(settings.market_dir / "Koi-west__stock-predictor/data/BABA.csv",
-                      try_parse_dates=True)
+    raw = pl.read_csv(
+        settings.market_dir / "Koi-west__stock-predictor/data/BABA.csv", try_parse_dates=True
+    )
     adjusted_close = raw.filter(pl.col("Date") == dt.date(2025, 2, 11))["Close"].item()
     expected = adjusted_close / (118.33 / 120.33)
-    row = tables["prices"].filter((pl.col("instrument") == "BABA") & (pl.col("date") == dt.date(2025, 2, 11)))
+    row = tables["prices"].filter(
+        (pl.col("instrument") == "BABA") & (pl.col("date") == dt.date(2025, 2, 11))
+    )
     assert row["adjusted"].item() is True
     assert row["close_traded"].item() == pytest.approx(expected, abs=0.005)
-    after = tables["prices"].filter((pl.col("instrument") == "BABA") & (pl.col("date") == dt.date(2025, 11, 14)))
+    after = tables["prices"].filter(
+        (pl.col("instrument") == "BABA") & (pl.col("date") == dt.date(2025, 11, 14))
+    )
     assert after["close_traded"].item() == pytest.approx(after["close"].item())
 
 
 def test_returns_are_simple_daily_returns(tables, settings) -> None:
-    raw = (pl.read_csv(settings.market_dir / "Koi-west__stock-predictor/data/BABA.csv", try_parse_dates=True)
-           .sort("Date").with_columns(ret=pl.col("Close").pct_change()))
+    raw = (
+        pl.read_csv(
+            settings.market_dir / "Koi-west__stock-predictor/data/BABA.csv", try_parse_dates=True
+        )
+        .sort("Date")
+        .with_columns(ret=pl.col("Close").pct_change())
+    )
     expected = raw.filter(pl.col("Date") == dt.date(2025, 11, 14))["ret"].item()
-    got = tables["returns"].filter((pl.col("instrument") == "BABA") & (pl.col("date") == dt.date(2025, 11, 14)))
+    got = tables["returns"].filter(
+        (pl.col("instrument") == "BABA") & (pl.col("date") == dt.date(2025, 11, 14))
+    )
     assert got["ret"].item() == pytest.approx(expected, rel=1e-9)
 
 

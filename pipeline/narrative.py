@@ -1,0 +1,176 @@
+"""Key findings and section prose, written from the tables through Jinja2 templates.
+
+Every number in the prose is a value computed here from a table at render time; the templates
+only place and format them. Change the data and the prose changes with it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from pipeline.charts import market_adjusted_moves
+from pipeline.display import escape_md
+
+TEMPLATES = Path(__file__).parent / "templates"
+TRIGGER_WINDOW_DAYS = 3  # an article up to 3 days before a move counts as a possible trigger
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["md"] = escape_md
+    env.filters["pct"] = lambda v, digits=1: f"{v * 100:+.{digits}f}%"
+    env.filters["num"] = lambda v, digits=2: f"{v:,.{digits}f}"
+    return env
+
+
+def risk_terms(reference_dir: Path) -> pl.DataFrame:
+    """The corpus's risk vocabulary (risk, language, regex), from a documented reference table."""
+    return pl.read_csv(reference_dir / "risk_terms.csv")
+
+
+def risk_mentions(
+    sentences: pl.DataFrame, articles: pl.DataFrame, reference_dir: Path
+) -> pl.DataFrame:
+    """Mentions of each risk per article, by publication date: `article_id`, `published_date`,
+    `risk`, `mentions`."""
+    terms = risk_terms(reference_dir)
+    per_risk = []
+    for risk, group in terms.group_by("risk", maintain_order=True):
+        pattern = "(?i)" + "|".join(f"(?:{p})" for p in group["pattern"].to_list())
+        per_risk.append(
+            sentences.lazy()
+            .group_by("article_id")
+            .agg(mentions=pl.col("text").str.count_matches(pattern).sum())
+            .with_columns(risk=pl.lit(risk[0]))
+        )
+    counts = pl.concat(per_risk).collect()
+    return (
+        counts.join(articles.select("article_id", "published_date", "title"), on="article_id")
+        .select("article_id", "published_date", "title", "risk", "mentions")
+        .sort("published_date", "risk", nulls_last=True)
+    )
+
+
+def biggest_moves(
+    returns: pl.DataFrame, articles: pl.DataFrame, year: int, top: int = 3
+) -> list[dict[str, Any]]:
+    """The largest market-adjusted daily moves, each with the nearest article before it."""
+    moves = market_adjusted_moves(returns, year, top=top)
+    dated = (
+        articles.filter(pl.col("published_date").is_not_null())
+        .select("title", "source", pl.col("published_date"))
+        .sort("published_date")
+    )
+    out = []
+    for row in (
+        moves.sort(pl.col("abnormal").abs(), descending=True).head(top).iter_rows(named=True)
+    ):
+        near = dated.filter(
+            (pl.col("published_date") <= row["date"])
+            & (pl.col("published_date") >= row["date"] - pl.duration(days=TRIGGER_WINDOW_DAYS))
+        )
+        row["trigger"] = near.row(-1, named=True) if near.height else None
+        out.append(row)
+    return out
+
+
+def tone_shift(articles: pl.DataFrame, mentions: pl.DataFrame) -> dict[str, Any] | None:
+    """Mean tone of articles before and from the first article alleging military ties."""
+    military = mentions.filter(
+        (pl.col("risk") == "military ties")
+        & (pl.col("mentions") > 0)
+        & pl.col("published_date").is_not_null()
+    )
+    scored = articles.filter(pl.col("published_date").is_not_null() & pl.col("tone").is_not_null())
+    if military.is_empty() or scored.is_empty():
+        return None
+    first = military["published_date"].min()
+    before = scored.filter(pl.col("published_date") < first)
+    after = scored.filter(pl.col("published_date") >= first)
+    return {
+        "first_date": first,
+        "n_before": before.height,
+        "tone_before": before["tone"].mean() if before.height else None,
+        "n_after": after.height,
+        "tone_after": after["tone"].mean() if after.height else None,
+    }
+
+
+def flow_claims(claims: pl.DataFrame, articles: pl.DataFrame) -> list[dict[str, Any]]:
+    flows = claims.filter(pl.col("kind") == "flow").join(
+        articles.select("article_id", "title", "source", "published_date"),
+        on="article_id",
+        how="left",
+    )
+    return flows.sort("published_date", nulls_last=True).to_dicts()
+
+
+def verdict_counts(claims: pl.DataFrame) -> dict[str, int]:
+    counts = claims.group_by("verdict").agg(n=pl.len())
+    found = dict(zip(counts["verdict"].to_list(), counts["n"].to_list(), strict=True))
+    return {v: int(found.get(v, 0)) for v in ("supported", "contradicted", "unverifiable")}
+
+
+def findings_context(
+    tables: dict[str, pl.DataFrame], as_of: str, reference_dir: Path
+) -> dict[str, Any]:
+    """Every value the findings mention, computed from the tables."""
+    year = int(as_of[:4])
+    articles, claims = tables["articles"], tables["claims"]
+    mentions = risk_mentions(tables["sentences"], articles, reference_dir)
+    ytd = (
+        tables["prices"]
+        .filter(
+            pl.col("instrument").is_in(["BABA", "9988.HK"]) & (pl.col("date").dt.year() == year)
+        )
+        .sort("date")
+        .group_by("instrument", maintain_order=True)
+        .agg(
+            first=pl.col("close").first(),
+            last=pl.col("close").last(),
+            first_date=pl.col("date").first(),
+            last_date=pl.col("date").last(),
+        )
+        .with_columns(change=pl.col("last") / pl.col("first") - 1)
+        .sort("instrument")
+    )
+    return {
+        "as_of": as_of,
+        "year": year,
+        "n_articles": articles.height,
+        "n_dated": articles.filter(pl.col("published_date").is_not_null()).height,
+        "languages": sorted(articles["language"].drop_nulls().unique().to_list()),
+        "ytd": ytd.to_dicts(),
+        "moves": biggest_moves(tables["returns"], articles, year),
+        "tone": tone_shift(articles, mentions),
+        "flows": flow_claims(claims, articles),
+        "verdicts": verdict_counts(claims),
+        "n_claims": claims.height,
+        "contradicted": claims.filter(pl.col("verdict") == "contradicted").to_dicts(),
+        "risks": (
+            mentions.group_by("risk")
+            .agg(pl.col("mentions").sum())
+            .sort("mentions", descending=True)
+            .to_dicts()
+        ),
+    }
+
+
+def key_findings(tables: dict[str, pl.DataFrame], as_of: str, reference_dir: Path) -> list[str]:
+    """The key findings as Markdown bullet texts, one string per finding."""
+    text = (
+        _env()
+        .get_template("findings.md.j2")
+        .render(**findings_context(tables, as_of, reference_dir))
+    )
+    return [line[2:].strip() for line in text.splitlines() if line.startswith("- ")]
