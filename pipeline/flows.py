@@ -129,7 +129,11 @@ def flows_table(prices: pl.DataFrame, claims: pl.DataFrame, reference_dir: Path)
     ref = read_reference(reference_dir).select(
         pl.lit("reference").alias("origin"),
         pl.lit("reported_flow").alias("kind"),
-        pl.lit(None, pl.String).alias("instrument"),
+        # "Alibaba-W" is the Hong Kong counter; market-wide totals have no instrument
+        pl.when(pl.col("description").str.contains("Alibaba"))
+        .then(pl.lit("9988.HK"))
+        .otherwise(None)
+        .alias("instrument"),
         pl.col("_date").alias("date"),
         pl.col("_figure").alias("value"),
         "unit",
