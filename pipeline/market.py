@@ -196,6 +196,16 @@ def read_market_file(path: Path, label: str | None = None, strict: bool = True) 
 
 def check_file(df: pl.DataFrame, label: str) -> None:
     """Run the pandera schema; raise `InputError` naming the first failing row."""
+    dup = df.sort("line").filter(~pl.col("date").is_first_distinct())
+    if dup.height:
+        r = dup.row(0, named=True)
+        first = df.filter(pl.col("date") == r["date"])["line"].min()
+        raise InputError(
+            f"duplicate day {r['date']} (first seen on line {first})",
+            label,
+            line=r["line"],
+            fix="keep one row per trading day",
+        )
     try:
         FILE_SCHEMA.validate(df.drop("dividends", "line", strict=False), lazy=True)
     except pa.errors.SchemaErrors as exc:
