@@ -33,17 +33,18 @@ from pipeline.numbers import NUMBER, find_quantities
 
 UP_WORDS = (
     r"rose|rise[sn]?|rising|climb(?:ed|s|ing)?|gain(?:ed|s|ing)?|jump(?:ed|s)?|surg(?:e|ed|es|ing)|"
-    r"soar(?:ed|s|ing)?|rall(?:ied|ies|y)|rebound(?:ed|s)?|advanc(?:ed|es)|added|up|higher|"
-    r"increas(?:ed|es)|spiked?|legte|zulegen|zugelegt|gewann|gewinnt|stieg|steigt|gestiegen|"
+    r"soar(?:ed|s|ing)?|rall(?:ied|ies|y)|rebound(?:ed|s)?|advanc(?:ed|es)|added|up(?!\s+to\b)|higher|"
+    r"increas(?:ed|es)|spiked?|edged up|ticked up|firmed|popped|bounced|recovered|legte|zulegen|zugelegt|gewann|gewinnt|stieg|steigt|gestiegen|"
     r"kletterte|klettert|sprang|zog an|höher|fester|im Plus|Plus|Aufschlag|zu"
 )
 DOWN_WORDS = (
     r"fell|fall(?:s|en|ing)?|dropp(?:ed|ing)|drops?|declin(?:ed|es|ing)|slid(?:es)?|slump(?:ed|s)?|"
     r"plummet(?:ed|s)?|plung(?:ed|es)|tumbl(?:ed|es)|sank|sink(?:s|ing)?|lost|los(?:es|ing)|"
-    r"down|lower|decreas(?:ed|es)|shed|verlor|verliert|fiel|fällt|gefallen|sank|rutschte|"
+    r"down|lower|decreas(?:ed|es)|shed|slipp(?:ed|ing)|slips?|eased|dipp(?:ed|ing)|dips?|tanked|"
+    r"retreated|crashed|nosedived|verlor|verliert|fiel|fällt|gefallen|sank|rutschte|"
     r"brach ein|gab nach|büßte|tiefer|schwächer|im Minus|Minus|Abschlag|ab"
 )
-_UP_RE = re.compile(rf"\b(?:{UP_WORDS})\b(?!\s+to\b)", re.IGNORECASE)
+_UP_RE = re.compile(rf"\b(?:{UP_WORDS})\b", re.IGNORECASE)
 _DOWN_RE = re.compile(rf"\b(?:{DOWN_WORDS})\b", re.IGNORECASE)
 
 # Qualifiers just before the number -> canonical form (German forms mapped, word kept).
@@ -478,7 +479,12 @@ def _instrument_cue(sentence: str, a: int, b: int) -> str | None:
             spans.append((m.start(), m.end()))
             (before if m.end() <= a else after).append((m.start(), m.end(), ins))
     if before:
-        return max(before, key=lambda t: t[1])[2]
+        start, end, ins = max(before, key=lambda t: t[1])
+        # "the Hang Seng Index slipped 0.7%, while Alibaba shares rose 5%": a company mention
+        # after an index name and before the number moves the subject back to the company
+        if ins in INDICES and _COMPANY_RE.search(sentence[end:a]):
+            return None
+        return ins
     if after:
         return min(after, key=lambda t: t[0])[2]
     return None
@@ -511,15 +517,32 @@ def _article_default_listing(texts: list[str]) -> str:
     return first[2] if first else "BABA"
 
 
+# Whatever splitter produced `sentences`, claims are read one grammatical sentence at a time:
+# a full stop after a word and before a capital ends a unit (decimals like "1.3" never match).
+_SUBSPLIT = re.compile(
+    r'(?<=[^\W\d][.!?])\s+(?=[A-ZÄÖÜ])|(?<=[.!?]["”])\s+(?=[A-ZÄÖÜ])|'
+    r"(?<=%[.!?])\s+(?=[A-ZÄÖÜ])"
+)
+
+
 def extract_candidates(sentences: pl.DataFrame) -> list[Candidate]:
-    """Every numeric market claim in `sentences` (article_id, sentence_idx, text, language)."""
+    """Every numeric market claim in `sentences` (article_id, sentence_idx, text, language).
+
+    Each row is re-cut into grammatical sentences first, so a splitter that hands over whole
+    paragraphs gives the same claims as one that hands over sentences.
+    """
     out: list[Candidate] = []
     sents = sentences.sort("article_id", "sentence_idx")
     for (article_id,), group in sents.group_by(["article_id"], maintain_order=True):
         rows = group.select("sentence_idx", "text", "language").rows()
         ctx = _Context(default_listing=_article_default_listing([r[1] or "" for r in rows]))
-        for idx, text, language in rows:
-            text = text or ""
+        units = [
+            (idx, part, language)
+            for idx, text, language in rows
+            for part in _SUBSPLIT.split(text or "")
+            if part.strip()
+        ]
+        for idx, text, language in units:
             lang = (language or "en")[:2]
             found = _sentence_claims(str(article_id), int(idx), text, lang, ctx)
             out.extend(found)
