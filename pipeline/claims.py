@@ -758,7 +758,9 @@ def _classify(
         specs,
         base,
     )
-    return _finish_quote(c, window, quote_a, quote_b, specs_win, spec_use or base)
+    return _finish_quote(
+        c, window, quote_a, quote_b, specs_win, None if ytd else (spec_use or base)
+    )
 
 
 def _finish_quote(c: Candidate, window: str, qa: int, qb: int, specs_win, spec) -> Candidate:

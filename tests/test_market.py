@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -229,3 +230,91 @@ def test_reaction_session_time_zones(prices):
     assert hk.reaction_session(dt.datetime(2025, 7, 10, 8, 30, tzinfo=UTC)) == dt.date(2025, 7, 11)
     assert hk.reaction_session(None, dt.date(2025, 11, 16)) == dt.date(2025, 11, 17)
     assert hk.reaction_session(None, None) is None
+
+
+# -- live loader: only the pure normaliser, on a fixture written here ---------------------------
+
+
+def chart_fixture() -> dict:
+    hk = ZoneInfo("Asia/Hong_Kong")
+    days = [
+        dt.datetime(2025, 2, 11, 9, 30, tzinfo=hk),
+        dt.datetime(2025, 2, 12, 9, 30, tzinfo=hk),
+        dt.datetime(2025, 2, 13, 9, 30, tzinfo=hk),
+        dt.datetime(2025, 2, 14, 9, 30, tzinfo=hk),
+    ]
+    return {
+        "chart": {
+            "error": None,
+            "result": [
+                {
+                    "meta": {
+                        "currency": "HKD",
+                        "symbol": "9988.HK",
+                        "exchangeTimezoneName": "Asia/Hong_Kong",
+                    },
+                    "timestamp": [int(d.timestamp()) for d in days],
+                    "indicators": {
+                        "quote": [
+                            {
+                                "open": [10.0, 11.0, None, 12.0],
+                                "high": [10.5, 12.0, None, 12.0],
+                                "low": [9.5, 10.8, None, 12.0],
+                                "close": [10.2, 11.5, None, 12.0],
+                                "volume": [100, 200, None, 0],
+                            }
+                        ],
+                        "adjclose": [{"adjclose": [10.1, 11.4, None, 12.0]}],
+                    },
+                }
+            ],
+        }
+    }
+
+
+def test_live_normaliser_gives_the_prices_schema():
+    from pipeline.market_live import chart_url, normalise_chart
+
+    df = normalise_chart(chart_fixture(), "9988.HK")
+    assert df.schema == pl.Schema(PRICES_SCHEMA)
+    assert df["date"].to_list() == [
+        dt.date(2025, 2, 11),
+        dt.date(2025, 2, 12),
+        dt.date(2025, 2, 14),
+    ]
+    assert df["close_traded"].to_list() == df["close"].to_list() == [10.2, 11.5, 12.0]
+    assert df["placeholder"].to_list() == [False, False, True]
+    assert not df["adjusted"].any() and set(df["currency"]) == {"HKD"}
+    assert "9988.HK" in chart_url("9988.HK", dt.date(2025, 1, 1), dt.date(2025, 2, 1))
+    assert "%5EHSI" in chart_url("HSI", dt.date(2025, 1, 1), dt.date(2025, 2, 1))
+
+
+def test_live_normaliser_rejects_bad_payloads():
+    from pipeline.market_live import normalise_chart
+
+    with pytest.raises(InputError, match="not a Yahoo chart"):
+        normalise_chart(b"{}", "BABA")
+    with pytest.raises(InputError, match="chart error"):
+        normalise_chart({"chart": {"error": {"code": "Not Found"}, "result": None}}, "BABA")
+    bad = chart_fixture()
+    bad["chart"]["result"][0]["indicators"]["quote"][0]["close"][1] = None
+    with pytest.raises(InputError, match="positive close") as err:
+        normalise_chart(bad, "9988.HK")
+    assert err.value.line == 1
+
+
+def test_live_loader_with_a_fake_fetch(tmp_path):
+    import json
+
+    from pipeline.market_live import load_live
+
+    out = tmp_path / "live.parquet"
+    df = load_live(
+        ["9988.HK"],
+        dt.date(2025, 2, 1),
+        dt.date(2025, 2, 13),
+        out=out,
+        fetch=lambda *a: json.dumps(chart_fixture()),
+    )
+    assert df["date"].max() == dt.date(2025, 2, 12)
+    assert pl.read_parquet(out).equals(df)
