@@ -575,7 +575,6 @@ def _sentence_claims(
     vol = [m for m in _VOLUME_RE.finditer(text)]
     sentence_specs = _date_specs(text)
     out: list[Candidate] = []
-    cands: list[tuple[int, int, Candidate | None]] = []
     for i, (q, typ) in enumerate(claims):
         prev_end = claims[i - 1][0].end if i > 0 else 0
         next_start = claims[i + 1][0].start if i + 1 < len(claims) else len(text)
@@ -623,7 +622,6 @@ def _sentence_claims(
                 period,
             )
         )
-    del cands
     return out
 
 
@@ -799,14 +797,12 @@ class Market:
         keep = prices.filter(pl.col("instrument").is_in(list(LISTINGS | INDICES)))
         self.rows: dict[str, dict[dt.date, dict]] = {}
         self.days: dict[str, list[dt.date]] = {}
+        flagged = keep.filter(pl.col("placeholder")).select("instrument", "date").rows()
+        self.placeholders: set[tuple[str, dt.date]] = set(flagged)
         for (ins,), g in keep.sort("date").group_by(["instrument"], maintain_order=True):
             real = g.filter(~pl.col("placeholder"))
             self.rows[ins] = {r["date"]: r for r in real.to_dicts()}
             self.days[ins] = real["date"].to_list()
-            self.placeholders = getattr(self, "placeholders", set()) | {
-                (ins, d) for d in g.filter(pl.col("placeholder"))["date"].to_list()
-            }
-        self.placeholders = getattr(self, "placeholders", set())
 
     def has(self, ins: str) -> bool:
         return ins in self.rows
