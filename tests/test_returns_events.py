@@ -57,7 +57,9 @@ def test_market_model_hand_example():
     x, y = [0.0, 1.0, 2.0, 3.0], [2.0, 2.0, 6.0, 6.0]
     mm = market_model(y, x)
     mx, my = 1.5, 4.0
-    beta = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sum((a - mx) ** 2 for a in x)
+    beta = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sum(
+        (a - mx) ** 2 for a in x
+    )
     assert mm.beta == pytest.approx(beta)
     assert mm.alpha == pytest.approx(my - beta * mx)
 
