@@ -436,3 +436,24 @@ def test_tolerance_rules():
 def test_files_are_the_seed_files():
     assert len(list(ARTICLES.glob("*.txt"))) == 5
     assert Path(MARKET / BABA_FILE).is_file()
+
+
+def test_as_much_as_uses_the_intraday_high(prices):
+    sents = pl.DataFrame(
+        {
+            "article_id": ["y"],
+            "sentence_idx": [0],
+            "language": ["en"],
+            "text": ["Alibaba shares rose as much as 4% on Monday."],
+        }
+    )
+    arts = pl.DataFrame(
+        {"article_id": ["y"], "published_at": [dt.datetime(2025, 11, 18, 23, 0, tzinfo=dt.UTC)]}
+    )
+    c = one(claims_table(sents, arts, prices), article_id="y")
+    koi = iso_csv(BABA_FILE)
+    mon, fri = dt.date(2025, 11, 17), dt.date(2025, 11, 14)
+    obs = (float(koi[mon]["High"]) / float(koi[fri]["Close"]) - 1) * 100
+    assert (c["qualifier"], c["claim_date"], c["value"]) == ("as much as", mon, 4.0)
+    assert c["observed_value"] == pytest.approx(obs)
+    assert c["verdict"] == verdict(obs, abs(obs - 4) <= 0.4 + 0.5)
