@@ -1,0 +1,320 @@
+"""Market snapshot -> prices, validation and calendars. Expected values are read from the CSVs
+here with the csv module, independently of the code under test."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pytest
+
+from pipeline.calendars import Calendar, exchange_calendars
+from pipeline.config import Settings
+from pipeline.errors import InputError
+from pipeline.market import (
+    BABA_FILE,
+    HK_FILE,
+    PRICES_SCHEMA,
+    SOURCES,
+    prices_table,
+    read_market_file,
+    validation_table,
+)
+
+MARKET = Settings().market_dir
+UTC = dt.UTC
+
+
+def rows(rel: str) -> list[dict]:
+    with open(MARKET / rel, newline="") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader)]
+        return [dict(zip(header, [v.strip() for v in r], strict=False)) for r in reader]
+
+
+def iso_rows(rel: str) -> dict[dt.date, dict]:
+    out = {}
+    for r in rows(rel):
+        try:
+            out[dt.date.fromisoformat(r["Date"][:10])] = r
+        except ValueError:
+            continue  # ticker row
+    return out
+
+
+@pytest.fixture(scope="module")
+def prices() -> pl.DataFrame:
+    return prices_table(MARKET)
+
+
+def test_schema_and_one_row_per_instrument_day(prices):
+    assert prices.schema == pl.Schema(PRICES_SCHEMA)
+    assert prices.select(pl.struct("instrument", "date").is_duplicated().sum()).item() == 0
+    assert {"BABA", "9988.HK", "HSI", "SPX", "SPY", "KWEB", "MCHI", "FXI", "CSI300"} <= set(
+        prices["instrument"].unique()
+    )
+
+
+def test_baba_main_file_and_documented_factor(prices):
+    koi = iso_rows(BABA_FILE)
+    factor = 118.33 / 120.33
+    baba = prices.filter(pl.col("instrument") == "BABA")
+    for day in (dt.date(2025, 2, 11), dt.date(2025, 6, 11)):
+        r = baba.filter(pl.col("date") == day).row(0, named=True)
+        assert r["source_file"] == BABA_FILE and r["adjusted"]
+        assert r["close"] == pytest.approx(float(koi[day]["Close"]))
+        assert r["close_traded"] == pytest.approx(round(float(koi[day]["Close"]) / factor, 2))
+    after = baba.filter(pl.col("date") == dt.date(2025, 11, 14)).row(0, named=True)
+    assert not after["adjusted"]
+    assert after["close_traded"] == pytest.approx(float(koi[dt.date(2025, 11, 14)]["Close"]))
+    # before the previous ex-date the factor does not hold: no as-traded close is claimed
+    old = baba.filter(pl.col("date") == dt.date(2022, 10, 24)).row(0, named=True)
+    assert old["close_traded"] is None and old["adjusted"]
+
+
+def test_baba_long_run_from_raw_bluefin(prices):
+    raw = iso_rows("Bluefin-Tuna__Yahoo-Finance-Historical-Data/BABA.csv")
+    baba = prices.filter(
+        (pl.col("instrument") == "BABA") & (pl.col("date") <= dt.date(2020, 12, 11))
+    )
+    assert baba.height == len(raw)
+    peak = max(raw, key=lambda d: float(raw[d]["Close"]) if d.year == 2020 else 0)
+    r = baba.filter(pl.col("date") == peak).row(0, named=True)
+    assert not r["adjusted"] and r["close_traded"] == pytest.approx(float(raw[peak]["Close"]))
+
+
+def test_9988_raw_from_2025_06_11_and_placeholders(prices):
+    az = iso_rows(HK_FILE)
+    hk = prices.filter(pl.col("instrument") == "9988.HK")
+    raw = hk.filter(pl.col("date") >= dt.date(2025, 6, 11))
+    assert raw["adjusted"].any() is False
+    assert (raw["close_traded"] == raw["close"]).all()
+    assert (
+        hk.filter(pl.col("date") < dt.date(2025, 6, 11))["close_traded"].null_count()
+        == hk.filter(pl.col("date") < dt.date(2025, 6, 11)).height
+    )
+    expected = {
+        d
+        for d, r in az.items()
+        if float(r["Volume"]) == 0
+        and r["Open"] == r["High"] == r["Low"]
+        and float(r["Open"]) == float(r["Close"])
+    }
+    got = set(hk.filter(pl.col("placeholder") & (pl.col("source_file") == HK_FILE))["date"])
+    assert expected and got == expected
+    assert dt.date(2025, 1, 28) in got
+
+
+def test_hsi_mmddyy_newest_first(prices):
+    raw = rows("clamx4__stockdata/index/HSI.csv")
+    parsed = {dt.datetime.strptime(r["Date"], "%m/%d/%y").date(): float(r["Close"]) for r in raw}
+    hsi = prices.filter(pl.col("instrument") == "HSI")
+    assert hsi.height == len(parsed)
+    assert hsi["date"].is_sorted()
+    for day in (dt.date(2025, 2, 12), min(parsed), max(parsed)):
+        assert hsi.filter(pl.col("date") == day)["close"].item() == pytest.approx(parsed[day])
+    assert hsi["volume"].null_count() == hsi.height
+
+
+def test_ticker_rows_dropped():
+    lines = (MARKET / HK_FILE).read_text().splitlines()
+    assert lines[1].startswith(",9988.HK")
+    df = read_market_file(MARKET / HK_FILE)
+    assert df.height == len(lines) - 2
+    hsi6 = read_market_file(MARKET / "flippe2__blank-app/data/^HSI.csv")
+    assert (
+        hsi6.height
+        == len((MARKET / "flippe2__blank-app/data/^HSI.csv").read_text().splitlines()) - 3
+    )
+
+
+def test_as_of_cut_off():
+    cut = dt.date(2025, 11, 18)
+    p = prices_table(MARKET, as_of=cut)
+    assert p["date"].max() == cut
+
+
+def test_validation_table_covers_every_file():
+    v = validation_table(MARKET)
+    assert set(v["file"]) == {s.path for s in SOURCES}
+    for check in ("schema", "duplicates", "non_positive", "gaps_vs_calendar", "outliers"):
+        assert v.filter(pl.col("check") == check).height == len(SOURCES)
+    assert v.filter(pl.col("check").is_in(["duplicates", "non_positive", "schema"]))[
+        "status"
+    ].unique().to_list() == ["pass"]
+    # the known 9988.HK gap (a day HSI traded but the stock file lacks) is reported, not hidden
+    gaps = v.filter((pl.col("file") == HK_FILE) & (pl.col("check") == "gaps_vs_calendar"))
+    az = set(iso_rows(HK_FILE))
+    hsi = {
+        dt.datetime.strptime(r["Date"], "%m/%d/%y").date()
+        for r in rows("clamx4__stockdata/index/HSI.csv")
+    }
+    missing = {d for d in hsi if min(az) <= d <= max(az)} - az
+    assert gaps["n"].item() == len(missing)
+
+
+# -- bad input --------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("Date,Open,High,Low\n2025-01-02,1,2,1\n", 1, "missing column"),
+        ("Date,Close\n2025-01-02,10\n2025-13-45,11\n", 3, "unparsable date"),
+        ("Date,Close\n2025-01-02,10\n2025-01-03,11\n2025-01-02,12\n", 4, "duplicate day"),
+        ("Date,Close\n2025-01-02,10\n2025-01-03,-11\n", 3, "close"),
+        ("Date,Close\n2025-01-02,10\n2025-01-03,abc\n", 3, "unparsable close"),
+    ],
+)
+def test_bad_input_names_file_and_row(tmp_path, text, line, words):
+    p = write(tmp_path, text)
+    with pytest.raises(InputError) as err:
+        read_market_file(p)
+    assert err.value.path == p and err.value.line == line
+    assert words in str(err.value)
+
+
+def test_empty_file(tmp_path):
+    p = write(tmp_path, "")
+    with pytest.raises(InputError, match="empty"):
+        read_market_file(p)
+    p.write_text("Date,Close\n")
+    with pytest.raises(InputError, match="no rows"):
+        read_market_file(p)
+
+
+def test_missing_snapshot_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        prices_table(tmp_path)
+
+
+# -- calendars and the time-zone rule ---------------------------------------------------------
+
+
+def test_calendars_come_from_the_benchmarks(prices):
+    cals = exchange_calendars(prices)
+    hsi = {
+        dt.datetime.strptime(r["Date"], "%m/%d/%y").date()
+        for r in rows("clamx4__stockdata/index/HSI.csv")
+    }
+    assert set(cals.filter(pl.col("exchange") == "HKEX")["date"]) == hsi
+    hk = Calendar.from_prices("HKEX", prices)
+    assert hk.is_session(dt.date(2025, 1, 29)) == (dt.date(2025, 1, 29) in hsi)
+    ny = Calendar.from_prices("NYSE", prices)
+    assert not ny.is_session(dt.date(2025, 11, 15))  # a Saturday
+    assert ny.on_or_after(dt.date(2025, 11, 15)) == dt.date(2025, 11, 17)
+
+
+def test_reaction_session_time_zones(prices):
+    ny = Calendar.from_prices("NYSE", prices)
+    hk = Calendar.from_prices("HKEX", prices)
+    t = dt.datetime(2025, 11, 18, 16, 50, 6, tzinfo=UTC)  # 17:50 Berlin
+    assert ny.reaction_session(t) == dt.date(2025, 11, 18)  # 11:50 New York, before the close
+    assert hk.reaction_session(t) == dt.date(2025, 11, 19)  # 00:50 Hong Kong next day
+    sunday = dt.datetime(2025, 11, 16, 5, 21, tzinfo=UTC)  # 00:21 New York
+    assert ny.reaction_session(sunday) == dt.date(2025, 11, 17)
+    assert hk.reaction_session(sunday) == dt.date(2025, 11, 17)
+    # US daylight saving: 20:30 UTC is 16:30 EDT (after the close) but 15:30 EST (before it)
+    assert ny.reaction_session(dt.datetime(2025, 3, 10, 20, 30, tzinfo=UTC)) == dt.date(2025, 3, 11)
+    assert ny.reaction_session(dt.datetime(2025, 1, 10, 20, 30, tzinfo=UTC)) == dt.date(2025, 1, 10)
+    # Hong Kong has no daylight saving: 08:30 UTC is 16:30 HKT, after the close
+    assert hk.reaction_session(dt.datetime(2025, 7, 10, 8, 30, tzinfo=UTC)) == dt.date(2025, 7, 11)
+    assert hk.reaction_session(None, dt.date(2025, 11, 16)) == dt.date(2025, 11, 17)
+    assert hk.reaction_session(None, None) is None
+
+
+# -- live loader: only the pure normaliser, on a fixture written here ---------------------------
+
+
+def chart_fixture() -> dict:
+    hk = ZoneInfo("Asia/Hong_Kong")
+    days = [
+        dt.datetime(2025, 2, 11, 9, 30, tzinfo=hk),
+        dt.datetime(2025, 2, 12, 9, 30, tzinfo=hk),
+        dt.datetime(2025, 2, 13, 9, 30, tzinfo=hk),
+        dt.datetime(2025, 2, 14, 9, 30, tzinfo=hk),
+    ]
+    return {
+        "chart": {
+            "error": None,
+            "result": [
+                {
+                    "meta": {
+                        "currency": "HKD",
+                        "symbol": "9988.HK",
+                        "exchangeTimezoneName": "Asia/Hong_Kong",
+                    },
+                    "timestamp": [int(d.timestamp()) for d in days],
+                    "indicators": {
+                        "quote": [
+                            {
+                                "open": [10.0, 11.0, None, 12.0],
+                                "high": [10.5, 12.0, None, 12.0],
+                                "low": [9.5, 10.8, None, 12.0],
+                                "close": [10.2, 11.5, None, 12.0],
+                                "volume": [100, 200, None, 0],
+                            }
+                        ],
+                        "adjclose": [{"adjclose": [10.1, 11.4, None, 12.0]}],
+                    },
+                }
+            ],
+        }
+    }
+
+
+def test_live_normaliser_gives_the_prices_schema():
+    from pipeline.market_live import chart_url, normalise_chart
+
+    df = normalise_chart(chart_fixture(), "9988.HK")
+    assert df.schema == pl.Schema(PRICES_SCHEMA)
+    assert df["date"].to_list() == [
+        dt.date(2025, 2, 11),
+        dt.date(2025, 2, 12),
+        dt.date(2025, 2, 14),
+    ]
+    assert df["close_traded"].to_list() == df["close"].to_list() == [10.2, 11.5, 12.0]
+    assert df["placeholder"].to_list() == [False, False, True]
+    assert not df["adjusted"].any() and set(df["currency"]) == {"HKD"}
+    assert "9988.HK" in chart_url("9988.HK", dt.date(2025, 1, 1), dt.date(2025, 2, 1))
+    assert "%5EHSI" in chart_url("HSI", dt.date(2025, 1, 1), dt.date(2025, 2, 1))
+
+
+def test_live_normaliser_rejects_bad_payloads():
+    from pipeline.market_live import normalise_chart
+
+    with pytest.raises(InputError, match="not a Yahoo chart"):
+        normalise_chart(b"{}", "BABA")
+    with pytest.raises(InputError, match="chart error"):
+        normalise_chart({"chart": {"error": {"code": "Not Found"}, "result": None}}, "BABA")
+    bad = chart_fixture()
+    bad["chart"]["result"][0]["indicators"]["quote"][0]["close"][1] = None
+    with pytest.raises(InputError, match="positive close") as err:
+        normalise_chart(bad, "9988.HK")
+    assert err.value.line == 1
+
+
+def test_live_loader_with_a_fake_fetch(tmp_path):
+    import json
+
+    from pipeline.market_live import load_live
+
+    out = tmp_path / "live.parquet"
+    df = load_live(
+        ["9988.HK"],
+        dt.date(2025, 2, 1),
+        dt.date(2025, 2, 13),
+        out=out,
+        fetch=lambda *a: json.dumps(chart_fixture()),
+    )
+    assert df["date"].max() == dt.date(2025, 2, 12)
+    assert pl.read_parquet(out).equals(df)
