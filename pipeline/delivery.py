@@ -324,17 +324,25 @@ class Ledger:
     def append(self, **record: object) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = json.dumps(record, sort_keys=True, ensure_ascii=False).encode() + b"\n"
-        with self.path.open("ab") as fh:
-            if fh.tell() and not self._ends_with_newline():
-                fh.write(b"\n")  # never glue a record onto a torn line
+        with self.path.open("a+b") as fh:
+            self._drop_torn_tail(fh)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
 
-    def _ends_with_newline(self) -> bool:
-        with self.path.open("rb") as fh:
-            fh.seek(-1, os.SEEK_END)
-            return fh.read(1) == b"\n"
+    def _drop_torn_tail(self, fh) -> None:
+        """Cut a partial last line left by a crash, so every stored line is a whole record."""
+        size = fh.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        fh.seek(0)
+        raw = fh.read()
+        if raw.endswith(b"\n"):
+            return
+        keep = raw.rfind(b"\n") + 1
+        log.warning("%s: removing an incomplete last record %r", self.path, raw[keep:][:80])
+        fh.truncate(keep)
+        fh.seek(keep)
 
 
 # --------------------------------------------------------------------------- sending
