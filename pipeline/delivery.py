@@ -48,7 +48,7 @@ LABELS = {
         "intro": "The briefing edition {edition_id}, with data as of {as_of}, is attached as a PDF.",
         "findings": "Key findings",
         "no_findings": "The key findings of this edition were not available when this message "
-                       "was prepared; please see the attached PDF.",
+        "was prepared; please see the attached PDF.",
         "site": "Read it online",
         "edition_link": "This edition's permanent page",
         "footer": "You receive this briefing as a stakeholder of the newsroom's risk desk.",
@@ -59,7 +59,7 @@ LABELS = {
         "intro": "anbei als PDF die Briefing-Ausgabe {edition_id} mit Daten bis {as_of}.",
         "findings": "Wichtigste Ergebnisse",
         "no_findings": "Die wichtigsten Ergebnisse dieser Ausgabe lagen beim Erstellen dieser "
-                       "Nachricht nicht vor; siehe das angehängte PDF.",
+        "Nachricht nicht vor; siehe das angehängte PDF.",
         "site": "Online lesen",
         "edition_link": "Dauerhafte Seite dieser Ausgabe",
         "footer": "Sie erhalten dieses Briefing als Ansprechpartner des Risiko-Desks.",
@@ -81,18 +81,26 @@ def read_recipients(path: Path) -> list[Recipient]:
     """Read and validate the recipients CSV (name,email,language); errors name the line."""
     path = Path(path)
     if not path.is_file():
-        raise InputError("recipients file not found", path,
-                         fix="copy stakeholders.example.csv to stakeholders.csv and fill it in")
+        raise InputError(
+            "recipients file not found",
+            path,
+            fix="copy stakeholders.example.csv to stakeholders.csv and fill it in",
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"recipients file is not UTF-8 ({exc.reason})", path,
-                         fix="save the file as UTF-8 CSV") from None
+        raise InputError(
+            f"recipients file is not UTF-8 ({exc.reason})", path, fix="save the file as UTF-8 CSV"
+        ) from None
     reader = csv.reader(text.splitlines(keepends=True))
     header = next(reader, None)
     if header is None or [h.strip().lower() for h in header] != list(RECIPIENT_COLUMNS):
-        raise InputError(f"header must be exactly {','.join(RECIPIENT_COLUMNS)} (got {header})",
-                         path, line=1, fix="see stakeholders.example.csv for the format")
+        raise InputError(
+            f"header must be exactly {','.join(RECIPIENT_COLUMNS)} (got {header})",
+            path,
+            line=1,
+            fix="see stakeholders.example.csv for the format",
+        )
     recipients: list[Recipient] = []
     seen: dict[str, int] = {}
     for row in reader:
@@ -100,27 +108,46 @@ def read_recipients(path: Path) -> list[Recipient]:
         if not row or all(not cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
         if len(row) != len(RECIPIENT_COLUMNS):
-            raise InputError(f"expected 3 fields (name,email,language), found {len(row)}",
-                             path, line=line, fix="quote names that contain commas")
+            raise InputError(
+                f"expected 3 fields (name,email,language), found {len(row)}",
+                path,
+                line=line,
+                fix="quote names that contain commas",
+            )
         name, email, language = (cell.strip() for cell in row)
         if not name:
             raise InputError("name is empty", path, line=line)
         if not EMAIL.match(email):
-            raise InputError(f"{email!r} is not an email address", path, line=line,
-                             fix="use the form someone@example.org")
+            raise InputError(
+                f"{email!r} is not an email address",
+                path,
+                line=line,
+                fix="use the form someone@example.org",
+            )
         language = language.lower()
         if language not in LABELS:
-            raise InputError(f"language {language!r} is not supported", path, line=line,
-                             fix=f"use one of: {', '.join(sorted(LABELS))}")
+            raise InputError(
+                f"language {language!r} is not supported",
+                path,
+                line=line,
+                fix=f"use one of: {', '.join(sorted(LABELS))}",
+            )
         key = email.lower()
         if key in seen:
-            raise InputError(f"{email} is listed twice (first on line {seen[key]})", path,
-                             line=line, fix="keep one line per recipient")
+            raise InputError(
+                f"{email} is listed twice (first on line {seen[key]})",
+                path,
+                line=line,
+                fix="keep one line per recipient",
+            )
         seen[key] = line
         recipients.append(Recipient(name, email, language))
     if not recipients:
-        raise InputError("recipients file lists nobody", path,
-                         fix="add one line per recipient: name,email,language")
+        raise InputError(
+            "recipients file lists nobody",
+            path,
+            fix="add one line per recipient: name,email,language",
+        )
     return recipients
 
 
@@ -151,52 +178,77 @@ class SmtpSettings:
 
         host = get("HOST")
         if host is None:
-            raise InputError("BRIEFING_SMTP_HOST is not set",
-                             fix="export BRIEFING_SMTP_HOST=smtp.example.org (see docs/editions.md)")
+            raise InputError(
+                "BRIEFING_SMTP_HOST is not set",
+                fix="export BRIEFING_SMTP_HOST=smtp.example.org (see docs/editions.md)",
+            )
         security = (get("SECURITY") or "starttls").lower()
         if security not in SECURITY_MODES:
-            raise InputError(f"BRIEFING_SMTP_SECURITY={security!r} is not supported",
-                             fix=f"use one of: {', '.join(SECURITY_MODES)}")
+            raise InputError(
+                f"BRIEFING_SMTP_SECURITY={security!r} is not supported",
+                fix=f"use one of: {', '.join(SECURITY_MODES)}",
+            )
         port_text = get("PORT")
         try:
             port = int(port_text) if port_text else DEFAULT_PORTS[security]
         except ValueError:
-            raise InputError(f"BRIEFING_SMTP_PORT={port_text!r} is not a number",
-                             fix="e.g. 587 for starttls, 465 for ssl") from None
+            raise InputError(
+                f"BRIEFING_SMTP_PORT={port_text!r} is not a number",
+                fix="e.g. 587 for starttls, 465 for ssl",
+            ) from None
         if not 0 < port < 65536:
             raise InputError(f"BRIEFING_SMTP_PORT={port} is out of range", fix="e.g. 587")
         from_addr = get("FROM")
         if from_addr is None or not EMAIL.match(from_addr):
-            raise InputError("BRIEFING_SMTP_FROM must be the sender address",
-                             fix="export BRIEFING_SMTP_FROM=briefing@example.org")
+            raise InputError(
+                "BRIEFING_SMTP_FROM must be the sender address",
+                fix="export BRIEFING_SMTP_FROM=briefing@example.org",
+            )
         user = get("USER")
         password = env.get("BRIEFING_SMTP_PASSWORD") or None
         password_file = get("PASSWORD_FILE")
         if password and password_file:
-            raise InputError("both BRIEFING_SMTP_PASSWORD and BRIEFING_SMTP_PASSWORD_FILE are set",
-                             fix="set only one of them")
+            raise InputError(
+                "both BRIEFING_SMTP_PASSWORD and BRIEFING_SMTP_PASSWORD_FILE are set",
+                fix="set only one of them",
+            )
         if password_file:
             pf = Path(password_file)
             try:
                 password = pf.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
-                raise InputError(f"cannot read the SMTP password file ({exc.strerror})", pf,
-                                 fix="point BRIEFING_SMTP_PASSWORD_FILE at a readable file") \
-                    from None
+                raise InputError(
+                    f"cannot read the SMTP password file ({exc.strerror})",
+                    pf,
+                    fix="point BRIEFING_SMTP_PASSWORD_FILE at a readable file",
+                ) from None
             if not password:
                 raise InputError("the SMTP password file is empty", pf)
         if password and not user:
-            raise InputError("an SMTP password is set but BRIEFING_SMTP_USER is not",
-                             fix="export BRIEFING_SMTP_USER=...")
+            raise InputError(
+                "an SMTP password is set but BRIEFING_SMTP_USER is not",
+                fix="export BRIEFING_SMTP_USER=...",
+            )
         if user and not password:
-            raise InputError("BRIEFING_SMTP_USER is set but no password",
-                             fix="set BRIEFING_SMTP_PASSWORD or BRIEFING_SMTP_PASSWORD_FILE")
+            raise InputError(
+                "BRIEFING_SMTP_USER is set but no password",
+                fix="set BRIEFING_SMTP_PASSWORD or BRIEFING_SMTP_PASSWORD_FILE",
+            )
         if user and security == "none":
-            raise InputError("refusing to send an SMTP password without TLS",
-                             fix="set BRIEFING_SMTP_SECURITY=starttls or ssl")
+            raise InputError(
+                "refusing to send an SMTP password without TLS",
+                fix="set BRIEFING_SMTP_SECURITY=starttls or ssl",
+            )
         ca = get("CA_FILE")
-        return cls(host=host, port=port, security=security, from_addr=from_addr, user=user,
-                   password=password, ca_file=Path(ca) if ca else None)
+        return cls(
+            host=host,
+            port=port,
+            security=security,
+            from_addr=from_addr,
+            user=user,
+            password=password,
+            ca_file=Path(ca) if ca else None,
+        )
 
     def tls_context(self) -> ssl.SSLContext:
         """Verifying TLS context; `ca_file` (BRIEFING_SMTP_CA_FILE) trusts a private CA."""
@@ -222,14 +274,18 @@ def load_edition(site_dir: Path) -> EditionMail:
     site_dir = Path(site_dir)
     manifest_path = site_dir / "manifest.json"
     if not manifest_path.is_file():
-        raise InputError("no manifest.json in the site folder", site_dir,
-                         fix="build the edition first: make report")
+        raise InputError(
+            "no manifest.json in the site folder",
+            site_dir,
+            fix="build the edition first: make report",
+        )
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         edition_id, as_of = manifest["edition_id"], manifest["as_of"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise InputError(f"manifest is unreadable ({exc})", manifest_path,
-                         fix="rebuild the edition: make report") from None
+        raise InputError(
+            f"manifest is unreadable ({exc})", manifest_path, fix="rebuild the edition: make report"
+        ) from None
     pdf = site_dir / f"alibaba-briefing-{edition_id}.pdf"
     if not pdf.is_file():
         raise InputError("the edition's PDF is missing", pdf, fix="rebuild: make report")
@@ -239,14 +295,22 @@ def load_edition(site_dir: Path) -> EditionMail:
         try:
             findings = json.loads(findings_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON ({exc.msg})", findings_path, line=exc.lineno,
-                             fix="rebuild: make report") from None
+            raise InputError(
+                f"not valid JSON ({exc.msg})",
+                findings_path,
+                line=exc.lineno,
+                fix="rebuild: make report",
+            ) from None
         if not isinstance(findings, list) or not all(isinstance(f, str) for f in findings):
-            raise InputError("key findings must be a JSON list of strings", findings_path,
-                             fix="rebuild: make report")
+            raise InputError(
+                "key findings must be a JSON list of strings",
+                findings_path,
+                fix="rebuild: make report",
+            )
     else:
-        log.warning("%s not found; the message will say the findings are unavailable",
-                    findings_path)
+        log.warning(
+            "%s not found; the message will say the findings are unavailable", findings_path
+        )
     return EditionMail(edition_id, as_of, pdf.name, pdf.read_bytes(), findings)
 
 
@@ -266,14 +330,29 @@ def message_id(edition_id: str, email: str) -> str:
     return f"<briefing.{edition_id}.{tag}@briefing.invalid>"
 
 
-def build_message(edition: EditionMail, recipient: Recipient, *, from_addr: str, site_url: str,
-                  permalink: str | None = None, now: dt.datetime | None = None) -> EmailMessage:
+def build_message(
+    edition: EditionMail,
+    recipient: Recipient,
+    *,
+    from_addr: str,
+    site_url: str,
+    permalink: str | None = None,
+    now: dt.datetime | None = None,
+) -> EmailMessage:
     """One recipient's message: text and HTML alternatives plus the PDF, byte for byte."""
-    labels = {k: v.format(edition_id=edition.edition_id, as_of=edition.as_of,
-                          name=recipient.name) for k, v in LABELS[recipient.language].items()}
-    context = {"t": labels, "findings": edition.findings, "site_url": site_url,
-               "permalink": permalink, "recipient": recipient,
-               "edition_id": edition.edition_id, "as_of": edition.as_of}
+    labels = {
+        k: v.format(edition_id=edition.edition_id, as_of=edition.as_of, name=recipient.name)
+        for k, v in LABELS[recipient.language].items()
+    }
+    context = {
+        "t": labels,
+        "findings": edition.findings,
+        "site_url": site_url,
+        "permalink": permalink,
+        "recipient": recipient,
+        "edition_id": edition.edition_id,
+        "as_of": edition.as_of,
+    }
     msg = EmailMessage()
     msg["Subject"] = labels["subject"]
     msg["From"] = from_addr
@@ -283,8 +362,9 @@ def build_message(edition: EditionMail, recipient: Recipient, *, from_addr: str,
     msg["Content-Language"] = recipient.language
     msg.set_content(_env.get_template("email.txt.j2").render(context))
     msg.add_alternative(_env.get_template("email.html.j2").render(context), subtype="html")
-    msg.add_attachment(edition.pdf_bytes, maintype="application", subtype="pdf",
-                       filename=edition.pdf_name)
+    msg.add_attachment(
+        edition.pdf_bytes, maintype="application", subtype="pdf", filename=edition.pdf_name
+    )
     return msg
 
 
@@ -314,9 +394,12 @@ class Ledger:
                 if number == len(lines):  # torn last write of a crashed run: ignore it
                     log.warning("%s:%d: ignoring an incomplete last record", self.path, number)
                     continue
-                raise InputError("damaged ledger record", self.path, line=number,
-                                 fix="repair or remove that line; never delete 'sent' records"
-                                 ) from None
+                raise InputError(
+                    "damaged ledger record",
+                    self.path,
+                    line=number,
+                    fix="repair or remove that line; never delete 'sent' records",
+                ) from None
             if rec.get("edition_id") == edition_id:
                 latest[key] = status
         return latest
@@ -378,12 +461,17 @@ class DeliveryReport:
     def summary(self) -> str:
         """Per-recipient lines for the CLI; no secrets, only addresses and SMTP replies."""
         mode = "dry run (no email sent)" if self.dry_run else "send"
-        counts = ", ".join(f"{s}: {self.count(s)}" for s in
-                           ("written", "sent", "already_sent", "uncertain", "failed")
-                           if self.count(s))
+        counts = ", ".join(
+            f"{s}: {self.count(s)}"
+            for s in ("written", "sent", "already_sent", "uncertain", "failed")
+            if self.count(s)
+        )
         lines = [f"edition {self.edition_id}, {mode}: {counts or 'nothing to do'}"]
-        lines += [f"  {r.status}: {r.email}" + (f" ({r.error})" if r.error else "")
-                  for r in self.results if r.status in ("failed", "uncertain")]
+        lines += [
+            f"  {r.status}: {r.email}" + (f" ({r.error})" if r.error else "")
+            for r in self.results
+            if r.status in ("failed", "uncertain")
+        ]
         if self.outbox_files:
             lines.append(f"  outbox: {self.outbox_files[0].parent}")
         return "\n".join(lines)
@@ -409,16 +497,20 @@ def _reply(code: int, text: bytes | str) -> str:
 def _classify(exc: Exception, email: str) -> Exception:
     """Map smtplib errors to transient (retry) or permanent (report) failures."""
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return _Permanent(f"authentication failed: {_reply(exc.smtp_code, exc.smtp_error)}",
-                          fatal=True)
+        return _Permanent(
+            f"authentication failed: {_reply(exc.smtp_code, exc.smtp_error)}", fatal=True
+        )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, text = exc.recipients.get(email, (550, b"refused"))
         reply = _reply(code, text)
         return _Transient(reply) if 400 <= code < 500 else _Permanent(f"address refused: {reply}")
     if isinstance(exc, smtplib.SMTPSenderRefused):
         reply = _reply(exc.smtp_code, exc.smtp_error)
-        return _Transient(reply) if 400 <= exc.smtp_code < 500 else \
-            _Permanent(f"sender refused: {reply}", fatal=True)
+        return (
+            _Transient(reply)
+            if 400 <= exc.smtp_code < 500
+            else _Permanent(f"sender refused: {reply}", fatal=True)
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return _Permanent(f"server does not support this: {exc}", fatal=True)
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -427,7 +519,8 @@ def _classify(exc: Exception, email: str) -> Exception:
     if isinstance(exc, ssl.SSLError):  # before OSError: a bad certificate will not heal
         return _Permanent(f"TLS failed: {exc.__class__.__name__}: {exc.reason}", fatal=True)
     if isinstance(exc, smtplib.SMTPException) and not isinstance(
-            exc, smtplib.SMTPServerDisconnected):
+        exc, smtplib.SMTPServerDisconnected
+    ):
         return _Permanent(f"{exc.__class__.__name__}: {exc}", fatal=True)
     if isinstance(exc, OSError):
         return _Transient(f"connection problem: {exc.__class__.__name__}: {exc}")
@@ -445,8 +538,9 @@ class _Connection:
         if self.client is None:
             s = self.settings
             if s.security == "ssl":
-                client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                          context=s.tls_context())
+                client = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=s.tls_context()
+                )
             else:
                 client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             client.set_debuglevel(0)  # debug output would include the AUTH exchange
@@ -481,11 +575,22 @@ def _outbox_name(index: int, email: str) -> str:
     return f"{index:03d}-{safe}.eml"
 
 
-def send_edition(site_dir: Path, recipients_file: Path, outbox: Path, *, send: bool,
-                 smtp: SmtpSettings | None, site_url: str, ledger_path: Path,
-                 permalink: str | None = None, max_attempts: int = 4, backoff: float = 2.0,
-                 sleep: Callable[[float], None] = time.sleep, resend_uncertain: bool = False,
-                 now: dt.datetime | None = None) -> DeliveryReport:
+def send_edition(
+    site_dir: Path,
+    recipients_file: Path,
+    outbox: Path,
+    *,
+    send: bool,
+    smtp: SmtpSettings | None,
+    site_url: str,
+    ledger_path: Path,
+    permalink: str | None = None,
+    max_attempts: int = 4,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+    resend_uncertain: bool = False,
+    now: dt.datetime | None = None,
+) -> DeliveryReport:
     """Deliver the built edition in `site_dir` to every recipient, or write `.eml` files.
 
     Dry run (`send=False`) writes `<outbox>/<edition_id>/NNN-<email>.eml` and touches no
@@ -494,16 +599,19 @@ def send_edition(site_dir: Path, recipients_file: Path, outbox: Path, *, send: b
     stops early on a failure that affects everyone (authentication, sender, TLS).
     """
     if not re.match(r"^https?://", site_url or ""):
-        raise InputError(f"site URL {site_url!r} must start with http:// or https://",
-                         fix="pass the published site's address, e.g. --site-url https://...")
+        raise InputError(
+            f"site URL {site_url!r} must start with http:// or https://",
+            fix="pass the published site's address, e.g. --site-url https://...",
+        )
     edition = load_edition(site_dir)
     recipients = read_recipients(recipients_file)
     report = DeliveryReport(edition.edition_id, dry_run=not send)
     from_addr = smtp.from_addr if smtp else "briefing@example.invalid"
 
     def message(r: Recipient) -> EmailMessage:
-        return build_message(edition, r, from_addr=from_addr, site_url=site_url,
-                             permalink=permalink, now=now)
+        return build_message(
+            edition, r, from_addr=from_addr, site_url=site_url, permalink=permalink, now=now
+        )
 
     if not send:
         folder = Path(outbox) / edition.edition_id
@@ -531,16 +639,22 @@ def send_edition(site_dir: Path, recipients_file: Path, outbox: Path, *, send: b
                 report.results.append(RecipientResult(r.email, r.name, "already_sent"))
                 continue
             if status == "sending" and not resend_uncertain:
-                report.results.append(RecipientResult(
-                    r.email, r.name, "uncertain",
-                    error="an earlier run stopped while sending; check the mailbox or server "
-                          "log, then re-run with resend_uncertain to send again"))
+                report.results.append(
+                    RecipientResult(
+                        r.email,
+                        r.name,
+                        "uncertain",
+                        error="an earlier run stopped while sending; check the mailbox or server "
+                        "log, then re-run with resend_uncertain to send again",
+                    )
+                )
                 continue
             if fatal is not None:
                 report.results.append(RecipientResult(r.email, r.name, "failed", error=fatal))
                 continue
-            result, is_fatal = _deliver(conn, ledger, edition.edition_id, r, message(r), smtp,
-                                        max_attempts, backoff, sleep)
+            result, is_fatal = _deliver(
+                conn, ledger, edition.edition_id, r, message(r), smtp, max_attempts, backoff, sleep
+            )
             report.results.append(result)
             if is_fatal:
                 fatal = f"not attempted after an earlier error: {result.error}"
@@ -552,16 +666,23 @@ def send_edition(site_dir: Path, recipients_file: Path, outbox: Path, *, send: b
     return report
 
 
-def _deliver(conn: _Connection, ledger: Ledger, edition_id: str, r: Recipient,
-             msg: EmailMessage, smtp: SmtpSettings, max_attempts: int, backoff: float,
-             sleep: Callable[[float], None]) -> tuple[RecipientResult, bool]:
+def _deliver(
+    conn: _Connection,
+    ledger: Ledger,
+    edition_id: str,
+    r: Recipient,
+    msg: EmailMessage,
+    smtp: SmtpSettings,
+    max_attempts: int,
+    backoff: float,
+    sleep: Callable[[float], None],
+) -> tuple[RecipientResult, bool]:
     """Send one message with retries; return the result and whether the failure is fatal.
 
     Each attempt is bracketed in the ledger: "sending" before, then "sent", "deferred"
     (transient, not accepted) or "failed". A crash leaves "sending" last: uncertain.
     """
-    base = {"edition_id": edition_id, "email": r.email.lower(),
-            "message_id": msg["Message-ID"]}
+    base = {"edition_id": edition_id, "email": r.email.lower(), "message_id": msg["Message-ID"]}
     last = ""
     for attempt in range(1, max_attempts + 1):
         ledger.append(**base, status="sending", attempt=attempt, at=_now())
@@ -575,8 +696,9 @@ def _deliver(conn: _Connection, ledger: Ledger, edition_id: str, r: Recipient,
                 ledger.append(**base, status="failed", error=last, at=_now())
                 return RecipientResult(r.email, r.name, "failed", attempt, last), kind.fatal
             ledger.append(**base, status="deferred", error=last, at=_now())
-            log.warning("transient failure for %s (attempt %d/%d): %s", r.email, attempt,
-                        max_attempts, last)
+            log.warning(
+                "transient failure for %s (attempt %d/%d): %s", r.email, attempt, max_attempts, last
+            )
             if attempt < max_attempts:
                 sleep(backoff * 2 ** (attempt - 1))
             continue

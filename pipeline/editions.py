@@ -30,8 +30,16 @@ from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.errors import InputError
 
 # Code whose change must change the edition id: the package, the report sources, the lock.
-CODE_GLOBS = ("pipeline/**/*.py", "pipeline/**/*.j2", "pipeline/**/*.html", "pipeline/**/*.typ",
-              "report/**/*.qmd", "_quarto.yml", "uv.lock", "data/reference/*")
+CODE_GLOBS = (
+    "pipeline/**/*.py",
+    "pipeline/**/*.j2",
+    "pipeline/**/*.html",
+    "pipeline/**/*.typ",
+    "report/**/*.qmd",
+    "_quarto.yml",
+    "uv.lock",
+    "data/reference/*",
+)
 
 EDITION_ID = re.compile(r"^\d{4}-\d{2}-\d{2}-[0-9a-f]{8}$")
 MANIFEST_NAME = "manifest.json"
@@ -116,8 +124,12 @@ def compute_edition(settings: Settings, as_of: dt.date) -> Edition:
     Each kind of input is hashed relative to its own folder, so moving the market snapshot to
     another path does not change the id, but changing one byte in it does.
     """
-    roots = {"articles": settings.articles_dir, "market": settings.market_dir,
-             "lexicons": settings.lexicon_dir, "reference": settings.reference_dir}
+    roots = {
+        "articles": settings.articles_dir,
+        "market": settings.market_dir,
+        "lexicons": settings.lexicon_dir,
+        "reference": settings.reference_dir,
+    }
     h = hashlib.sha256()
     h.update(as_of.isoformat().encode())
     for kind, files in input_files_by_kind(settings).items():
@@ -138,8 +150,9 @@ def swap_in(build_dir: Path, site_dir: Path) -> None:
     """
     build_dir, site_dir = Path(build_dir), Path(site_dir)
     if not build_dir.is_dir():
-        raise InputError("build folder not found", build_dir,
-                         fix="build the site into a temporary folder first")
+        raise InputError(
+            "build folder not found", build_dir, fix="build the site into a temporary folder first"
+        )
     backup = None
     if site_dir.exists():
         backup = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
@@ -183,8 +196,9 @@ def read_json(path: Path, what: str, fix: str) -> dict | list:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what} is not valid JSON ({exc})", path,
-                         line=getattr(exc, "lineno", None), fix=fix) from None
+        raise InputError(
+            f"{what} is not valid JSON ({exc})", path, line=getattr(exc, "lineno", None), fix=fix
+        ) from None
 
 
 def write_json_atomic(data: object, path: Path) -> None:
@@ -202,12 +216,18 @@ def write_json_atomic(data: object, path: Path) -> None:
 
 
 def _site_manifest(site_dir: Path) -> dict:
-    manifest = read_json(site_dir / MANIFEST_NAME, "the built site's manifest",
-                         fix="build the edition first: make report")
+    manifest = read_json(
+        site_dir / MANIFEST_NAME,
+        "the built site's manifest",
+        fix="build the edition first: make report",
+    )
     edition_id = manifest.get("edition_id") if isinstance(manifest, dict) else None
     if not isinstance(edition_id, str) or not EDITION_ID.match(edition_id):
-        raise InputError(f"manifest has no valid edition_id (got {edition_id!r})",
-                         site_dir / MANIFEST_NAME, fix="rebuild the edition: make report")
+        raise InputError(
+            f"manifest has no valid edition_id (got {edition_id!r})",
+            site_dir / MANIFEST_NAME,
+            fix="rebuild the edition: make report",
+        )
     return manifest
 
 
@@ -240,17 +260,29 @@ def _edition_meta(editions_dir: Path) -> list[dict]:
         if not d.is_dir() or not EDITION_ID.match(d.name):
             continue
         meta_path = d / EDITION_META
-        meta = read_json(meta_path, "edition record", fix="restore it from git") \
-            if meta_path.exists() else {}
+        meta = (
+            read_json(meta_path, "edition record", fix="restore it from git")
+            if meta_path.exists()
+            else {}
+        )
         manifest_path = d / MANIFEST_NAME
-        manifest = read_json(manifest_path, "edition manifest", fix="restore it from git") \
-            if manifest_path.exists() else {}
+        manifest = (
+            read_json(manifest_path, "edition manifest", fix="restore it from git")
+            if manifest_path.exists()
+            else {}
+        )
         metas.append({"dir": d, "meta": meta, "manifest": manifest})
     return metas
 
 
-def publish(site_dir: Path, editions_dir: Path, *, corrects: str | None = None,
-            note: str | None = None, verify: bool = True) -> Path:
+def publish(
+    site_dir: Path,
+    editions_dir: Path,
+    *,
+    corrects: str | None = None,
+    note: str | None = None,
+    verify: bool = True,
+) -> Path:
     """Freeze the built site into `editions/<edition_id>/` and return that folder.
 
     Never overwrites: an edition id is a hash of inputs and code, so an existing folder means
@@ -265,30 +297,48 @@ def publish(site_dir: Path, editions_dir: Path, *, corrects: str | None = None,
         problems = verify_outputs(manifest, site_dir)
         if problems:
             shown = "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else "")
-            raise InputError(f"the site does not match its manifest ({shown})", site_dir,
-                             fix="rebuild with make report, then publish without editing _site/")
+            raise InputError(
+                f"the site does not match its manifest ({shown})",
+                site_dir,
+                fix="rebuild with make report, then publish without editing _site/",
+            )
     editions_dir.mkdir(parents=True, exist_ok=True)
     with _lock(editions_dir):
         target = editions_dir / edition_id
         if target.exists():
             raise InputError(
-                f"edition {edition_id} is already published", target,
+                f"edition {edition_id} is already published",
+                target,
                 fix="published editions are never overwritten; to correct it, change the inputs "
-                    f"or code, rebuild (the id changes) and publish with CORRECTS={edition_id}")
+                f"or code, rebuild (the id changes) and publish with CORRECTS={edition_id}",
+            )
         existing = _edition_meta(editions_dir)
         if corrects is not None:
             if corrects == edition_id or not (editions_dir / corrects).is_dir():
                 known = ", ".join(m["dir"].name for m in existing) or "none"
-                raise InputError(f"cannot correct {corrects!r}: no such published edition",
-                                 editions_dir, fix=f"use one of the published ids: {known}")
+                raise InputError(
+                    f"cannot correct {corrects!r}: no such published edition",
+                    editions_dir,
+                    fix=f"use one of the published ids: {known}",
+                )
         sequence = 1 + max((m["meta"].get("sequence", 0) for m in existing), default=0)
         tmp = Path(tempfile.mkdtemp(prefix=f".{edition_id}.tmp-", dir=editions_dir))
         try:
-            shutil.copytree(site_dir, tmp, dirs_exist_ok=True,
-                            ignore=lambda d, names: [SITE_ARCHIVE_DIR]
-                            if Path(d) == site_dir and SITE_ARCHIVE_DIR in names else [])
-            meta = {"edition_id": edition_id, "as_of": manifest.get("as_of"),
-                    "corrects": corrects, "note": note, "sequence": sequence}
+            shutil.copytree(
+                site_dir,
+                tmp,
+                dirs_exist_ok=True,
+                ignore=lambda d, names: (
+                    [SITE_ARCHIVE_DIR] if Path(d) == site_dir and SITE_ARCHIVE_DIR in names else []
+                ),
+            )
+            meta = {
+                "edition_id": edition_id,
+                "as_of": manifest.get("as_of"),
+                "corrects": corrects,
+                "note": note,
+                "sequence": sequence,
+            }
             write_json_atomic(meta, tmp / EDITION_META)
             os.rename(tmp, target)
         except BaseException:
@@ -318,9 +368,17 @@ def _pdf_name(edition_id: str) -> str:
 
 
 EDITION_SCHEMA = {
-    "edition_id": pl.String, "as_of": pl.Date, "sequence": pl.Int64, "permalink": pl.String,
-    "pdf": pl.String, "corrects": pl.String, "corrected_by": pl.String, "note": pl.String,
-    "n_articles": pl.Int64, "n_claims": pl.Int64, "git_commit": pl.String,
+    "edition_id": pl.String,
+    "as_of": pl.Date,
+    "sequence": pl.Int64,
+    "permalink": pl.String,
+    "pdf": pl.String,
+    "corrects": pl.String,
+    "corrected_by": pl.String,
+    "note": pl.String,
+    "n_articles": pl.Int64,
+    "n_claims": pl.Int64,
+    "git_commit": pl.String,
     "git_dirty": pl.Boolean,
 }
 
@@ -339,41 +397,53 @@ def list_editions(editions_dir: Path) -> pl.DataFrame:
         pdf = d / _pdf_name(eid)
         as_of = meta.get("as_of") or manifest.get("as_of") or eid[:10]
         git = manifest.get("git") or {}
-        rows.append({
-            "edition_id": eid,
-            "as_of": dt.date.fromisoformat(as_of),
-            "sequence": meta.get("sequence", 0),
-            "permalink": f"{SITE_ARCHIVE_DIR}/{eid}/",
-            "pdf": f"{SITE_ARCHIVE_DIR}/{eid}/{pdf.name}" if pdf.is_file() else None,
-            "corrects": meta.get("corrects"),
-            "corrected_by": None,
-            "note": meta.get("note"),
-            "n_articles": _table_height(d / "data" / "articles.parquet"),
-            "n_claims": _table_height(d / "data" / "claims.parquet"),
-            "git_commit": git.get("commit"),
-            "git_dirty": git.get("dirty"),
-        })
+        rows.append(
+            {
+                "edition_id": eid,
+                "as_of": dt.date.fromisoformat(as_of),
+                "sequence": meta.get("sequence", 0),
+                "permalink": f"{SITE_ARCHIVE_DIR}/{eid}/",
+                "pdf": f"{SITE_ARCHIVE_DIR}/{eid}/{pdf.name}" if pdf.is_file() else None,
+                "corrects": meta.get("corrects"),
+                "corrected_by": None,
+                "note": meta.get("note"),
+                "n_articles": _table_height(d / "data" / "articles.parquet"),
+                "n_claims": _table_height(d / "data" / "claims.parquet"),
+                "git_commit": git.get("commit"),
+                "git_dirty": git.get("dirty"),
+            }
+        )
     df = pl.DataFrame(rows, schema=EDITION_SCHEMA)
-    fixes = (df.filter(pl.col("corrects").is_not_null())
-             .group_by("corrects").agg(pl.col("edition_id").sort().str.join(", "))
-             .rename({"corrects": "edition_id", "edition_id": "by"}))
-    return (df.join(fixes, on="edition_id", how="left")
-            .with_columns(corrected_by=pl.col("by")).drop("by")
-            .sort(["as_of", "sequence", "edition_id"], descending=True))
+    fixes = (
+        df.filter(pl.col("corrects").is_not_null())
+        .group_by("corrects")
+        .agg(pl.col("edition_id").sort().str.join(", "))
+        .rename({"corrects": "edition_id", "edition_id": "by"})
+    )
+    return (
+        df.join(fixes, on="edition_id", how="left")
+        .with_columns(corrected_by=pl.col("by"))
+        .drop("by")
+        .sort(["as_of", "sequence", "edition_id"], descending=True)
+    )
 
 
 def _corrections_records(editions_dir: Path) -> list[dict]:
-    return corrections_log(editions_dir).with_columns(
-        pl.col("as_of", "corrects_as_of").dt.to_string("%Y-%m-%d")).to_dicts()
+    return (
+        corrections_log(editions_dir)
+        .with_columns(pl.col("as_of", "corrects_as_of").dt.to_string("%Y-%m-%d"))
+        .to_dicts()
+    )
 
 
 def corrections_log(editions_dir: Path) -> pl.DataFrame:
     """Each correction: the new edition, the one it corrects, both as-of dates and the note."""
     eds = list_editions(editions_dir)
-    return (eds.filter(pl.col("corrects").is_not_null())
-            .join(eds.select(corrects="edition_id", corrects_as_of="as_of"), on="corrects",
-                  how="left")
-            .select("edition_id", "as_of", "corrects", "corrects_as_of", "note", "sequence"))
+    return (
+        eds.filter(pl.col("corrects").is_not_null())
+        .join(eds.select(corrects="edition_id", corrects_as_of="as_of"), on="corrects", how="left")
+        .select("edition_id", "as_of", "corrects", "corrects_as_of", "note", "sequence")
+    )
 
 
 def feed_xml(editions: pl.DataFrame, site_url: str) -> str:
@@ -453,18 +523,29 @@ class Changes:
         if self.previous_id is None:
             return ["First published edition."] + self.notes
         lines = [f"Compared with edition {self.previous_id}:"]
-        for frame, what in ((self.new_articles, "new article(s)"),
-                            (self.removed_articles, "article(s) no longer included")):
+        for frame, what in (
+            (self.new_articles, "new article(s)"),
+            (self.removed_articles, "article(s) no longer included"),
+        ):
             if frame.height:
-                lines.append(f"{frame.height} {what}: " + "; ".join(
-                    frame["title"].cast(pl.String).fill_null(frame["article_id"]).to_list()))
-        for status, what in (("moved", "key number(s) moved"), ("new", "new key number(s)"),
-                             ("removed", "key number(s) dropped")):
+                lines.append(
+                    f"{frame.height} {what}: "
+                    + "; ".join(
+                        frame["title"].cast(pl.String).fill_null(frame["article_id"]).to_list()
+                    )
+                )
+        for status, what in (
+            ("moved", "key number(s) moved"),
+            ("new", "new key number(s)"),
+            ("removed", "key number(s) dropped"),
+        ):
             sub = self.key_numbers.filter(pl.col("status") == status)
             if sub.height:
                 lines.append(f"{sub.height} {what}: " + ", ".join(sub["name"].to_list()))
-        for status, what in (("new", "new claim verdict(s)"),
-                             ("changed", "changed claim verdict(s)")):
+        for status, what in (
+            ("new", "new claim verdict(s)"),
+            ("changed", "changed claim verdict(s)"),
+        ):
             n = self.verdicts.filter(pl.col("status") == status).height
             if n:
                 lines.append(f"{n} {what}")
@@ -483,55 +564,91 @@ class Changes:
             temporal = [c for c, t in df.schema.items() if t.is_temporal()]
             return df.with_columns(pl.col(temporal).cast(pl.String)).to_dicts()
 
-        return {"previous_id": self.previous_id, "current_id": self.current_id,
-                "new_articles": rows(self.new_articles),
-                "removed_articles": rows(self.removed_articles),
-                "key_numbers": rows(self.key_numbers), "verdicts": rows(self.verdicts),
-                "inputs": rows(self.inputs), "code_changed": self.code_changed,
-                "notes": list(self.notes)}
+        return {
+            "previous_id": self.previous_id,
+            "current_id": self.current_id,
+            "new_articles": rows(self.new_articles),
+            "removed_articles": rows(self.removed_articles),
+            "key_numbers": rows(self.key_numbers),
+            "verdicts": rows(self.verdicts),
+            "inputs": rows(self.inputs),
+            "code_changed": self.code_changed,
+            "notes": list(self.notes),
+        }
 
 
 def _read_table(tables_dir: Path, name: str, label: str, notes: list[str]) -> pl.DataFrame | None:
     path = tables_dir / f"{name}.parquet"
     if not path.is_file():
-        notes.append(f"{label} has no {name}.parquet, so {name.replace('_', ' ')} "
-                     "were not compared.")
+        notes.append(
+            f"{label} has no {name}.parquet, so {name.replace('_', ' ')} were not compared."
+        )
         return None
     return pl.read_parquet(path)
 
 
 def _input_changes(prev: dict, cur: dict) -> pl.DataFrame:
     def flat(manifest: dict) -> pl.DataFrame:
-        rows = [{"kind": kind, "path": path, "sha256": sha}
-                for kind, files in sorted((manifest.get("inputs") or {}).items())
-                for path, sha in sorted(files.items())]
-        return pl.DataFrame(rows, schema={"kind": pl.String, "path": pl.String,
-                                          "sha256": pl.String})
+        rows = [
+            {"kind": kind, "path": path, "sha256": sha}
+            for kind, files in sorted((manifest.get("inputs") or {}).items())
+            for path, sha in sorted(files.items())
+        ]
+        return pl.DataFrame(
+            rows, schema={"kind": pl.String, "path": pl.String, "sha256": pl.String}
+        )
 
-    both = flat(prev).join(flat(cur), on=["kind", "path"], how="full", coalesce=True,
-                           suffix="_cur")
-    return (both.with_columns(status=pl.when(pl.col("sha256").is_null()).then(pl.lit("added"))
-                              .when(pl.col("sha256_cur").is_null()).then(pl.lit("removed"))
-                              .when(pl.col("sha256") != pl.col("sha256_cur"))
-                              .then(pl.lit("changed")))
-            .filter(pl.col("status").is_not_null())
-            .select("kind", "path", "status").sort("kind", "path"))
+    both = flat(prev).join(flat(cur), on=["kind", "path"], how="full", coalesce=True, suffix="_cur")
+    return (
+        both.with_columns(
+            status=pl.when(pl.col("sha256").is_null())
+            .then(pl.lit("added"))
+            .when(pl.col("sha256_cur").is_null())
+            .then(pl.lit("removed"))
+            .when(pl.col("sha256") != pl.col("sha256_cur"))
+            .then(pl.lit("changed"))
+        )
+        .filter(pl.col("status").is_not_null())
+        .select("kind", "path", "status")
+        .sort("kind", "path")
+    )
 
 
-def changes_between(prev_manifest: dict | None, prev_tables_dir: Path | None,
-                    current_manifest: dict, current_tables_dir: Path) -> Changes:
+def changes_between(
+    prev_manifest: dict | None,
+    prev_tables_dir: Path | None,
+    current_manifest: dict,
+    current_tables_dir: Path,
+) -> Changes:
     """Compare two editions from their manifests and their `data/*.parquet` tables."""
     notes: list[str] = []
     cur_id = current_manifest.get("edition_id", "?")
     empty_articles = pl.DataFrame(schema={c: pl.String for c in ARTICLE_COLS})
-    empty_keys = pl.DataFrame(schema={"name": pl.String, "unit": pl.String,
-                                      "previous": pl.Float64, "current": pl.Float64,
-                                      "delta": pl.Float64, "status": pl.String})
-    empty_verdicts = pl.DataFrame(schema={c: pl.String for c in
-                                          [*CLAIM_KEY, "previous_verdict", "verdict", "status"]})
+    empty_keys = pl.DataFrame(
+        schema={
+            "name": pl.String,
+            "unit": pl.String,
+            "previous": pl.Float64,
+            "current": pl.Float64,
+            "delta": pl.Float64,
+            "status": pl.String,
+        }
+    )
+    empty_verdicts = pl.DataFrame(
+        schema={c: pl.String for c in [*CLAIM_KEY, "previous_verdict", "verdict", "status"]}
+    )
     if prev_manifest is None:
-        return Changes(None, cur_id, empty_articles, empty_articles, empty_keys, empty_verdicts,
-                       _input_changes({}, {}), None, notes)
+        return Changes(
+            None,
+            cur_id,
+            empty_articles,
+            empty_articles,
+            empty_keys,
+            empty_verdicts,
+            _input_changes({}, {}),
+            None,
+            notes,
+        )
     prev_id = prev_manifest.get("edition_id", "?")
     prev_label, cur_label = f"Edition {prev_id}", f"This edition ({cur_id})"
 
@@ -548,47 +665,74 @@ def changes_between(prev_manifest: dict | None, prev_tables_dir: Path | None,
         cols = [col for col in ARTICLE_COLS if col in c.columns]
         new_articles = c.join(p.select("article_id"), on="article_id", how="anti").select(cols)
         removed_articles = p.join(c.select("article_id"), on="article_id", how="anti").select(
-            [col for col in ARTICLE_COLS if col in p.columns])
-        new_articles, removed_articles = (df.sort("article_id")
-                                          for df in (new_articles, removed_articles))
+            [col for col in ARTICLE_COLS if col in p.columns]
+        )
+        new_articles, removed_articles = (
+            df.sort("article_id") for df in (new_articles, removed_articles)
+        )
 
     key_numbers = empty_keys
     if keys := pair("key_numbers"):
-        p, c = (df.select("name", pl.col("value").cast(pl.Float64), pl.col("unit").cast(pl.String))
-                for df in keys)
+        p, c = (
+            df.select("name", pl.col("value").cast(pl.Float64), pl.col("unit").cast(pl.String))
+            for df in keys
+        )
         j = p.join(c, on="name", how="full", coalesce=True, suffix="_cur")
         key_numbers = (
-            j.select("name", unit=pl.coalesce("unit_cur", "unit"), previous=pl.col("value"),
-                     current=pl.col("value_cur"),
-                     delta=pl.col("value_cur") - pl.col("value"),
-                     status=pl.when(pl.col("value").is_null() & pl.col("value_cur").is_not_null())
-                     .then(pl.lit("new"))
-                     .when(pl.col("value_cur").is_null() & pl.col("value").is_not_null())
-                     .then(pl.lit("removed"))
-                     .when(pl.col("value").ne_missing(pl.col("value_cur"))
-                           | pl.col("unit").ne_missing(pl.col("unit_cur")))
-                     .then(pl.lit("moved")))
-            .filter(pl.col("status").is_not_null()).sort("name"))
+            j.select(
+                "name",
+                unit=pl.coalesce("unit_cur", "unit"),
+                previous=pl.col("value"),
+                current=pl.col("value_cur"),
+                delta=pl.col("value_cur") - pl.col("value"),
+                status=pl.when(pl.col("value").is_null() & pl.col("value_cur").is_not_null())
+                .then(pl.lit("new"))
+                .when(pl.col("value_cur").is_null() & pl.col("value").is_not_null())
+                .then(pl.lit("removed"))
+                .when(
+                    pl.col("value").ne_missing(pl.col("value_cur"))
+                    | pl.col("unit").ne_missing(pl.col("unit_cur"))
+                )
+                .then(pl.lit("moved")),
+            )
+            .filter(pl.col("status").is_not_null())
+            .sort("name")
+        )
 
     verdicts = empty_verdicts
     if claims := pair("claims"):
         p, c = (df.select(*CLAIM_KEY, "verdict").unique(maintain_order=True) for df in claims)
         seen = p.rename({"verdict": "previous_verdict"}).with_columns(_seen=pl.lit(True))
         j = c.join(seen, on=CLAIM_KEY, how="left", nulls_equal=True)
-        verdicts = (j.with_columns(
-            status=pl.when(pl.col("_seen").is_null()).then(pl.lit("new"))
-            .when(pl.col("verdict").ne_missing(pl.col("previous_verdict")))
-            .then(pl.lit("changed")))
-            .filter(pl.col("status").is_not_null()).drop("_seen")
-            .sort("article_id", "sentence_idx"))
+        verdicts = (
+            j.with_columns(
+                status=pl.when(pl.col("_seen").is_null())
+                .then(pl.lit("new"))
+                .when(pl.col("verdict").ne_missing(pl.col("previous_verdict")))
+                .then(pl.lit("changed"))
+            )
+            .filter(pl.col("status").is_not_null())
+            .drop("_seen")
+            .sort("article_id", "sentence_idx")
+        )
 
     lock_p, lock_c = prev_manifest.get("uv_lock_sha256"), current_manifest.get("uv_lock_sha256")
     commit_p = (prev_manifest.get("git") or {}).get("commit")
     commit_c = (current_manifest.get("git") or {}).get("commit")
-    code_changed = (lock_p != lock_c) or (commit_p is not None and commit_c is not None
-                                          and commit_p != commit_c)
-    return Changes(prev_id, cur_id, new_articles, removed_articles, key_numbers, verdicts,
-                   _input_changes(prev_manifest, current_manifest), code_changed, notes)
+    code_changed = (lock_p != lock_c) or (
+        commit_p is not None and commit_c is not None and commit_p != commit_c
+    )
+    return Changes(
+        prev_id,
+        cur_id,
+        new_articles,
+        removed_articles,
+        key_numbers,
+        verdicts,
+        _input_changes(prev_manifest, current_manifest),
+        code_changed,
+        notes,
+    )
 
 
 def previous_edition(editions_dir: Path, current_manifest: dict) -> Path | None:
@@ -597,21 +741,21 @@ def previous_edition(editions_dir: Path, current_manifest: dict) -> Path | None:
     cur_id = current_manifest.get("edition_id")
     if cur_id in eds["edition_id"].to_list():
         # Already published: its predecessor is the next row in newest-first order.
-        rest = eds.with_row_index().filter(
-            pl.col("index") > eds["edition_id"].index_of(cur_id))
+        rest = eds.with_row_index().filter(pl.col("index") > eds["edition_id"].index_of(cur_id))
     else:
         as_of = dt.date.fromisoformat(current_manifest["as_of"])
         rest = eds.filter(pl.col("as_of") <= as_of)
     return Path(editions_dir) / rest["edition_id"][0] if rest.height else None
 
 
-def changes_since_previous(editions_dir: Path, current_manifest: dict,
-                           current_tables_dir: Path) -> Changes:
+def changes_since_previous(
+    editions_dir: Path, current_manifest: dict, current_tables_dir: Path
+) -> Changes:
     """What changed since the previous published edition (see `changes_between`)."""
     prev_dir = previous_edition(editions_dir, current_manifest)
     if prev_dir is None:
         return changes_between(None, None, current_manifest, current_tables_dir)
-    prev_manifest = read_json(prev_dir / MANIFEST_NAME, "edition manifest",
-                              fix="restore the archived edition from git")
-    return changes_between(prev_manifest, prev_dir / "data", current_manifest,
-                           current_tables_dir)
+    prev_manifest = read_json(
+        prev_dir / MANIFEST_NAME, "edition manifest", fix="restore the archived edition from git"
+    )
+    return changes_between(prev_manifest, prev_dir / "data", current_manifest, current_tables_dir)

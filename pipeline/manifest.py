@@ -31,8 +31,9 @@ def _run(args: list[str], cwd: Path) -> str | None:
     if shutil.which(args[0]) is None:
         return None
     try:
-        done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=30,
-                              check=False)
+        done = subprocess.run(
+            args, cwd=cwd, capture_output=True, text=True, timeout=30, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -95,8 +96,14 @@ def output_hashes(output_dir: Path, *, exclude: tuple[str, ...] = (SITE_ARCHIVE_
     return out
 
 
-def build_manifest(edition: Edition, input_files: dict[str, list[Path]], output_dir: Path,
-                   project_root: Path, *, include_outputs: bool = True) -> dict:
+def build_manifest(
+    edition: Edition,
+    input_files: dict[str, list[Path]],
+    output_dir: Path,
+    project_root: Path,
+    *,
+    include_outputs: bool = True,
+) -> dict:
     """The manifest of one edition.
 
     `input_files` maps a kind (articles, market, lexicons, reference) to its files. Call with
@@ -105,8 +112,10 @@ def build_manifest(edition: Edition, input_files: dict[str, list[Path]], output_
     """
     project_root = Path(project_root)
     lock = project_root / "uv.lock"
-    inputs = {kind: {_rel(p, project_root): sha256_file(Path(p)) for p in files}
-              for kind, files in input_files.items()}
+    inputs = {
+        kind: {_rel(p, project_root): sha256_file(Path(p)) for p in files}
+        for kind, files in input_files.items()
+    }
     for kind in INPUT_KINDS:
         inputs.setdefault(kind, {})
     return {
@@ -138,16 +147,33 @@ def manifest_summary(manifest: dict) -> str:
         code += " (uncommitted changes)"
     lock = manifest.get("uv_lock_sha256")
     tools = manifest.get("tools") or {}
-    names = {"python": "Python", "polars": "Polars", "altair": "Altair",
-             "vl-convert": "vl-convert", "pandoc": "pandoc", "typst": "Typst",
-             "quarto": "Quarto"}
+    names = {
+        "python": "Python",
+        "polars": "Polars",
+        "altair": "Altair",
+        "vl-convert": "vl-convert",
+        "pandoc": "pandoc",
+        "typst": "Typst",
+        "quarto": "Quarto",
+    }
     versions = ", ".join(f"{label} {tools[key]}" for key, label in names.items() if tools.get(key))
     n_inputs = sum(len(files) for files in (manifest.get("inputs") or {}).values())
-    parts = [f"Edition {manifest.get('edition_id')}", f"as of {manifest.get('as_of')}", code,
-             f"uv.lock {lock[:12]}" if lock else "no uv.lock",
-             f"{n_inputs} input files hashed", versions]
+    parts = [
+        f"Edition {manifest.get('edition_id')}",
+        f"as of {manifest.get('as_of')}",
+        code,
+        f"uv.lock {lock[:12]}" if lock else "no uv.lock",
+        f"{n_inputs} input files hashed",
+        versions,
+    ]
     return " · ".join(p for p in parts if p)
 
 
-__all__ = ["build_manifest", "write_manifest", "manifest_summary", "tool_versions",
-           "git_state", "output_hashes"]
+__all__ = [
+    "build_manifest",
+    "write_manifest",
+    "manifest_summary",
+    "tool_versions",
+    "git_state",
+    "output_hashes",
+]

@@ -41,9 +41,13 @@ def site(tmp_path: Path) -> Path:
     d.mkdir()
     (d / "manifest.json").write_text(json.dumps({"edition_id": EDITION_ID, "as_of": AS_OF}))
     (d / f"alibaba-briefing-{EDITION_ID}.pdf").write_bytes(
-        b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n")
-    (d / "key_findings.json").write_text(json.dumps(
-        ["Shares <script>alert(1)</script> & bonds moved", "Zweite Erkenntnis: Umsatz stieg"]))
+        b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+    )
+    (d / "key_findings.json").write_text(
+        json.dumps(
+            ["Shares <script>alert(1)</script> & bonds moved", "Zweite Erkenntnis: Umsatz stieg"]
+        )
+    )
     return d
 
 
@@ -53,8 +57,11 @@ def write_recipients(path: Path, rows: list[tuple[str, str, str]]) -> Path:
     return path
 
 
-PEOPLE = [("Ann Analyst", "ann@example.org", "en"), ("Bernd Berger", "bernd@example.de", "de"),
-          ("Cem Chef", "cem@example.org", "en")]
+PEOPLE = [
+    ("Ann Analyst", "ann@example.org", "en"),
+    ("Bernd Berger", "bernd@example.de", "de"),
+    ("Cem Chef", "cem@example.org", "en"),
+]
 
 
 @pytest.fixture(scope="session")
@@ -65,10 +72,29 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("tls")
     crt, key = d / "cert.pem", d / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(crt), "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True)
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(crt),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return crt, key
 
 
@@ -101,8 +127,11 @@ class Mailbox:
         return "250 Message accepted"
 
     def received(self, address: str) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(raw, policy=email.policy.default)
-                for rcpts, raw in self.messages if address in rcpts]
+        return [
+            email.message_from_bytes(raw, policy=email.policy.default)
+            for rcpts, raw in self.messages
+            if address in rcpts
+        ]
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -118,9 +147,15 @@ def starttls_server(cert):
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(crt, key)
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=ctx,
-                            require_starttls=True, auth_required=True,
-                            authenticator=authenticator)
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=ctx,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticator,
+    )
     controller.start()
     try:
         yield box, controller.port
@@ -132,29 +167,42 @@ def starttls_server(cert):
 def settings(starttls_server, cert) -> SmtpSettings:
     _, port = starttls_server
     env = {
-        "BRIEFING_SMTP_HOST": "127.0.0.1", "BRIEFING_SMTP_PORT": str(port),
-        "BRIEFING_SMTP_SECURITY": "starttls", "BRIEFING_SMTP_USER": USER,
-        "BRIEFING_SMTP_PASSWORD": PASSWORD, "BRIEFING_SMTP_FROM": "briefing@example.org",
-        "BRIEFING_SMTP_CA_FILE": str(cert[0])}
+        "BRIEFING_SMTP_HOST": "127.0.0.1",
+        "BRIEFING_SMTP_PORT": str(port),
+        "BRIEFING_SMTP_SECURITY": "starttls",
+        "BRIEFING_SMTP_USER": USER,
+        "BRIEFING_SMTP_PASSWORD": PASSWORD,
+        "BRIEFING_SMTP_FROM": "briefing@example.org",
+        "BRIEFING_SMTP_CA_FILE": str(cert[0]),
+    }
     # A short timeout so a misbehaving exchange fails the test instead of hanging it.
     return dataclasses.replace(SmtpSettings.from_env(env), timeout=10.0)
 
 
-def run(site: Path, tmp_path: Path, smtp: SmtpSettings | None, *, send: bool = True,
-        people=PEOPLE, **kw):
+def run(
+    site: Path, tmp_path: Path, smtp: SmtpSettings | None, *, send: bool = True, people=PEOPLE, **kw
+):
     sleeps: list[float] = []
-    report = send_edition(site, write_recipients(tmp_path / "stakeholders.csv", people),
-                          tmp_path / "outbox", send=send, smtp=smtp, site_url=SITE_URL,
-                          ledger_path=tmp_path / "sent.jsonl",
-                          sleep=kw.pop("sleep", sleeps.append), **kw)
+    report = send_edition(
+        site,
+        write_recipients(tmp_path / "stakeholders.csv", people),
+        tmp_path / "outbox",
+        send=send,
+        smtp=smtp,
+        site_url=SITE_URL,
+        ledger_path=tmp_path / "sent.jsonl",
+        sleep=kw.pop("sleep", sleeps.append),
+        **kw,
+    )
     return report, sleeps
 
 
 # --------------------------------------------------------------------------- real SMTP
 
 
-def test_starttls_auth_delivers_exact_pdf_subject_and_both_parts(site, tmp_path, settings,
-                                                                  starttls_server):
+def test_starttls_auth_delivers_exact_pdf_subject_and_both_parts(
+    site, tmp_path, settings, starttls_server
+):
     box, _ = starttls_server
     report, _ = run(site, tmp_path, settings)
     assert report.ok and report.exit_code == 0
@@ -177,13 +225,16 @@ def test_starttls_auth_delivers_exact_pdf_subject_and_both_parts(site, tmp_path,
             assert finding in text
         # Findings are data, not markup: HTML in them is escaped in the HTML part.
         assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in html
-    assert "Wichtigste Ergebnisse" in box.received("bernd@example.de")[0].get_body(
-        ("plain",)).get_content()
+    assert (
+        "Wichtigste Ergebnisse"
+        in box.received("bernd@example.de")[0].get_body(("plain",)).get_content()
+    )
     # The ledger records each send; no secret goes into it.
     ledger = (tmp_path / "sent.jsonl").read_text()
     assert PASSWORD not in ledger
     assert Ledger(tmp_path / "sent.jsonl").state(EDITION_ID) == {
-        a.lower(): "sent" for _, a, _ in PEOPLE}
+        a.lower(): "sent" for _, a, _ in PEOPLE
+    }
 
 
 def test_rerun_after_complete_send_sends_nothing(site, tmp_path, settings, starttls_server):
@@ -194,8 +245,9 @@ def test_rerun_after_complete_send_sends_nothing(site, tmp_path, settings, start
     assert len(box.messages) == len(PEOPLE)
 
 
-def test_transient_failure_midrun_then_resume_without_duplicates(site, tmp_path, settings,
-                                                                  starttls_server):
+def test_transient_failure_midrun_then_resume_without_duplicates(
+    site, tmp_path, settings, starttls_server
+):
     box, _ = starttls_server
     box.defer = {"bernd@example.de", "cem@example.org"}
     report, sleeps = run(site, tmp_path, settings, max_attempts=3, backoff=0.5)
@@ -211,8 +263,9 @@ def test_transient_failure_midrun_then_resume_without_duplicates(site, tmp_path,
         assert len(box.received(address)) == 1
 
 
-def test_crash_during_backoff_then_resume_without_duplicates(site, tmp_path, settings,
-                                                             starttls_server):
+def test_crash_during_backoff_then_resume_without_duplicates(
+    site, tmp_path, settings, starttls_server
+):
     box, _ = starttls_server
     box.defer = {"bernd@example.de"}
 
@@ -256,8 +309,9 @@ def test_refused_address_reported_others_delivered(site, tmp_path, settings, sta
     assert len(box.received("cem@example.org")) == 1
 
 
-def test_wrong_password_fails_everyone_without_leaking_it(site, tmp_path, settings,
-                                                          starttls_server, caplog):
+def test_wrong_password_fails_everyone_without_leaking_it(
+    site, tmp_path, settings, starttls_server, caplog
+):
     box, _ = starttls_server
     wrong = "not-the-Pa55word"
     bad = dataclasses.replace(settings, password=wrong)
@@ -267,8 +321,7 @@ def test_wrong_password_fails_everyone_without_leaking_it(site, tmp_path, settin
     assert "535" in report.results[0].error
     assert all("535" in r.error for r in report.results)
     assert box.messages == [] and sleeps == []
-    for text in (report.summary(), caplog.text, repr(bad),
-                 (tmp_path / "sent.jsonl").read_text()):
+    for text in (report.summary(), caplog.text, repr(bad), (tmp_path / "sent.jsonl").read_text()):
         assert wrong not in text and PASSWORD not in text
 
 
@@ -303,8 +356,13 @@ def test_implicit_tls_without_auth(site, tmp_path, cert):
     controller = Controller(box, hostname="127.0.0.1", port=free_port(), ssl_context=ctx)
     controller.start()
     try:
-        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, security="ssl",
-                            from_addr="briefing@example.org", ca_file=crt)
+        smtp = SmtpSettings(
+            host="127.0.0.1",
+            port=controller.port,
+            security="ssl",
+            from_addr="briefing@example.org",
+            ca_file=crt,
+        )
         report, _ = run(site, tmp_path, smtp, people=PEOPLE[:1])
     finally:
         controller.stop()
@@ -329,10 +387,10 @@ def test_dry_run_writes_eml_files_and_no_ledger(site, tmp_path):
 def test_missing_findings_are_named_in_the_body(site, tmp_path):
     (site / "key_findings.json").unlink()
     report, _ = run(site, tmp_path, None, send=False)
-    msg = email.message_from_bytes(report.outbox_files[0].read_bytes(),
-                                   policy=email.policy.default)
-    assert "key findings of this edition were not available" in \
-        msg.get_body(("plain",)).get_content()
+    msg = email.message_from_bytes(report.outbox_files[0].read_bytes(), policy=email.policy.default)
+    assert (
+        "key findings of this edition were not available" in msg.get_body(("plain",)).get_content()
+    )
     assert "not available" in msg.get_body(("html",)).get_content()
 
 
@@ -345,15 +403,25 @@ def test_missing_pdf_is_an_input_error(site, tmp_path):
 # --------------------------------------------------------------------------- recipients
 
 
-@pytest.mark.parametrize(("body", "line", "message"), [
-    ("name,email,language\nAnn,ann@example.org,en\nBob,not-an-address,en\n", 3,
-     "not an email address"),
-    ("name,email,language\nAnn,ann@example.org,fr\n", 2, "not supported"),
-    ("name,email,language\nAnn,ann@example.org,en\nANN,Ann@Example.org,en\n", 3, "listed twice"),
-    ("name,email,language\n\nAnn,ann@example.org\n", 3, "expected 3 fields"),
-    ("email,name,language\nAnn,ann@example.org,en\n", 1, "header"),
-    ("name,email,language\n,ann@example.org,en\n", 2, "name is empty"),
-])
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        (
+            "name,email,language\nAnn,ann@example.org,en\nBob,not-an-address,en\n",
+            3,
+            "not an email address",
+        ),
+        ("name,email,language\nAnn,ann@example.org,fr\n", 2, "not supported"),
+        (
+            "name,email,language\nAnn,ann@example.org,en\nANN,Ann@Example.org,en\n",
+            3,
+            "listed twice",
+        ),
+        ("name,email,language\n\nAnn,ann@example.org\n", 3, "expected 3 fields"),
+        ("email,name,language\nAnn,ann@example.org,en\n", 1, "header"),
+        ("name,email,language\n,ann@example.org,en\n", 2, "name is empty"),
+    ],
+)
 def test_bad_recipients_file_names_the_line(tmp_path, body, line, message):
     path = tmp_path / "stakeholders.csv"
     path.write_text(body, encoding="utf-8")
@@ -387,25 +455,45 @@ def test_settings_defaults_and_password_file(tmp_path):
     assert (s.security, s.port, s.user, s.password) == ("starttls", 587, None, None)
     secret = tmp_path / "pw"
     secret.write_text("from-a-file\n")
-    s = SmtpSettings.from_env({**BASE_ENV, "BRIEFING_SMTP_SECURITY": "ssl",
-                               "BRIEFING_SMTP_USER": "u",
-                               "BRIEFING_SMTP_PASSWORD_FILE": str(secret)})
+    s = SmtpSettings.from_env(
+        {
+            **BASE_ENV,
+            "BRIEFING_SMTP_SECURITY": "ssl",
+            "BRIEFING_SMTP_USER": "u",
+            "BRIEFING_SMTP_PASSWORD_FILE": str(secret),
+        }
+    )
     assert (s.port, s.password) == (465, "from-a-file")
     assert "from-a-file" not in repr(s)
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ({"BRIEFING_SMTP_HOST": ""}, "BRIEFING_SMTP_HOST"),
-    ({"BRIEFING_SMTP_SECURITY": "tls1"}, "BRIEFING_SMTP_SECURITY"),
-    ({"BRIEFING_SMTP_PORT": "five"}, "BRIEFING_SMTP_PORT"),
-    ({"BRIEFING_SMTP_FROM": ""}, "BRIEFING_SMTP_FROM"),
-    ({"BRIEFING_SMTP_USER": "u"}, "no password"),
-    ({"BRIEFING_SMTP_PASSWORD": "hunter2-secret"}, "BRIEFING_SMTP_USER"),
-    ({"BRIEFING_SMTP_USER": "u", "BRIEFING_SMTP_PASSWORD": "hunter2-secret",
-      "BRIEFING_SMTP_SECURITY": "none"}, "without TLS"),
-    ({"BRIEFING_SMTP_USER": "u", "BRIEFING_SMTP_PASSWORD": "hunter2-secret",
-      "BRIEFING_SMTP_PASSWORD_FILE": "/nonexistent"}, "only one"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"BRIEFING_SMTP_HOST": ""}, "BRIEFING_SMTP_HOST"),
+        ({"BRIEFING_SMTP_SECURITY": "tls1"}, "BRIEFING_SMTP_SECURITY"),
+        ({"BRIEFING_SMTP_PORT": "five"}, "BRIEFING_SMTP_PORT"),
+        ({"BRIEFING_SMTP_FROM": ""}, "BRIEFING_SMTP_FROM"),
+        ({"BRIEFING_SMTP_USER": "u"}, "no password"),
+        ({"BRIEFING_SMTP_PASSWORD": "hunter2-secret"}, "BRIEFING_SMTP_USER"),
+        (
+            {
+                "BRIEFING_SMTP_USER": "u",
+                "BRIEFING_SMTP_PASSWORD": "hunter2-secret",
+                "BRIEFING_SMTP_SECURITY": "none",
+            },
+            "without TLS",
+        ),
+        (
+            {
+                "BRIEFING_SMTP_USER": "u",
+                "BRIEFING_SMTP_PASSWORD": "hunter2-secret",
+                "BRIEFING_SMTP_PASSWORD_FILE": "/nonexistent",
+            },
+            "only one",
+        ),
+    ],
+)
 def test_bad_settings_name_the_variable_not_the_secret(extra, message):
     with pytest.raises(InputError, match=message) as err:
         SmtpSettings.from_env({**BASE_ENV, **extra})
