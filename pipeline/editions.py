@@ -350,13 +350,16 @@ def publish(
 
 @contextlib.contextmanager
 def _lock(editions_dir: Path) -> Iterator[None]:
-    """Serialise publishers so two runs cannot take the same sequence number."""
-    with (editions_dir / ".lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    """Serialise publishers so two runs cannot take the same sequence number.
+
+    The lock is taken on the folder itself, so no lock file lands in the committed archive.
+    """
+    fd = os.open(editions_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _table_height(path: Path) -> int | None:

@@ -150,7 +150,8 @@ def test_publish_freezes_site_and_never_overwrites(tmp_path):
         publish(site, editions)
     assert "CORRECTS=" in str(err.value)
     assert tree(target) == frozen
-    assert [p.name for p in editions.iterdir() if p.name.startswith(".") and p.is_dir()] == []
+    # Nothing else lands in the committed archive: no temp folders, no lock file.
+    assert sorted(p.name for p in editions.iterdir()) == ["corrections.json", eid]
 
 
 def test_publish_refuses_a_site_edited_after_the_build(tmp_path):
