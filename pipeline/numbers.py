@@ -88,17 +88,19 @@ def parse_number(token: str, language: str = "en") -> float:
         raise ValueError("empty number")
     has_dot, has_comma = "." in s, "," in s
     if has_dot and has_comma:
-        # The last separator is the decimal mark.
-        if s.rfind(",") > s.rfind("."):
-            s = s.replace(".", "").replace(",", ".")
-        else:
-            s = s.replace(",", "")
+        # The last separator is the decimal mark; every earlier one groups thousands.
+        i = max(s.rfind(","), s.rfind("."))
+        s = s[:i].replace(",", "").replace(".", "") + "." + s[i + 1 :]
     elif has_comma:
         groups = s.split(",")
         thousands = all(len(g) == 3 for g in groups[1:])
-        # "1,234" is a thousands group in English; German writes thousands with dots,
-        # so a German comma is always the decimal mark.
-        s = s.replace(",", "") if thousands and language != "de" else s.replace(",", ".")
+        # "1,234" groups thousands in English; German writes thousands with dots, so a single
+        # German comma is the decimal mark, but "1,234,567" can only be thousands in either.
+        if thousands and (language != "de" or len(groups) > 2):
+            s = s.replace(",", "")
+        else:
+            i = s.rfind(",")
+            s = s[:i].replace(",", "") + "." + s[i + 1 :]
     elif has_dot:
         groups = s.split(".")
         if language == "de" and len(groups) > 1 and all(len(g) == 3 for g in groups[1:]):

@@ -33,6 +33,8 @@ from pipeline.errors import InputError
 from pipeline.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Kernels and scripts import `pipeline` from this checkout, whatever folder the project is in.
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 DEFAULT_CELL_OPTIONS = {"echo": False, "output": True, "warning": False}
 
 
@@ -89,9 +91,8 @@ def execute_page(page: Page, project: Project, fmt: str, workdir: Path) -> list[
     )
     cwd = project.root if project.execute_dir_is_project else page.path.parent
     # The kernel imports `pipeline` from this checkout, whatever folder the project is in.
-    package_root = str(Path(__file__).resolve().parent.parent)
     pythonpath = os.pathsep.join(
-        filter(None, [str(project.root), package_root, os.environ.get("PYTHONPATH")])
+        filter(None, [str(project.root), PACKAGE_ROOT, os.environ.get("PYTHONPATH")])
     )
     with _environ(
         QUARTO_EXECUTE_INFO=str(info_path),
@@ -192,7 +193,10 @@ def cell_markdown(
                 path.write_bytes(base64.b64decode(text))
             attrs = f"{{#{label}}}" if is_figure and n == len(outputs) - 1 else ""
             if alt:
-                attrs = attrs[:-1] + f' fig-alt="{alt}"}}' if attrs else f'{{fig-alt="{alt}"}}'
+                quoted = str(alt).replace("\\", "\\\\").replace('"', '\\"')
+                attrs = (
+                    attrs[:-1] + f' fig-alt="{quoted}"}}' if attrs else f'{{fig-alt="{quoted}"}}'
+                )
             cap = caption or ""
             body.append(f"![{cap}]({media_href}/{name}){attrs}\n")
         elif mime == "text/markdown":
@@ -379,7 +383,7 @@ def run_scripts(
             "QUARTO_PROJECT_INPUT_FILES": "\n".join(str(p) for p in inputs),
             "QUARTO_PROJECT_OUTPUT_FILES": "\n".join(str(p) for p in outputs),
             "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(project.root), os.environ.get("PYTHONPATH")])
+                filter(None, [str(project.root), PACKAGE_ROOT, os.environ.get("PYTHONPATH")])
             ),
         }
     )

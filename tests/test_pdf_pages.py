@@ -20,7 +20,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from site_fixtures import artifacts_dir, pdf_path, site_dir
+from site_fixtures import artifacts_dir
 
 __all__ = ["pdf_path", "site_dir"]  # fixtures, imported so pytest finds them here
 

@@ -2,9 +2,7 @@
 
 Article text is hostile or merely odd: numbers in either convention, separators mixed, HTML
 and Markdown in titles. `hypothesis` generates such input; these properties must hold for all
-of it. Properties that found real bugs are marked xfail(strict=True) with the failing
-examples pinned by `@example`, so they fail deterministically until the bug is fixed, and
-the strict marker then reports the fix (remove the marker when that happens).
+of it. Inputs that once broke the parser are pinned with `@example`.
 """
 
 from __future__ import annotations
@@ -28,13 +26,6 @@ AMOUNTS = st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False)
 FAST = settings(max_examples=200, deadline=None)
 PANDOC = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-MIXED_SEPARATORS_BUG = (
-    "parse_number turns a NUMBER match with a repeated decimal mark into an invalid float "
-    "string: '1,234.567,8' -> '1.234567.8' (en and de), and German '1,234,567' -> '1.234.567'; "
-    "float() raises ValueError, and find_quantities passes it on. Reported to the lead."
-)
-
-
 def english(amount: object) -> str:
     return f"{amount:,.2f}"
 
@@ -57,7 +48,6 @@ def test_parse_number_fails_only_with_value_error(token: str, language: str) -> 
     assert math.isfinite(value) and value >= 0
 
 
-@pytest.mark.xfail(strict=True, reason=MIXED_SEPARATORS_BUG, raises=ValueError)
 @FAST
 @given(token=NUMBERS, language=LANGUAGES)
 @example(token="1,234.567,8", language="en")
@@ -111,7 +101,6 @@ TEXT_WITH_QUANTITIES = st.lists(
 ).map("".join)
 
 
-@pytest.mark.xfail(strict=True, reason=MIXED_SEPARATORS_BUG, raises=ValueError)
 @FAST
 @given(text=TEXT_WITH_QUANTITIES, language=LANGUAGES)
 @example(text="Der Umsatz stieg auf 1,234,567 Euro", language="de")

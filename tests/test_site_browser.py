@@ -30,7 +30,7 @@ from browser import (
     refresh_target,
     unavailable_reason,
 )
-from site_fixtures import BRIEFING_PAGE, artifacts_dir, html_pages, site_dir
+from site_fixtures import BRIEFING_PAGE, artifacts_dir, html_pages
 
 __all__ = ["site_dir"]  # the fixture, imported so pytest finds it here
 

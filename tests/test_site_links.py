@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from browser import refresh_target
-from site_fixtures import html_pages, site_dir
+from site_fixtures import html_pages
 
 __all__ = ["site_dir"]  # the fixture, imported so pytest finds it here
 

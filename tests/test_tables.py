@@ -13,7 +13,6 @@ import polars as pl
 import pytest
 
 from pipeline.tables import build_tables
-from tests.conftest import make_settings
 
 ARTICLES = sorted(
     p for p in Path("data/articles").iterdir() if p.suffix in (".txt", ".md", ".html")
@@ -110,7 +109,7 @@ def test_default_as_of_is_newest_article_and_nothing_is_later(tables) -> None:
     assert tables.edition.id.startswith(as_of.isoformat())
 
 
-def test_as_of_cut_off_drops_later_rows(tmp_path: Path) -> None:
+def test_as_of_cut_off_drops_later_rows(tmp_path: Path, make_settings) -> None:
     cut = dt.date(2025, 11, 10)
     built = build_tables(make_settings(tmp_path, as_of=cut))
     assert (built["articles"]["published_date"].drop_nulls() <= cut).all()
@@ -123,6 +122,6 @@ def test_as_of_cut_off_drops_later_rows(tmp_path: Path) -> None:
         assert (built["claims"]["claim_date"].drop_nulls() <= cut).all()
 
 
-def test_same_inputs_same_edition_id(tmp_path: Path, tables) -> None:
+def test_same_inputs_same_edition_id(tmp_path: Path, tables, make_settings) -> None:
     again = build_tables(make_settings(tmp_path))
     assert again.edition.id == tables.edition.id
