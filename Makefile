@@ -13,7 +13,7 @@ RUN := $(UV) run --frozen --no-sync
 PROCESSED := data/processed
 
 # Settings pass through to the pipeline (empty means "use the default").
-export BRIEFING_AS_OF BRIEFING_ARTICLES_DIR BRIEFING_MARKET_DIR BRIEFING_LEXICON_DIR QUARTO
+export BRIEFING_AS_OF BRIEFING_ARTICLES_DIR BRIEFING_MARKET_DIR BRIEFING_LEXICON_DIR BRIEFING_SITE_URL QUARTO CORRECTS NOTE
 export UV_LINK_MODE ?= copy
 
 .PHONY: help report tables render test lint bench clean serve publish email deps system-deps
@@ -41,6 +41,7 @@ render: $(STAMP) ## Re-render the site and PDF from existing tables
 
 system-deps: ## Install the Debian packages the tests use, when missing
 	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \

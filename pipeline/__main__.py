@@ -47,8 +47,42 @@ def _post_render(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.site import post_render
 
     site = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or settings.site_dir)
-    post_render(site, settings.processed_dir)
+    post_render(site, settings)
     return 0
+
+
+def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.editions import publish
+
+    target = publish(
+        settings.site_dir,
+        settings.editions_dir,
+        corrects=args.corrects or None,
+        note=args.note or None,
+    )
+    print(f"published {target}")
+    print(
+        "commit it (git add editions/ && git commit) and run `make report` to list it on the site"
+    )
+    return 0
+
+
+def _send(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.delivery import SmtpSettings, send_edition
+
+    smtp = SmtpSettings.from_env() if args.send else None
+    report = send_edition(
+        settings.site_dir,
+        Path(args.recipients),
+        Path(args.outbox),
+        send=args.send,
+        smtp=smtp,
+        site_url=settings.site_url,
+        ledger_path=Path(args.outbox) / "sent.jsonl",
+        resend_uncertain=args.resend_uncertain,
+    )
+    print(report.summary())
+    return report.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +105,30 @@ def main(argv: list[str] | None = None) -> int:
         p.set_defaults(func=func)
     p = sub.add_parser("post-render", help="finish a rendered site (run by _quarto.yml)")
     p.set_defaults(func=_post_render)
+    p = sub.add_parser("publish", help="freeze the built site as editions/<edition>/")
+    p.add_argument(
+        "--corrects",
+        default=os.environ.get("CORRECTS", ""),
+        help="id of the edition this one corrects (or CORRECTS=...)",
+    )
+    p.add_argument(
+        "--note", default=os.environ.get("NOTE", ""), help="a line for the corrections log"
+    )
+    p.set_defaults(func=_publish)
+    p = sub.add_parser("send", help="email the current edition (dry run unless --send)")
+    p.add_argument(
+        "--send", action="store_true", help="really send over SMTP (default: write .eml files)"
+    )
+    p.add_argument(
+        "--recipients", default=os.environ.get("BRIEFING_RECIPIENTS", "stakeholders.csv")
+    )
+    p.add_argument("--outbox", default=os.environ.get("BRIEFING_OUTBOX", "outbox"))
+    p.add_argument(
+        "--resend-uncertain",
+        action="store_true",
+        help="resend to recipients whose send was interrupted mid-way (may duplicate)",
+    )
+    p.set_defaults(func=_send)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

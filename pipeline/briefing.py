@@ -14,6 +14,7 @@ import polars as pl
 from pipeline import charts, narrative
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.display import Chart, Markdown, escape_md, table
+from pipeline.summary import verdict_counts
 from pipeline.tables import load_edition, load_tables
 
 DOCS = PROJECT_ROOT / "docs"
@@ -50,7 +51,11 @@ def edition_line() -> Markdown:
 def key_findings() -> Markdown:
     """The key-findings box: bullets written from the tables."""
     items = narrative.key_findings(tables(), edition()["as-of"], settings().reference_dir)
-    body = "\n".join(f"- {item}" for item in items) if items else "- No findings: the edition has no data."
+    body = (
+        "\n".join(f"- {item}" for item in items)
+        if items
+        else "- No findings: the edition has no data."
+    )
     return Markdown(f"::: {{.key-findings}}\n**Key findings**\n\n{body}\n:::\n")
 
 
@@ -60,8 +65,9 @@ def key_findings() -> Markdown:
 def price_paths() -> Chart:
     """BABA and 9988.HK in the edition's year with benchmarks; articles and big moves marked."""
     t = tables()
-    chart, data = charts.price_path_chart(t["prices"], t["articles"], year(), returns=t["returns"],
-                                          events=t["events"])
+    chart, data = charts.price_path_chart(
+        t["prices"], t["articles"], year(), returns=t["returns"], events=t["events"]
+    )
     listings = data.filter(pl.col("instrument").is_in(charts.LISTINGS))
     return Chart(chart, "price-paths", data=data, alt_text=charts.price_path_alt_text(listings))
 
@@ -69,8 +75,12 @@ def price_paths() -> Chart:
 def long_run() -> Chart:
     t = tables()
     chart, data = charts.long_run_chart(t["prices"])
-    return Chart(chart, "long-run", data=data,
-                 alt_text=charts.long_run_alt_text(data, charts.long_run_extremes(t["prices"])))
+    return Chart(
+        chart,
+        "long-run",
+        data=data,
+        alt_text=charts.long_run_alt_text(data, charts.long_run_extremes(t["prices"])),
+    )
 
 
 def long_run_note() -> Markdown:
@@ -78,8 +88,11 @@ def long_run_note() -> Markdown:
     ext = charts.long_run_extremes(tables()["prices"])
     if ext.is_empty():
         return Markdown("The market snapshot has no BABA history for 2020 or 2022.\n")
-    lines = [f"- {escape_md(r['event'])}: US\\${r['shown']:,.2f} on {r['date']} ({escape_md(r['basis'])}, "
-             f"from `{escape_md(r['source_file'])}`)" for r in ext.iter_rows(named=True)]
+    lines = [
+        f"- {escape_md(r['event'])}: US\\${r['shown']:,.2f} on {r['date']} ({escape_md(r['basis'])}, "
+        f"from `{escape_md(r['source_file'])}`)"
+        for r in ext.iter_rows(named=True)
+    ]
     return Markdown("\n".join(lines) + "\n")
 
 
@@ -87,8 +100,11 @@ def turnover() -> Chart:
     t = tables()
     chart, data = charts.turnover_chart(t["flows"], year())
     alt_text = " ".join(
-        charts.range_alt_text(data.filter(pl.col("instrument") == i), "turnover", f"{i} daily turnover", fmt=",.0f")
-        for i in charts.LISTINGS)
+        charts.range_alt_text(
+            data.filter(pl.col("instrument") == i), "turnover", f"{i} daily turnover", fmt=",.0f"
+        )
+        for i in charts.LISTINGS
+    )
     return Chart(chart, "turnover", data=data, alt_text=alt_text)
 
 
@@ -96,9 +112,15 @@ def reported_flows() -> Chart | Markdown:
     t = tables()
     chart, data = charts.reported_flows_chart(t["flows"])
     if data.is_empty():
-        return Markdown("No flow figures are reported in this edition's corpus or reference table.\n")
-    return Chart(chart, "reported-flows", data=data,
-                 alt_text=charts.range_alt_text(data, "value", "Reported flow figures", fmt=",.0f"))
+        return Markdown(
+            "No flow figures are reported in this edition's corpus or reference table.\n"
+        )
+    return Chart(
+        chart,
+        "reported-flows",
+        data=data,
+        alt_text=charts.range_alt_text(data, "value", "Reported flow figures", fmt=",.0f"),
+    )
 
 
 def reported_flows_table() -> Markdown:
@@ -106,15 +128,24 @@ def reported_flows_table() -> Markdown:
     if data.is_empty():
         return Markdown("No flow figures are reported.\n")
     view = data.select("date", "origin", "description", "value", "unit", "source").sort("date")
-    return table(view, caption="Flow figures as reported, with their sources (not verified: no Stock "
-                               "Connect data in the snapshot)", formats={"value": "{:,.0f}"})
+    return table(
+        view,
+        caption="Flow figures as reported, with their sources (not verified: no Stock "
+        "Connect data in the snapshot)",
+        formats={"value": "{:,.0f}"},
+    )
 
 
 def tone_over_time() -> Chart:
     chart, data = charts.tone_over_time_chart(tables()["articles"])
-    return Chart(chart, "tone-over-time", data=data,
-                 alt_text=charts.range_alt_text(data, "tone", "Article net tone", date="published_date",
-                                                fmt="+.3f"))
+    return Chart(
+        chart,
+        "tone-over-time",
+        data=data,
+        alt_text=charts.range_alt_text(
+            data, "tone", "Article net tone", date="published_date", fmt="+.3f"
+        ),
+    )
 
 
 def sentence_tone() -> Chart:
@@ -122,9 +153,13 @@ def sentence_tone() -> Chart:
     chart, data = charts.sentence_tone_chart(t["sentence_sentiment"], t["articles"])
     lo = data.row(data["tone"].arg_min(), named=True) if data.height else None
     hi = data.row(data["tone"].arg_max(), named=True) if data.height else None
-    alt_text = (f"{data.height} scored sentences in {data['article_id'].n_unique()} articles; most negative "
-                f"sentence tone {lo['tone']:+.2f} ({lo['article']}), most positive {hi['tone']:+.2f} "
-                f"({hi['article']})." if lo and hi else "No scored sentences.")
+    alt_text = (
+        f"{data.height} scored sentences in {data['article_id'].n_unique()} articles; most negative "
+        f"sentence tone {lo['tone']:+.2f} ({lo['article']}), most positive {hi['tone']:+.2f} "
+        f"({hi['article']})."
+        if lo and hi
+        else "No scored sentences."
+    )
     return Chart(chart, "sentence-tone", data=data, alt_text=alt_text)
 
 
@@ -133,9 +168,17 @@ def tone_vs_car() -> Chart | Markdown:
     chart, data = charts.tone_vs_car_chart(t["articles"], t["events"])
     if data.is_empty():
         return Markdown("No article has both a tone score and an event-study result.\n")
-    return Chart(chart, "tone-vs-car", data=data,
-                 alt_text=charts.range_alt_text(data.rename({"tone": "x"}).with_columns(date=pl.col("event_date")),
-                                                "car_m1_p1", "CAR [-1,+1] by event", fmt="+.4f"))
+    return Chart(
+        chart,
+        "tone-vs-car",
+        data=data,
+        alt_text=charts.range_alt_text(
+            data.rename({"tone": "x"}).with_columns(date=pl.col("event_date")),
+            "car_m1_p1",
+            "CAR [-1,+1] by event",
+            fmt="+.4f",
+        ),
+    )
 
 
 def claim_verdicts() -> Chart | Markdown:
@@ -143,9 +186,12 @@ def claim_verdicts() -> Chart | Markdown:
     chart, data = charts.claim_verdicts_chart(t["claims"], t["articles"])
     if data.is_empty():
         return Markdown("No numeric market claims were found.\n")
-    counts = narrative.verdict_counts(t["claims"])
-    alt_text = (f"{t['claims'].height} claims in {data['article_id'].n_unique()} articles: "
-                + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".")
+    counts = verdict_counts(t["claims"])
+    alt_text = (
+        f"{t['claims'].height} claims in {data['article_id'].n_unique()} articles: "
+        + ", ".join(f"{n} {v}" for v, n in counts.items())
+        + "."
+    )
     return Chart(chart, "claim-verdicts", data=data, alt_text=alt_text)
 
 
@@ -157,14 +203,23 @@ def risk_trend() -> Chart | Markdown:
         return Markdown("No dated article mentions the tracked risks.\n")
     import altair as alt
 
-    chart = alt.Chart(alt.Data(values=charts._records(dated))).mark_line(point=True).encode(
-        x=alt.X("published_date:T", title=None), y=alt.Y("mentions:Q", title="Mentions per article"),
-        color=alt.Color("risk:N", title="Risk"),
-        tooltip=["title:N", "risk:N", "mentions:Q", alt.Tooltip("published_date:T")],
-    ).properties(width="container", height=220)
+    chart = (
+        alt.Chart(alt.Data(values=charts._records(dated)))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("published_date:T", title=None),
+            y=alt.Y("mentions:Q", title="Mentions per article"),
+            color=alt.Color("risk:N", title="Risk"),
+            tooltip=["title:N", "risk:N", "mentions:Q", alt.Tooltip("published_date:T")],
+        )
+        .properties(width="container", height=220)
+    )
     totals = dated.group_by("risk").agg(pl.col("mentions").sum()).sort("mentions", descending=True)
-    alt_text = "Risk-term mentions across dated articles: " + ", ".join(
-        f"{r['risk']} {r['mentions']}" for r in totals.iter_rows(named=True)) + "."
+    alt_text = (
+        "Risk-term mentions across dated articles: "
+        + ", ".join(f"{r['risk']} {r['mentions']}" for r in totals.iter_rows(named=True))
+        + "."
+    )
     return Chart(chart, "risk-terms", data=dated, alt_text=alt_text)
 
 
@@ -174,8 +229,11 @@ def risk_trend() -> Chart | Markdown:
 def timeline() -> Markdown:
     """The corpus as a timeline: date, source, title, and tone."""
     a = tables()["articles"].sort("published_date", nulls_last=True)
-    cols = [pl.col("published_date").cast(pl.String).fill_null("undated").alias("date"),
-            pl.col("source").fill_null("unknown"), "title"]
+    cols = [
+        pl.col("published_date").cast(pl.String).fill_null("undated").alias("date"),
+        pl.col("source").fill_null("unknown"),
+        "title",
+    ]
     if "tone_label" in a.columns:
         cols.append(pl.col("tone_label").fill_null("not scored").alias("tone"))
     return table(a.select(cols), caption="The 2025 narrative in the corpus")
@@ -199,19 +257,30 @@ def events_table() -> Markdown:
         return Markdown("No event could be placed on a trading day.\n")
     a = tables()["articles"].select("article_id", "title")
     cols = ["instrument", "event_date", "ret", "abnormal_ret", "car_m1_p1", "car_m1_p5"]
-    view = e.join(a, on="article_id", how="left").select("title", *[c for c in cols if c in e.columns])
+    view = e.join(a, on="article_id", how="left").select(
+        "title", *[c for c in cols if c in e.columns]
+    )
     pct = {c: "{:+.2%}" for c in ("ret", "abnormal_ret", "car_m1_p1", "car_m1_p5")}
-    return table(view.sort("event_date", "instrument"), caption="Market reaction around each article "
-                 "(market model; CAR = cumulative abnormal return)", formats=pct)
+    return table(
+        view.sort("event_date", "instrument"),
+        caption="Market reaction around each article "
+        "(market model; CAR = cumulative abnormal return)",
+        formats=pct,
+    )
 
 
 def claims_table_view() -> Markdown:
     c = tables()["claims"]
     if c.is_empty():
         return Markdown("No numeric market claims were found.\n")
-    view = c.select("quote", "instrument", "claim_date", "value", "unit", "observed_value", "verdict", "note")
-    return table(view, caption="Every numeric market claim, checked against the market tables",
-                 formats={"value": "{:,.2f}", "observed_value": "{:,.2f}"})
+    view = c.select(
+        "quote", "instrument", "claim_date", "value", "unit", "observed_value", "verdict", "note"
+    )
+    return table(
+        view,
+        caption="Every numeric market claim, checked against the market tables",
+        formats={"value": "{:,.2f}", "observed_value": "{:,.2f}"},
+    )
 
 
 def tolerance() -> Markdown:
@@ -224,10 +293,16 @@ def sources() -> Markdown:
     a = tables()["articles"].sort("published_date", nulls_last=True)
     rows = []
     for r in a.iter_rows(named=True):
-        link = f" <{r['url']}>" if r.get("url") and str(r["url"]).startswith(("http://", "https://")) else ""
-        rows.append(f"- {escape_md(r['source'] or 'unknown publisher')}, "
-                    f"{r['published_date'] or 'undated'} ({escape_md(r['language'])}): "
-                    f"*{escape_md(r['title'])}*.{link} File `{escape_md(r['path'])}`.")
+        link = (
+            f" <{r['url']}>"
+            if r.get("url") and str(r["url"]).startswith(("http://", "https://"))
+            else ""
+        )
+        rows.append(
+            f"- {escape_md(r['source'] or 'unknown publisher')}, "
+            f"{r['published_date'] or 'undated'} ({escape_md(r['language'])}): "
+            f"*{escape_md(r['title'])}*.{link} File `{escape_md(r['path'])}`."
+        )
     return Markdown("\n".join(rows) + "\n")
 
 
@@ -245,7 +320,57 @@ def downloads() -> Markdown:
     from pipeline.tables import TABLE_NAMES
 
     t = tables()
-    rows = [f"| `{name}` | {t[name].height:,} | [CSV](../data/{name}.csv) · [Parquet](../data/{name}.parquet) |"
-            for name in TABLE_NAMES if name in t]
+    rows = [
+        f"| `{name}` | {t[name].height:,} | [CSV](../data/{name}.csv) · [Parquet](../data/{name}.parquet) |"
+        for name in TABLE_NAMES
+        if name in t
+    ]
     return Markdown("| table | rows | download |\n|:---|---:|:---|\n" + "\n".join(rows) + "\n")
 
+
+def editions_list() -> Markdown:
+    """Every published edition, newest first, with permalink and PDF."""
+    from pipeline.editions import list_editions
+
+    eds = list_editions(settings().editions_dir)
+    if eds.is_empty():
+        return Markdown(
+            "No edition has been published yet. `make publish` freezes the current one.\n"
+        )
+    rows = []
+    for r in eds.iter_rows(named=True):
+        pdf = f" · [PDF](../{r['pdf']})" if r.get("pdf") else ""
+        corr = f" · corrects {escape_md(r['corrects'])}" if r.get("corrects") else ""
+        rows.append(
+            f"- [{escape_md(r['edition_id'])}](../{r['permalink']}) (as of {r['as_of']}){pdf}{corr}"
+        )
+    return Markdown("\n".join(rows) + "\n\n[Atom feed of editions](../editions.xml)\n")
+
+
+def changes_since_last() -> Markdown:
+    """What this edition changes against the newest published one, from manifests and tables."""
+    from pipeline.editions import changes_since_previous
+
+    ed = edition()
+    manifest = {"edition_id": ed["edition"], "as_of": ed["as-of"]}
+    try:
+        changes = changes_since_previous(
+            settings().editions_dir, manifest, settings().processed_dir
+        )
+    except Exception as exc:  # an unreadable archive must not stop the briefing
+        return Markdown(f"Changes could not be computed: {escape_md(exc)}\n")
+    lines = changes.summary_lines()
+    return Markdown(
+        "\n".join(f"- {escape_md(line)}" for line in lines) + "\n"
+        if lines
+        else "No previous edition to compare with.\n"
+    )
+
+
+def corrections() -> Markdown:
+    from pipeline.editions import corrections_log
+
+    log = corrections_log(settings().editions_dir)
+    if log.is_empty():
+        return Markdown("No corrections have been published.\n")
+    return table(log.select("edition_id", "as_of", "corrects", "note"), caption="Corrections log")

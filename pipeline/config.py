@@ -51,6 +51,7 @@ class Settings:
     site_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "_site")
     editions_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "editions")
     as_of: dt.date | None = None
+    site_url: str = "https://example.invalid/alibaba-briefing/"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,6 +66,7 @@ class Settings:
             site_dir=_path_from_env("BRIEFING_SITE_DIR", d.site_dir),
             editions_dir=_path_from_env("BRIEFING_EDITIONS_DIR", d.editions_dir),
             as_of=parse_as_of(os.environ.get("BRIEFING_AS_OF")),
+            site_url=os.environ.get("BRIEFING_SITE_URL", "").strip() or d.site_url,
         )
 
     def check(self) -> None:

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.charts import market_adjusted_moves
 from pipeline.display import escape_md
+from pipeline.summary import verdict_counts
 
 TEMPLATES = Path(__file__).parent / "templates"
 TRIGGER_WINDOW_DAYS = 3  # an article up to 3 days before a move counts as a possible trigger
@@ -113,12 +114,6 @@ def flow_claims(claims: pl.DataFrame, articles: pl.DataFrame) -> list[dict[str, 
         how="left",
     )
     return flows.sort("published_date", nulls_last=True).to_dicts()
-
-
-def verdict_counts(claims: pl.DataFrame) -> dict[str, int]:
-    counts = claims.group_by("verdict").agg(n=pl.len())
-    found = dict(zip(counts["verdict"].to_list(), counts["n"].to_list(), strict=True))
-    return {v: int(found.get(v, 0)) for v in ("supported", "contradicted", "unverifiable")}
 
 
 def findings_context(

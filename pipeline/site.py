@@ -8,13 +8,16 @@ copy of the PDF and a root `index.html` that leads to the briefing.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
 import polars as pl
 
+from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.display import CHART_DATA_DIR, VEGA_BUNDLE
-from pipeline.tables import TABLE_NAMES, load_edition, write_text_atomic
+from pipeline.tables import TABLE_NAMES, load_edition, load_tables, write_text_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 BRIEFING_PAGE = "report/index.html"
@@ -82,8 +85,52 @@ def write_root_index(site_dir: Path) -> Path:
     return target
 
 
-def post_render(site_dir: Path, processed_dir: Path) -> list[Path]:
+def write_key_findings(
+    site_dir: Path, processed_dir: Path, reference_dir: Path, as_of: str
+) -> Path:
+    """The findings as JSON, for the email body (same text as the briefing's box)."""
+    from pipeline.narrative import key_findings
+
+    target = site_dir / "key_findings.json"
+    findings = key_findings(load_tables(processed_dir), as_of, reference_dir)
+    target.write_text(json.dumps(findings, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
+def copy_archive(editions_dir: Path, site_dir: Path, site_url: str) -> list[Path]:
+    """Published editions inside the site (so permalinks work when deployed) and their feed."""
+    from pipeline.editions import feed_xml, list_editions
+
+    written = []
+    if editions_dir.is_dir() and any(editions_dir.iterdir()):
+        shutil.copytree(
+            editions_dir,
+            site_dir / "editions",
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns(".*"),
+        )
+        written.append(site_dir / "editions")
+    feed = site_dir / "editions.xml"
+    feed.write_text(feed_xml(list_editions(editions_dir), site_url), encoding="utf-8")
+    written.append(feed)
+    return written
+
+
+def write_site_manifest(site_dir: Path, settings: Settings, edition: dict[str, str]) -> Path:
+    """The manifest, written last so it can hash every other output."""
+    from pipeline.editions import Edition, input_files_by_kind
+    from pipeline.manifest import build_manifest, write_manifest
+
+    ed = Edition(as_of=dt.date.fromisoformat(edition["as-of"]), inputs_hash=edition["inputs-hash"])
+    manifest = build_manifest(ed, input_files_by_kind(settings), site_dir, PROJECT_ROOT)
+    target = site_dir / "manifest.json"
+    write_manifest(manifest, target)
+    return target
+
+
+def post_render(site_dir: Path, settings: Settings) -> list[Path]:
     """Finish `site_dir` after the pages are rendered; returns the files written."""
+    processed_dir = settings.processed_dir
     edition = load_edition(processed_dir)
     written = [write_vega_bundle(site_dir)]
     css = site_dir / "libs" / "site.css"
@@ -96,5 +143,10 @@ def post_render(site_dir: Path, processed_dir: Path) -> list[Path]:
         named = site_dir / pdf_name(edition["edition"])
         shutil.copyfile(pdf, named)
         written.append(named)
+    written.append(
+        write_key_findings(site_dir, processed_dir, settings.reference_dir, edition["as-of"])
+    )
+    written += copy_archive(settings.editions_dir, site_dir, settings.site_url)
     write_text_atomic(edition["edition"] + "\n", site_dir / "EDITION")
+    written.append(write_site_manifest(site_dir, settings, edition))
     return written

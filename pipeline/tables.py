@@ -17,11 +17,12 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from pipeline.config import Settings
+from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.editions import Edition, compute_edition
 from pipeline.errors import InputError
 
 TABLE_NAMES = (
+    "key_numbers",
     "articles",
     "sentences",
     "entities",
@@ -166,14 +167,26 @@ def write_text_atomic(text: str, path: Path) -> None:
 
 
 def edition_metadata(tables: Tables, settings: Settings) -> dict[str, str]:
-    """Metadata Quarto and the built-in renderer read through `metadata-files`."""
-    n_articles = tables["articles"].height
-    n_files = len({p for p in tables["prices"]["source_file"].unique().to_list()})
+    """Metadata Quarto and the built-in renderer read through `metadata-files`.
+
+    The summary comes from the manifest without outputs (they do not exist yet); the full
+    manifest is written by post-render once every output does.
+    """
+    from pipeline.editions import input_files_by_kind
+    from pipeline.manifest import build_manifest, manifest_summary
+
+    manifest = build_manifest(
+        tables.edition,
+        input_files_by_kind(settings),
+        settings.site_dir,
+        PROJECT_ROOT,
+        include_outputs=False,
+    )
     return {
         "edition": tables.edition.id,
         "as-of": tables.edition.as_of.isoformat(),
-        "manifest-summary": f"{n_articles} articles · {n_files} market files · "
-        f"inputs hash {tables.edition.inputs_hash[:12]}",
+        "inputs-hash": tables.edition.inputs_hash,
+        "manifest-summary": manifest_summary(manifest),
     }
 
 
@@ -184,6 +197,11 @@ def write_tables(tables: Tables, out_dir: Path, settings: Settings) -> list[Path
         path = out_dir / f"{name}.parquet"
         write_atomic(df, path)
         written.append(path)
+    from pipeline.summary import key_numbers
+
+    numbers = out_dir / "key_numbers.parquet"
+    write_atomic(key_numbers(tables.frames, tables.edition.as_of.isoformat()), numbers)
+    written.append(numbers)
     rejects = out_dir / "rejects.parquet"
     write_atomic(tables.rejects, rejects)
     written.append(rejects)
