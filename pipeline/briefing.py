@@ -349,10 +349,15 @@ def editions_list() -> Markdown:
 
 def changes_since_last() -> Markdown:
     """What this edition changes against the newest published one, from manifests and tables."""
-    from pipeline.editions import changes_since_previous
+    import datetime as dt
+
+    from pipeline.editions import Edition, changes_since_previous, input_files_by_kind
+    from pipeline.manifest import build_manifest
 
     ed = edition()
-    manifest = {"edition_id": ed["edition"], "as_of": ed["as-of"]}
+    current = Edition(as_of=dt.date.fromisoformat(ed["as-of"]), inputs_hash=ed["inputs-hash"])
+    manifest = build_manifest(current, input_files_by_kind(settings()), settings().site_dir, PROJECT_ROOT,
+                              include_outputs=False)
     try:
         changes = changes_since_previous(
             settings().editions_dir, manifest, settings().processed_dir
