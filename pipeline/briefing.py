@@ -356,8 +356,13 @@ def changes_since_last() -> Markdown:
 
     ed = edition()
     current = Edition(as_of=dt.date.fromisoformat(ed["as-of"]), inputs_hash=ed["inputs-hash"])
-    manifest = build_manifest(current, input_files_by_kind(settings()), settings().site_dir, PROJECT_ROOT,
-                              include_outputs=False)
+    manifest = build_manifest(
+        current,
+        input_files_by_kind(settings()),
+        settings().site_dir,
+        PROJECT_ROOT,
+        include_outputs=False,
+    )
     try:
         changes = changes_since_previous(
             settings().editions_dir, manifest, settings().processed_dir

@@ -135,7 +135,9 @@ def apply_inferred_dates(articles: pl.DataFrame, inferred: pl.DataFrame) -> pl.D
 
 def check_as_of_in_market(prices: pl.DataFrame, as_of: dt.date) -> None:
     """An as-of date outside the market snapshot cannot make an edition; say so with the fix."""
-    first, last = prices.select(pl.col("date").min(), pl.col("date").max()).row(0)
+    first, last = prices.select(
+        pl.col("date").min().alias("first"), pl.col("date").max().alias("last")
+    ).row(0)
     if first is None or not (first <= as_of <= last + dt.timedelta(days=7)):
         raise InputError(
             f"as-of date {as_of} is outside the market data, which runs {first} to {last}",
