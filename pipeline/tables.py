@@ -97,7 +97,7 @@ def build_tables(settings: Settings) -> Tables:
     sentiment = sentence_sentiment_table(sentences, settings.lexicon_dir)
     articles = article_tone(articles, sentiment)
     entities = entities_table(sentences, settings.reference_dir / "gazetteer.csv")
-    claims = claims_table(sentences, articles, prices)
+    claims = claims_table(sentences, articles, prices, inferred=inferred)
     events = events_table(articles, prices, returns)
     flows = flows_table(prices, claims, settings.reference_dir)
 
