@@ -127,7 +127,14 @@ def reported_flows_table() -> Markdown:
     data = tables()["flows"].filter(pl.col("origin") != "market")
     if data.is_empty():
         return Markdown("No flow figures are reported.\n")
-    view = data.select("date", "origin", "description", "value", "unit", "source").sort("date")
+    view = data.select(
+        "date",
+        "origin",
+        "description",
+        "value",
+        "unit",
+        pl.coalesce(pl.col("url"), pl.col("source")).alias("source"),
+    ).sort("date")
     return table(
         view,
         caption="Flow figures as reported, with their sources (not verified: no Stock "
