@@ -365,7 +365,15 @@ def turnover_chart(flows: pl.DataFrame, year: int) -> tuple[alt.Chart, pl.DataFr
     data = (
         flows.lazy()
         .filter((pl.col("origin") == "market") & (pl.col("date").dt.year() == year))
-        .select("instrument", "date", "currency", "turnover", "volume", "volume_ratio", "spike")
+        .select(
+            "instrument",
+            "date",
+            pl.col("unit").alias("currency"),
+            pl.col("value").alias("turnover"),
+            "volume",
+            "volume_ratio",
+            "spike",
+        )
         .sort("instrument", "date")
         .collect()
     )
@@ -396,8 +404,15 @@ def turnover_chart(flows: pl.DataFrame, year: int) -> tuple[alt.Chart, pl.DataFr
 def reported_flows_chart(flows: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
     """Flow figures reported in the corpus or the cited reference table, with their sources."""
     data = (
-        flows.filter(pl.col("origin") != "market")
-        .select("date", "origin", "description", "value", "unit", "source")
+        flows.filter((pl.col("origin") != "market") & (pl.col("unit") != "percent"))
+        .select(
+            "date",
+            "origin",
+            "description",
+            "value",
+            "unit",
+            pl.coalesce(pl.col("url"), pl.col("source")).alias("source"),
+        )
         .sort("date")
     )
     data = data.with_columns(
