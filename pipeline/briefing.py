@@ -313,12 +313,23 @@ def sources() -> Markdown:
     return Markdown("\n".join(rows) + "\n")
 
 
-def doc(name: str) -> Markdown:
-    """A Markdown file from docs/, shown as part of a page (data dictionary, methodology)."""
-    text = (DOCS / name).read_text(encoding="utf-8")
-    lines = text.splitlines()
+def doc(name: str, sections: tuple[str, ...] = ()) -> Markdown:
+    """A Markdown file from docs/ shown as part of a page; with `sections`, only the sections
+    whose heading text starts with one of them (each with its subsections)."""
+    lines = (DOCS / name).read_text(encoding="utf-8").splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]  # the page has its own title
+    if sections:
+        kept, level = [], 0
+        for line in lines:
+            depth = len(line) - len(line.lstrip("#")) if line.startswith("#") else 0
+            if depth and level and depth <= level:
+                level = 0
+            if depth and not level and line.lstrip("# ").startswith(sections):
+                level = depth
+            if level:
+                kept.append(line)
+        lines = kept
     return Markdown("\n".join(lines) + "\n")
 
 
