@@ -6,6 +6,7 @@ and returns something `pipeline.display` can show. Tests call the same functions
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -330,7 +331,13 @@ def doc(name: str, sections: tuple[str, ...] = ()) -> Markdown:
             if level:
                 kept.append(line)
         lines = kept
-    return Markdown("\n".join(lines) + "\n")
+    # Docs write money as "HK$956"; outside code spans a "$" would open TeX math.
+    text = "\n".join(lines)
+    text = "".join(
+        part if part.startswith("`") else part.replace("$", "\\$")
+        for part in re.split(r"(`[^`]*`)", text)
+    )
+    return Markdown(text + "\n")
 
 
 def downloads() -> Markdown:

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.charts import market_adjusted_moves
 from pipeline.display import escape_md
-from pipeline.summary import verdict_counts
+from pipeline.summary import verdict_counts, year_to_date
 
 TEMPLATES = Path(__file__).parent / "templates"
 TRIGGER_WINDOW_DAYS = 3  # an article up to 3 days before a move counts as a possible trigger
@@ -123,22 +123,7 @@ def findings_context(
     year = int(as_of[:4])
     articles, claims = tables["articles"], tables["claims"]
     mentions = risk_mentions(tables["sentences"], articles, reference_dir)
-    ytd = (
-        tables["prices"]
-        .filter(
-            pl.col("instrument").is_in(["BABA", "9988.HK"]) & (pl.col("date").dt.year() == year)
-        )
-        .sort("date")
-        .group_by("instrument", maintain_order=True)
-        .agg(
-            first=pl.col("close").first(),
-            last=pl.col("close").last(),
-            first_date=pl.col("date").first(),
-            last_date=pl.col("date").last(),
-        )
-        .with_columns(change=pl.col("last") / pl.col("first") - 1)
-        .sort("instrument")
-    )
+    ytd = year_to_date(tables["prices"], year)
     return {
         "as_of": as_of,
         "year": year,

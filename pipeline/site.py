@@ -92,7 +92,13 @@ def write_key_findings(
     from pipeline.narrative import key_findings
 
     target = site_dir / "key_findings.json"
-    findings = key_findings(load_tables(processed_dir), as_of, reference_dir)
+    import pypandoc
+
+    # Plain text: the email escapes it for HTML itself.
+    findings = [
+        pypandoc.convert_text(item, "plain", format="markdown", extra_args=["--wrap=none"]).strip()
+        for item in key_findings(load_tables(processed_dir), as_of, reference_dir)
+    ]
     target.write_text(json.dumps(findings, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return target
 
