@@ -23,8 +23,12 @@ from pipeline.config import Settings
 def _make_settings(tmp: Path, **overrides) -> Settings:
     """Default inputs, outputs under `tmp` (so tests never touch the user's _site/)."""
     base = Settings.from_env()
-    values = dict(processed_dir=tmp / "processed", site_dir=tmp / "_site",
-                  editions_dir=tmp / "editions", as_of=None)
+    values = dict(
+        processed_dir=tmp / "processed",
+        site_dir=tmp / "_site",
+        editions_dir=tmp / "editions",
+        as_of=None,
+    )
     values.update(overrides)
     return dataclasses.replace(base, **values)
 

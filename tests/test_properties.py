@@ -26,6 +26,7 @@ AMOUNTS = st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False)
 FAST = settings(max_examples=200, deadline=None)
 PANDOC = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
+
 def english(amount: object) -> str:
     return f"{amount:,.2f}"
 

@@ -1,0 +1,194 @@
+"""Issue 5: charts, alt text and the data-driven narrative, on the real edition's tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+import pytest
+from pypdf import PdfReader
+
+from pipeline import charts, narrative
+from pipeline.summary import key_numbers, verdict_counts, year_to_date
+
+
+def _values(chart: alt.TopLevelMixin) -> list[list[dict]]:
+    """Every inline dataset of a chart spec."""
+    found: list[list[dict]] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and isinstance(data.get("values"), list):
+                found.append(data["values"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(chart.to_dict(validate=True))  # validates against Altair's Vega-Lite schema
+    return found
+
+
+@pytest.fixture(scope="module")
+def year(tables) -> int:
+    return tables.edition.as_of.year
+
+
+def test_price_path_chart_plots_the_prices_table(tables, year) -> None:
+    chart, data = charts.price_path_chart(
+        tables["prices"],
+        tables["articles"],
+        year,
+        returns=tables["returns"],
+        events=tables["events"],
+    )
+    line = max(_values(chart), key=len)
+    expected = tables["prices"].filter(
+        pl.col("instrument").is_in(["BABA", "9988.HK", "HSI", "SPX"])
+        & (pl.col("date").dt.year() == year)
+        & ~pl.col("placeholder")
+    )
+    assert len(line) == expected.height
+    baba_last = expected.filter(pl.col("instrument") == "BABA").sort("date").row(-1, named=True)
+    plotted = [
+        v for v in line if v["instrument"] == "BABA" and v["date"] == baba_last["date"].isoformat()
+    ]
+    assert plotted[0]["close"] == pytest.approx(baba_last["close"])
+    # Every dated article is marked on both listings.
+    dated = tables["articles"].filter(pl.col("published_date").dt.year() == year).height
+    assert data.filter(pl.col("article_id").is_not_null()).height == 2 * dated
+
+
+def test_price_path_alt_text_names_computed_extremes(tables, year) -> None:
+    _, data = charts.price_path_chart(tables["prices"], tables["articles"], year)
+    baba = data.filter(pl.col("instrument") == "BABA")
+    text = charts.price_path_alt_text(baba)
+    low = baba.row(baba["close"].arg_min(), named=True)
+    high = baba.row(baba["close"].arg_max(), named=True)
+    assert f"{low['close']:,.2f} on {low['date']}" in text
+    assert f"{high['close']:,.2f} on {high['date']}" in text
+
+
+def test_long_run_extremes_found_in_data(tables) -> None:
+    ext = charts.long_run_extremes(tables["prices"])
+    baba = tables["prices"].filter(pl.col("instrument") == "BABA")
+    peak_2020 = (
+        baba.filter(pl.col("date").dt.year() == 2020)
+        .select(pl.coalesce("close_traded", "close").max())
+        .item()
+    )
+    assert ext.filter(pl.col("event") == "2020 peak")["shown"].item() == pytest.approx(peak_2020)
+    chart, series = charts.long_run_chart(tables["prices"])
+    text = charts.long_run_alt_text(series, ext)
+    assert f"${peak_2020:,.2f}" in text
+    _values(chart)
+
+
+@pytest.mark.parametrize("builder", ["turnover", "reported", "tone", "sentence", "car", "claims"])
+def test_every_chart_is_valid_vega_lite_with_its_data(tables, year, builder: str) -> None:
+    t = tables
+    chart, data = {
+        "turnover": lambda: charts.turnover_chart(t["flows"], year),
+        "reported": lambda: charts.reported_flows_chart(t["flows"]),
+        "tone": lambda: charts.tone_over_time_chart(t["articles"]),
+        "sentence": lambda: charts.sentence_tone_chart(t["sentence_sentiment"], t["articles"]),
+        "car": lambda: charts.tone_vs_car_chart(t["articles"], t["events"]),
+        "claims": lambda: charts.claim_verdicts_chart(t["claims"], t["articles"]),
+    }[builder]()
+    datasets = _values(chart)
+    assert data.height > 0
+    assert any(len(values) == data.height for values in datasets)
+
+
+def test_turnover_is_close_times_volume(tables, year) -> None:
+    _, data = charts.turnover_chart(tables["flows"], year)
+    row = data.filter(pl.col("instrument") == "BABA").sort("date").row(-1, named=True)
+    price = tables["prices"].filter(
+        (pl.col("instrument") == "BABA") & (pl.col("date") == row["date"])
+    )
+    expected = price.select(pl.coalesce("close_traded", "close") * pl.col("volume")).item()
+    assert row["turnover"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_key_findings_come_from_the_tables(tables, settings) -> None:
+    frames = dict(tables.frames)
+    as_of = tables.edition.as_of.isoformat()
+    findings = narrative.key_findings(frames, as_of, settings.reference_dir)
+    text = " ".join(findings)
+    ytd = year_to_date(frames["prices"], tables.edition.as_of.year)
+    for row in ytd.iter_rows(named=True):
+        assert f"{row['change'] * 100:+.1f}%" in text
+    counts = verdict_counts(frames["claims"])
+    assert f"{counts['supported']} are supported" in text
+
+
+def test_prose_changes_when_the_data_change(tables, settings) -> None:
+    frames = dict(tables.frames)
+    as_of = tables.edition.as_of.isoformat()
+    before = narrative.key_findings(frames, as_of, settings.reference_dir)
+    # Double BABA's latest close: the finding must follow the data.
+    last = frames["prices"].filter(pl.col("instrument") == "BABA")["date"].max()
+    bump = (pl.col("instrument") == "BABA") & (pl.col("date") == last)
+    frames["prices"] = frames["prices"].with_columns(
+        close=pl.when(bump).then(pl.col("close") * 2).otherwise(pl.col("close")),
+        close_traded=pl.when(bump)
+        .then(pl.col("close_traded") * 2)
+        .otherwise(pl.col("close_traded")),
+    )
+    after = narrative.key_findings(frames, as_of, settings.reference_dir)
+    assert before != after
+    new_ytd = year_to_date(frames["prices"], tables.edition.as_of.year).filter(
+        pl.col("instrument") == "BABA"
+    )
+    assert f"{new_ytd['change'].item() * 100:+.1f}%" in " ".join(after)
+
+
+def test_risk_mentions_count_the_corpus_terms(tables, settings) -> None:
+    mentions = narrative.risk_mentions(
+        tables["sentences"], tables["articles"], settings.reference_dir
+    )
+    expected = (
+        tables["sentences"]
+        .select(pl.col("text").str.count_matches(r"(?i)\bsanction(s|ed|ing)?\b").sum())
+        .item()
+    )
+    got = mentions.filter(pl.col("risk") == "sanctions")["mentions"].sum()
+    assert got >= expected > 0
+
+
+def test_pdf_contains_key_numbers(site, tables) -> None:
+    pdf = site / f"alibaba-briefing-{tables.edition.id}.pdf"
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(pdf).pages))
+    numbers = key_numbers(dict(tables.frames), tables.edition.as_of.isoformat())
+    for row in numbers.filter(pl.col("name").str.contains("change in")).iter_rows(named=True):
+        assert f"{row['value']:+.1f}%" in text, row["name"]
+    n_claims = tables["claims"].height
+    assert f"of {n_claims} numeric market claims" in text
+
+
+def test_no_row_after_as_of_in_any_chart_data(site, tables) -> None:
+    cut = tables.edition.as_of
+    for csv in sorted((site / "data" / "charts").glob("*.csv")):
+        df = pl.read_csv(csv, try_parse_dates=True)
+        for col in ("date", "published_date", "event_date"):
+            if col in df.columns and df[col].dtype == pl.Date:
+                assert df[col].drop_nulls().max() <= cut, csv.name
+
+
+def test_charts_have_csv_downloads_in_the_site(site) -> None:
+    html = (Path(site) / "report" / "index.html").read_text()
+    for href in re.findall(r'href="(\.\./data/charts/[^"]+\.csv)"', html):
+        assert (site / "report" / href).resolve().is_file()
+    assert html.count('class="chart"') >= 6
+
+
+def test_year_to_date_uses_previous_year_close(tables) -> None:
+    ytd = year_to_date(tables["prices"], tables.edition.as_of.year)
+    baba = ytd.filter(pl.col("instrument") == "BABA").row(0, named=True)
+    assert baba["base_date"] < dt.date(tables.edition.as_of.year, 1, 1)
+    assert baba["basis"] == "as traded"
