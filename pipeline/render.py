@@ -246,9 +246,23 @@ def page_markdown(
     return "\n\n".join(pieces)
 
 
+def relocated(path: Path, project: Project) -> Path:
+    """A metadata file under `data/processed/`, moved with BRIEFING_PROCESSED_DIR.
+
+    Tests and side-by-side builds write their tables elsewhere; the edition stamp must come
+    from those tables, not from whatever the default folder holds.
+    """
+    processed = os.environ.get("BRIEFING_PROCESSED_DIR")
+    default = project.root / "data" / "processed"
+    if processed and default in path.parents:
+        return Path(processed) / path.relative_to(default)
+    return path
+
+
 def _metadata(project: Project, page: Page, fmt_opts: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for path in project.metadata_files:
+        path = relocated(path, project)
         if path.is_file():
             meta.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     meta.update({k: v for k, v in page.front_matter.items() if k not in ("format", "execute")})
