@@ -146,17 +146,12 @@ def price_path_chart(
     y_value = "scale_mode == 'Indexed' ? datum.index : datum.close"
     colour = alt.Color("instrument:N", title=None, sort=list(LISTINGS + BENCHMARKS))
     dash = alt.StrokeDash("kind:N", title=None, legend=None)
-    base = alt.Chart(
-        alt.Data(
-            values=_records(
-                path.with_columns(
-                    kind=pl.when(pl.col("instrument").is_in(LISTINGS))
-                    .then(pl.lit("listing"))
-                    .otherwise(pl.lit("benchmark"))
-                )
-            )
-        )
-    ).transform_calculate(value=y_value)
+    path = path.with_columns(
+        kind=pl.when(pl.col("instrument").is_in(LISTINGS))
+        .then(pl.lit("listing"))
+        .otherwise(pl.lit("benchmark"))
+    )
+    base = alt.Chart(alt.Data(values=_records(path))).transform_calculate(value=y_value)
     x_zoom = alt.X("date:T", title=None, scale=alt.Scale(domain={"param": "zoom"}))
     line = base.mark_line(strokeWidth=1.6).encode(
         x=x_zoom,
@@ -218,14 +213,8 @@ def price_path_chart(
         .properties(width="container", height=50)
     )
     chart = alt.vconcat(main, overview, spacing=8)
-    data = path
-    if marks.height:
-        data = path.join(
-            marks.select("instrument", "date", "article_id", "title"),
-            on=["instrument", "date"],
-            how="left",
-        )
-    return chart, data.sort("instrument", "date")
+    # The download is the plotted price table; article marks are listed in the Sources.
+    return chart, path.sort("instrument", "date")
 
 
 def price_path_alt_text(path: pl.DataFrame) -> str:

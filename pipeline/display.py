@@ -133,13 +133,25 @@ class Chart:
         spec = json.dumps(self.spec(), sort_keys=True).replace("</", "<\\/")
         div = f"chart-{self.name}"
         aria = f' role="img" aria-label="{_attr(self.alt_text)}"' if self.alt_text else ""
+        # The Vega bundle is loaded once per page, however many charts the page has.
+        embed = (
+            f'vegaEmbed("#{div}", JSON.parse(document.getElementById("{div}-spec").textContent),'
+            ' {"actions": false, "renderer": "svg"}).catch(function (e) { console.error(e); });'
+        )
+        loader = (
+            "(function () {"
+            f" function draw() {{ {embed} }}"
+            " if (window.vegaEmbed) { draw(); return; }"
+            ' var s = document.getElementById("vega-bundle");'
+            ' if (!s) { s = document.createElement("script"); s.id = "vega-bundle";'
+            f' s.src = "{SITE_ROOT_FROM_PAGE}/{VEGA_BUNDLE}"; document.head.appendChild(s); }}'
+            ' s.addEventListener("load", draw);'
+            " })();"
+        )
         parts = [
             f'<div class="chart" id="{div}"{aria}></div>',
-            f'<script src="{SITE_ROOT_FROM_PAGE}/{VEGA_BUNDLE}"></script>',
             f'<script type="application/json" id="{div}-spec">{spec}</script>',
-            "<script>vegaEmbed("
-            f'"#{div}", JSON.parse(document.getElementById("{div}-spec").textContent),'
-            ' {"actions": false, "renderer": "svg"}).catch(function (e) { console.error(e); });</script>',
+            f"<script>{loader}</script>",
         ]
         if self.csv_href:
             parts.append(
