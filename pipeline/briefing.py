@@ -333,9 +333,7 @@ def doc(name: str, sections: tuple[str, ...] = ()) -> Markdown:
         lines = kept
     # Links between docs/ files do not exist on the site: keep their text.
     text = re.sub(r"\[([^\]]+)\]\((?!https?:)[^)]*\.md(?:#[^)]*)?\)", r"\1", "\n".join(lines))
-    lines = text.splitlines()
     # Docs write money as "HK$956"; outside code spans a "$" would open TeX math.
-    text = "\n".join(lines)
     text = "".join(
         part if part.startswith("`") else part.replace("$", "\\$")
         for part in re.split(r"(`[^`]*`)", text)

@@ -22,8 +22,6 @@ from xml.etree import ElementTree
 import pytest
 from site_fixtures import artifacts_dir
 
-__all__ = ["pdf_path", "site_dir"]  # fixtures, imported so pytest finds them here
-
 DPI = 40  # enough to see strokes; a 15-page PDF rasterises in well under a second
 DARK = 200  # grey level below which a pixel counts as ink (0 black, 255 white)
 COLOURED = 60  # spread of R, G, B above which a pixel counts as coloured

@@ -32,8 +32,6 @@ from browser import (
 )
 from site_fixtures import BRIEFING_PAGE, artifacts_dir, html_pages
 
-__all__ = ["site_dir"]  # the fixture, imported so pytest finds it here
-
 WHY_NOT = unavailable_reason()
 needs_browser = pytest.mark.skipif(WHY_NOT is not None, reason=WHY_NOT or "")
 

@@ -20,8 +20,6 @@ import pytest
 from browser import refresh_target
 from site_fixtures import html_pages
 
-__all__ = ["site_dir"]  # the fixture, imported so pytest finds it here
-
 URL_ATTRS = {"src", "href", "srcset", "poster", "data", "action", "formaction", "background"}
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
 
