@@ -31,11 +31,46 @@ LICENCES = {
 
 # Words that flip the polarity of a sentiment word up to three tokens later.
 NEGATORS: dict[str, tuple[str, ...]] = {
-    "en": ("not", "no", "never", "none", "neither", "nor", "cannot", "nobody", "nothing",
-           "don't", "doesn't", "didn't", "isn't", "wasn't", "aren't", "weren't", "won't",
-           "can't", "couldn't", "wouldn't", "shouldn't", "hasn't", "haven't", "hadn't"),
-    "de": ("nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals",
-           "nichts", "weder", "noch nie"),
+    "en": (
+        "not",
+        "no",
+        "never",
+        "none",
+        "neither",
+        "nor",
+        "cannot",
+        "nobody",
+        "nothing",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "weren't",
+        "won't",
+        "can't",
+        "couldn't",
+        "wouldn't",
+        "shouldn't",
+        "hasn't",
+        "haven't",
+        "hadn't",
+    ),
+    "de": (
+        "nicht",
+        "kein",
+        "keine",
+        "keinen",
+        "keinem",
+        "keiner",
+        "keines",
+        "nie",
+        "niemals",
+        "nichts",
+        "weder",
+        "noch nie",
+    ),
 }
 
 SCHEMA = {"token": pl.String, "positive": pl.Int8, "negative": pl.Int8, "uncertainty": pl.Int8}
@@ -70,8 +105,11 @@ def package_file(package: str, *parts: str) -> Path | None:
 
 def read_lm(path: Path) -> pl.DataFrame:
     """LM master dictionary: a category counts when its column is non-zero (the year added)."""
-    df = pl.read_csv(path, columns=["Word", "Negative", "Positive", "Uncertainty"],
-                     schema_overrides={"Word": pl.String})
+    df = pl.read_csv(
+        path,
+        columns=["Word", "Negative", "Positive", "Uncertainty"],
+        schema_overrides={"Word": pl.String},
+    )
     return (
         df.select(
             token=pl.col("Word").str.to_lowercase(),
@@ -92,15 +130,26 @@ def read_bpw(path: Path) -> pl.DataFrame:
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
         parts = []
-        for sheet, col in (("NEG_BPW", "negative"), ("POS_BPW", "positive"), ("UNC_BPW", "uncertainty")):
-            words = [str(r[0]).strip().lower() for r in wb[sheet].iter_rows(values_only=True) if r and r[0]]
+        for sheet, col in (
+            ("NEG_BPW", "negative"),
+            ("POS_BPW", "positive"),
+            ("UNC_BPW", "uncertainty"),
+        ):
+            words = [
+                str(r[0]).strip().lower()
+                for r in wb[sheet].iter_rows(values_only=True)
+                if r and r[0]
+            ]
             parts.append(pl.DataFrame({"token": words}).with_columns(pl.lit(1, pl.Int8).alias(col)))
     finally:
         wb.close()
     df = pl.concat(parts, how="diagonal")
     return (
         df.group_by("token")
-        .agg(pl.col(c).max().fill_null(0).cast(pl.Int8) for c in ("positive", "negative", "uncertainty"))
+        .agg(
+            pl.col(c).max().fill_null(0).cast(pl.Int8)
+            for c in ("positive", "negative", "uncertainty")
+        )
         .sort("token")
     )
 
@@ -137,7 +186,11 @@ def _candidates(language: str, lexicon_dir: Path | None) -> list[tuple[str, Path
         return [
             ("BPW", d / BPW_REL if d else None, read_bpw),
             ("textblob-de", d / TEXTBLOB_DE_REL if d else None, read_textblob_de),
-            ("textblob-de", package_file("textblob_de", "data", "de-sentiment.xml"), read_textblob_de),
+            (
+                "textblob-de",
+                package_file("textblob_de", "data", "de-sentiment.xml"),
+                read_textblob_de,
+            ),
         ]
     return []
 
