@@ -35,6 +35,13 @@ NEAR_DUP_THRESHOLD = 0.8
 
 REJECT_SCHEMA = {"path": pl.String, "reason": pl.String}
 
+
+def fast_regex(pattern: str) -> str:
+    """Use ASCII word boundaries: Polars' regex engine runs Unicode `\\b` on non-ASCII text in a
+    slow fallback (17x slower on the benchmark); our boundary words are ASCII-bounded anyway."""
+    return pattern.replace(r"\b", r"(?-u:\b)")
+
+
 # ---------------------------------------------------------------------------------------------
 # Line rules. Rust-regex syntax (Polars), applied to the stripped line.
 # ---------------------------------------------------------------------------------------------
@@ -49,9 +56,9 @@ _CTA_DE = (
     r"|\bgratis-analyse\b|\bkostenlosen? (?:analyse|report|studie)\b|\bjetzt (?:anmelden|abonnieren|lesen)\b"
     r"|\bnewsletter\b|\bdringender handlungsbedarf\b|\bliefert die antwort\b|\berfahren sie,? was jetzt\b"
 )
-CTA = rf"(?i)(?:{_CTA_EN}|{_CTA_DE})"
+CTA = fast_regex(rf"(?i)(?:{_CTA_EN}|{_CTA_DE})")
 # Whole-line link, button and widget text.
-UI_TEXT = (
+UI_TEXT = fast_regex(
     r"(?i)^(?:ad|ads|advertisement|anzeige|werbung|sponsored|new|neu|recent|newsletter|comments?"
     r"|kommentare?|share|teilen|print|drucken|menu|menü|log ?in|sign ?in|home|more|mehr|next|previous"
     r"|back to top|related(?: articles)?|trending|most popular|card image cap|image|photo|video|listen"
@@ -114,8 +121,12 @@ DATE_EN = (
 )
 DATE_ISO = r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?"
 # Year-less mentions that date the article itself ("Analyse vom 19. November", "analysis from November 18").
-DATE_DE_NO_YEAR = rf"(?i)\b(?:vom|stand:?)\s+(\d{{1,2}})\.\s*{_DE_MONTHS}(?:\s+(\d{{4}}))?"
-DATE_EN_NO_YEAR = rf"(?i)\b(?:from|as of|dated)\s+{_EN_MONTHS}\s+(\d{{1,2}})\b(?:,?\s+(\d{{4}}))?"
+DATE_DE_NO_YEAR = fast_regex(
+    rf"(?i)\b(?:vom|stand:?)\s+(\d{{1,2}})\.\s*{_DE_MONTHS}(?:\s+(\d{{4}}))?"
+)
+DATE_EN_NO_YEAR = fast_regex(
+    rf"(?i)\b(?:from|as of|dated)\s+{_EN_MONTHS}\s+(\d{{1,2}})\b(?:,?\s+(\d{{4}}))?"
+)
 TZ_ABBR = {
     "et": "America/New_York",
     "est": "America/New_York",
@@ -398,15 +409,13 @@ def _lines(raw: pl.DataFrame) -> pl.DataFrame:
         .explode("line")
         .with_columns(line_idx=pl.int_range(pl.len(), dtype=pl.Int32).over("article_id"))
         .with_columns(pl.col("line").str.strip_chars(" \t\u00a0\u200b\ufeff"))
+        .filter(pl.col("line") != "")
     )
 
 
 def _date_parts(line: pl.Expr) -> dict[str, pl.Expr]:
     """Local date-time components and zone from a dateline at the start of `line`."""
-    de = line.str.extract_groups(DATE_DE_STAMP)
-    dl = line.str.extract_groups(DATE_DE_LONG)
-    en = line.str.extract_groups(DATE_EN)
-    iso = line.str.extract_groups(DATE_ISO)
+    de, dl, en, iso = pl.col("_de"), pl.col("_dl"), pl.col("_en"), pl.col("_iso")
     de_month = (
         dl.struct.field("2")
         .str.to_lowercase()
@@ -542,13 +551,25 @@ def resolve_year(month: pl.Expr, day: pl.Expr, reference: dt.date | pl.Expr) -> 
 def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     """Per-line rule hits. `why` names the first rule that removes the line (null = keep)."""
     line = pl.col("line")
-    words = line.str.count_matches(r"\S+")
+    words = pl.col("_words")
     first_rows = pl.col("nonempty_idx") < 3
-    out = lines.with_columns(
-        nonempty_idx=pl.when(line != "").then((line != "").cum_sum().over("article_id") - 1),
-        **_date_parts(line),
-    ).with_columns(
-        is_dateline=pl.col("d_year").is_not_null() & (pl.col("line_idx") < DATE_SCAN_LINES),
+    # Datelines sit at the top: parse dates only there (the date regexes are the costly ones).
+    top = (
+        lines.filter(
+            (pl.col("line_idx") < DATE_SCAN_LINES) & line.str.contains(r"^(?:\S+\s+){0,3}\d")
+        )
+        .with_columns(
+            _de=line.str.extract_groups(DATE_DE_STAMP),
+            _dl=line.str.extract_groups(DATE_DE_LONG),
+            _en=line.str.extract_groups(DATE_EN),
+            _iso=line.str.extract_groups(DATE_ISO),
+        )
+        .select("article_id", "line_idx", **_date_parts(line))
+    )
+    lines = lines.with_columns(_words=line.str.count_matches(" ", literal=True) + 1)
+    out = lines.join(top, on=["article_id", "line_idx"], how="left").with_columns(
+        nonempty_idx=pl.int_range(pl.len(), dtype=pl.Int32).over("article_id"),
+        is_dateline=pl.col("d_year").is_not_null(),
         gen_hit=line.str.contains(GENERATOR),
         src_domain=line.str.extract(SOURCE_DOMAIN, 1),
         src_named=line.str.extract(SOURCE_NAMED, 1),
@@ -584,8 +605,7 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     out = out.with_columns(why=why)
     # AI summary block: from its header, bullets and their broken continuations, up to the
     # first ordinary paragraph that follows a finished sentence.
-    prev_nonempty = pl.when(line != "").then(line).forward_fill().over("article_id")
-    prev_ne = prev_nonempty.shift(1).over("article_id")
+    prev_ne = line.shift(1).over("article_id")  # empty lines are already dropped
     is_stop = (
         (line != "")
         & ~line.str.contains(BULLET)
@@ -623,8 +643,12 @@ def _repeated_lines(lines: pl.DataFrame, meta: pl.DataFrame) -> pl.DataFrame:
     )
     cand = (
         lines.filter(pl.col("why").is_null() & (pl.col("text_line") != ""))
-        .join(meta.select("article_id", "source", "duplicate_of"), on="article_id")
-        .filter(pl.col("source").is_not_null())
+        .join(
+            meta.filter(pl.col("source").is_not_null()).select(
+                "article_id", "source", "duplicate_of"
+            ),
+            on="article_id",
+        )
         .with_columns(norm=norm)
     )
     counts = (
@@ -636,70 +660,77 @@ def _repeated_lines(lines: pl.DataFrame, meta: pl.DataFrame) -> pl.DataFrame:
     return cand.join(counts, on=["source", "norm"]).select("article_id", "line_idx")
 
 
+def _norm(text: pl.Expr) -> pl.Expr:
+    """Lower case without punctuation: straight vs curly quotes must not hide a duplicate."""
+    return text.str.replace_all(r"[^\p{L}\p{N}\s]", "").str.to_lowercase().str.strip_chars()
+
+
 def find_duplicates(df: pl.DataFrame, threshold: float = NEAR_DUP_THRESHOLD) -> pl.DataFrame:
     """duplicate_of for every article: null for kept ones, else the kept copy's article_id.
 
-    `df` needs article_id, text and rank (lower = preferred copy). Exact duplicates share the
-    normalised text; near duplicates share >= `threshold` of their word 5-shingles, estimated by
-    a 32-bin one-permutation MinHash with 8 LSH bands of 4 bins, candidates verified on the
-    signature.
+    `df` needs article_id, text (paragraphs separated by newlines) and rank (lower = preferred
+    copy). Exact duplicates share the normalised text. Near duplicates share >= `threshold` of
+    their normalised paragraphs (Jaccard): syndicated copies keep the paragraphs and change the
+    chrome around them. Candidates come from a 24-hash MinHash with 6 LSH bands of 4, and are
+    verified with the exact Jaccard, so cost stays linear in the corpus.
     """
-    norm = (
-        pl.col("text").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
-    )
-    base = df.select("article_id", "rank", key=norm.hash(11), norm=norm)
+    base = df.select("article_id", "rank", key=pl.col("text").str.to_lowercase().hash(11))
     pairs = [
         base.sort("rank")
         .with_columns(keep=pl.col("article_id").first().over("key"))
         .filter(pl.col("keep") != pl.col("article_id"))
         .select(a="article_id", b="keep")
     ]
-    # Near duplicates, on one representative per exact-text group.
-    reps = base.sort("rank").unique("key", keep="first", maintain_order=True)
-    toks = (
-        reps.select("article_id", tok=pl.col("norm").str.split(" "))
-        .explode("tok")
-        .with_columns(i=pl.int_range(pl.len()).over("article_id"))
+    reps = (
+        base.sort("rank")
+        .unique("key", keep="first", maintain_order=True)
+        .select("article_id", "rank")
     )
-    k = 5
-    sh = pl.col("tok").hash(101)
-    for j in range(1, k):
-        sh = sh ^ pl.col("tok").hash(101 + j).shift(-j).over("article_id")
-    shingles = (
-        toks.with_columns(h=sh)
-        .drop_nulls("h")
-        .filter((pl.col("h") % 4) == 0)  # sample a quarter of shingles: same Jaccard estimate
-        .with_columns(bin=((pl.col("h") // 4) % 32).cast(pl.Int32))
+    paras = (
+        reps.join(df.select("article_id", "text"), on="article_id")
+        .select("article_id", p=pl.col("text").str.split("\n"))
+        .explode("p")
+        .with_columns(p=_norm(pl.col("p")))
+        .filter(pl.col("p") != "")
+        .select("article_id", h=pl.col("p").hash(3))
+        .unique()
     )
-    sig = shingles.group_by("article_id", "bin").agg(m=pl.col("h").min())
-    wide = sig.pivot(on="bin", index="article_id", values="m", sort_columns=True)
-    bins = [str(b) for b in range(32)]
-    for b in bins:
-        if b not in wide.columns:
-            wide = wide.with_columns(pl.lit(None, pl.UInt64).alias(b))
-    wide = wide.select("article_id", *bins).join(reps.select("article_id", "rank"), on="article_id")
+    n_hash, rows = 24, 4
+    sig = (
+        paras.group_by("article_id")
+        .agg(n=pl.len(), **{f"m{i}": pl.col("h").hash(100 + i).min() for i in range(n_hash)})
+        .join(reps, on="article_id")
+    )
     cand = []
-    for band in range(8):
-        cols = bins[band * 4 : (band + 1) * 4]
-        bk = (
-            wide.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in cols))
-            .with_columns(bk=pl.struct(cols).hash(band))
+    for band in range(n_hash // rows):
+        cols = [f"m{i}" for i in range(band * rows, (band + 1) * rows)]
+        cand.append(
+            sig.with_columns(bk=pl.struct(cols).hash(band))
             .sort("rank")
             .with_columns(head=pl.col("article_id").first().over("bk"))
             .filter(pl.col("head") != pl.col("article_id"))
             .select(a="article_id", b="head")
         )
-        cand.append(bk)
     cands = pl.concat(cand).unique()
     if cands.height:
-        left = wide.rename({b: f"a{b}" for b in bins}).drop("rank")
-        right = wide.rename({b: f"b{b}" for b in bins} | {"article_id": "b"}).drop("rank")
-        v = cands.join(left, left_on="a", right_on="article_id").join(right, on="b")
-        eq = pl.sum_horizontal((pl.col(f"a{b}") == pl.col(f"b{b}")).fill_null(False) for b in bins)
-        either = pl.sum_horizontal(
-            (pl.col(f"a{b}").is_not_null() | pl.col(f"b{b}").is_not_null()) for b in bins
+        n = sig.select("article_id", "n")
+        inter = (
+            cands.join(paras, left_on="a", right_on="article_id")
+            .join(paras, left_on=["b", "h"], right_on=["article_id", "h"])
+            .group_by("a", "b")
+            .agg(inter=pl.len())
         )
-        v = v.with_columns(j=eq / either).filter(pl.col("j") >= threshold).select("a", "b")
+        v = (
+            cands.join(inter, on=["a", "b"], how="left")
+            .join(n.rename({"n": "na"}), left_on="a", right_on="article_id")
+            .join(n.rename({"n": "nb"}), left_on="b", right_on="article_id")
+            .with_columns(
+                j=pl.col("inter").fill_null(0)
+                / (pl.col("na") + pl.col("nb") - pl.col("inter").fill_null(0))
+            )
+            .filter(pl.col("j") >= threshold)
+            .select("a", "b")
+        )
         pairs.append(v)
     allp = pl.concat(pairs)
     # Union-find over the (few) matched pairs; the best-ranked member is kept.
@@ -740,11 +771,13 @@ def language_detector():
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [getattr(IsoCode639_1, c.upper()) for c in LANGUAGES]
-    return (
+    det = (
         LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
         .with_preloaded_language_models()
         .build()
     )
+    det.detect_languages_in_parallel_of(["warm up the thread pool", "und die Modelle"])
+    return det
 
 
 def detect_languages(texts: list[str], prefix: int = 400) -> list[str | None]:
@@ -752,6 +785,50 @@ def detect_languages(texts: list[str], prefix: int = 400) -> list[str | None]:
     det = language_detector()
     found = det.detect_languages_in_parallel_of([t[:prefix] for t in texts])
     return [lang.iso_code_639_1.name.lower() if lang is not None else None for lang in found]
+
+
+# Function words that only English / only German use this often: a confident shortcut before
+# lingua, which costs ~0.2 ms per article and would dominate the stage on a large corpus.
+EN_WORDS = fast_regex(r"(?i)\b(?:the|and|of|to|is|are|was|with|that|for|this|which)\b")
+DE_WORDS = fast_regex(r"(?i)\b(?:der|das|und|ist|sind|nicht|mit|für|dass|eine|auch|wird|sich)\b")
+OTHER_SCRIPT = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Cyrillic}\p{Arabic}]"
+
+
+def article_languages(df: pl.DataFrame) -> pl.DataFrame:
+    """article_id, det_language, language_method for a frame of article_id + text.
+
+    A text whose first 1,000 characters hold at least 8 English (or German) function words and
+    four times more than of the other language is taken as that language ("function words");
+    all others go to lingua on their first 300 characters ("lingua").
+    """
+    head = pl.col("text").str.slice(0, 1000)
+    en, de = head.str.count_matches(EN_WORDS), head.str.count_matches(DE_WORDS)
+    other = head.str.contains(OTHER_SCRIPT)
+    quick = (
+        pl.when(~other & (en >= 8) & (en > 4 * de))
+        .then(pl.lit("en"))
+        .when(~other & (de >= 8) & (de > 4 * en))
+        .then(pl.lit("de"))
+    )
+    out = df.select("article_id", "text", det_language=quick)
+    slow = out.filter(pl.col("det_language").is_null())
+    found = pl.DataFrame(
+        {
+            "article_id": slow["article_id"],
+            "_lingua": detect_languages(slow["text"].to_list(), prefix=300),
+        },
+        schema={"article_id": pl.String, "_lingua": pl.String},
+    )
+    return (
+        out.join(found, on="article_id", how="left")
+        .with_columns(
+            language_method=pl.when(pl.col("det_language").is_not_null())
+            .then(pl.lit("function words"))
+            .otherwise(pl.lit("lingua")),
+            det_language=pl.coalesce("det_language", "_lingua"),
+        )
+        .select("article_id", "det_language", "language_method")
+    )
 
 
 def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusResult:
@@ -778,7 +855,10 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
         )
     )
     ny = (
-        lines.select(
+        lines.filter(
+            pl.col("line").str.contains(fast_regex(r"(?i)\b(?:vom|stand|from|as of|dated)\b"))
+        )
+        .select(
             "article_id",
             "line_idx",
             de=pl.col("line").str.extract_groups(DATE_DE_NO_YEAR),
@@ -822,13 +902,11 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
     # --- text without the removed lines, title, continuation joins --------------------------
     kept = lines.filter(pl.col("why").is_null() & (pl.col("text_line") != ""))
     heading = (
-        pl.col("text_line").str.count_matches(r"\S+").is_between(3, 20)
+        pl.col("_words").is_between(3, 20)
         & ~pl.col("text_line").str.contains(r"[.!?:;,]$")
         & ~pl.col("text_line").str.contains(BULLET)
     )
-    para = pl.col("text_line").str.contains(r"[.!?\"”»…]$") | (
-        pl.col("text_line").str.count_matches(r"\S+") > 25
-    )
+    para = pl.col("text_line").str.contains(r"[.!?\"”»…]$") | (pl.col("_words") > 25)
     kept = kept.with_columns(
         k_idx=pl.int_range(pl.len()).over("article_id"),
         is_para=para,
@@ -845,13 +923,13 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
     )
 
     def assemble(kept_lines: pl.DataFrame) -> pl.DataFrame:
+        # A line that starts in lower case continues the previous one (a link was cut out).
+        sep = pl.when(pl.col("k_idx") == 0).then(pl.lit("")).when(pl.col("cont")).then(pl.lit(" "))
         return (
             kept_lines.sort("article_id", "line_idx")
-            .with_columns(par=(~pl.col("cont")).cum_sum().over("article_id"))
-            .group_by("article_id", "par", maintain_order=True)
-            .agg(pl.col("text_line").str.join(" "))
+            .with_columns(k_idx=pl.int_range(pl.len()).over("article_id"))
             .group_by("article_id", maintain_order=True)
-            .agg(text=pl.col("text_line").str.join("\n\n"))
+            .agg(text=pl.concat_str(sep.otherwise(pl.lit("\n\n")), "text_line").str.join(""))
         )
 
     prelim = assemble(kept)
@@ -1001,7 +1079,15 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
     arts = arts.join(removed, on="article_id", how="left").with_columns(
         pl.col("removed").fill_null(pl.lit([], pl.List(pl.String))),
         pl.col("removed_why").fill_null(pl.lit([], pl.List(pl.String))),
-        n_words=pl.col("text").str.count_matches(r"\w+").cast(pl.Int64),
+        # whitespace-separated tokens; a literal count is ~4x cheaper than a regex
+        n_words=pl.when(pl.col("text").str.contains(r"[\p{L}\p{N}]"))
+        .then(
+            pl.col("text").str.count_matches(" ", literal=True)
+            + pl.col("text").str.count_matches("\n\n", literal=True)
+            + 1
+        )
+        .otherwise(0)
+        .cast(pl.Int64),
     )
 
     # Files that are nothing but boilerplate are rejects, not articles.
@@ -1016,16 +1102,13 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
     arts = arts.filter(pl.col("n_words") > 0)
 
     # Language: sidecar/front matter first, else lingua on the start of the cleaned text.
-    need = arts.filter(pl.col("meta_language").is_null())
-    detected = pl.DataFrame(
-        {
-            "article_id": need["article_id"],
-            "det_language": detect_languages(need["text"].to_list()),
-        },
-        schema={"article_id": pl.String, "det_language": pl.String},
-    )
+    need = arts.filter(pl.col("meta_language").is_null()).select("article_id", "text")
+    detected = article_languages(need)
     arts = arts.join(detected, on="article_id", how="left").with_columns(
-        language=pl.coalesce("meta_language", "det_language")
+        language=pl.coalesce("meta_language", "det_language"),
+        language_method=pl.when(pl.col("meta_language").is_not_null())
+        .then(pl.lit("metadata"))
+        .otherwise("language_method"),
     )
 
     issue_list = pl.concat_list(
@@ -1059,7 +1142,7 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
         .then(pl.lit(["language unknown"]))
         .otherwise(pl.lit([], pl.List(pl.String))),
         pl.when(pl.col("duplicate_of").is_not_null())
-        .then(pl.format("duplicate of {}", "duplicate_of").cast(pl.List(pl.String)))
+        .then(pl.concat_list(pl.format("duplicate of {}", "duplicate_of")))
         .otherwise(pl.lit([], pl.List(pl.String))),
     )
     arts = arts.with_columns(issues=issue_list).sort("path")
@@ -1069,6 +1152,7 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
         "format",
         "source",
         "language",
+        "language_method",
         "published_at",
         "published_date",
         "date_method",

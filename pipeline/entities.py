@@ -19,16 +19,17 @@ import polars as pl
 
 from pipeline import numbers
 from pipeline.config import PROJECT_ROOT
+from pipeline.corpus import fast_regex
 from pipeline.errors import InputError
 
 DEFAULT_GAZETTEER = PROJECT_ROOT / "data" / "reference" / "gazetteer.csv"
 TYPES = {"company", "person", "ticker", "isin", "organisation", "product", "index"}
 _MARK = "\ue002"
-ISIN = r"\b[A-Z]{2}[A-Z0-9]{9}[0-9]\b"
-EXCHANGE_TICKER = (
+ISIN = fast_regex(r"\b[A-Z]{2}[A-Z0-9]{9}[0-9]\b")
+EXCHANGE_TICKER = fast_regex(
     r"\b(?:NYSE|NASDAQ|Nasdaq|HKEX|HKG|SEHK|Xetra|XETRA)\s*:\s*[A-Z0-9]{1,6}(?:\.[A-Z]{1,2})?\b"
 )
-QUANTITY = rf"(?i)(?:{numbers.MONEY})|(?:{numbers.PERCENT})"
+QUANTITY = fast_regex(rf"(?i)(?:{numbers.MONEY})|(?:{numbers.PERCENT})")
 
 SCHEMA = {
     "article_id": pl.String,
@@ -97,7 +98,7 @@ def _alias_pattern(g: pl.DataFrame) -> str:
         body = body if cs else f"(?i:{body})"
         # Word boundaries only make sense for scripts that separate words with spaces.
         parts.append(rf"\b{body}\b" if alias.isascii() else body)
-    return "|".join(parts)
+    return fast_regex("|".join(parts))
 
 
 def find_spans(sentences: pl.DataFrame, pattern: str) -> pl.DataFrame:

@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.corpus import detect_languages
+from pipeline.corpus import DE_WORDS, EN_WORDS, OTHER_SCRIPT, detect_languages, fast_regex
 
 _PROTECT = "\ue000"
 _BREAK = "\ue001"
-ABBREVIATIONS = (
+ABBREVIATIONS = fast_regex(
     r"\b(U\.S|U\.K|E\.U|U\.N|Mr|Mrs|Ms|Dr|Prof|Inc|Corp|Co|Ltd|Jr|Sr|St|No|Nr|bzw|vgl|ca|Mio|Mrd|Bio|Tsd"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Okt|Dez|z\.B|u\.a|d\.h|z\.T|etc|vs|evtl|inkl|zzgl)\."
 )
-INITIAL = r"\b(\p{Lu})\.(\s+\p{Lu})"
+INITIAL = fast_regex(r"\b(\p{Lu})\.(\s+\p{Lu})")
 ORDINAL = (
     r"(\d)\.(\s+(?:Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November"
     r"|Dezember|Jahrhundert|Quartal|\p{Ll}))"
 )
 BOUNDARY = r"([.!?…]+[\"”“»’)]*)\s+([\"“„«(]?[\p{Lu}\d])"
-EN_WORDS = r"(?i)\b(?:the|and|of|to|is|are|was|with|that|for|this|which)\b"
-DE_WORDS = r"(?i)\b(?:der|die|das|und|ist|sind|nicht|mit|für|dass|eine|auch|wird)\b"
-OTHER_SCRIPT = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Cyrillic}\p{Arabic}]"
 
 SCHEMA = {
     "article_id": pl.String,

@@ -111,11 +111,16 @@ def sentence_sentiment_table(
         },
     )
     neg = negators_frame().with_columns(is_neg=pl.lit(True))
+    # One table per language: lexicon words and negators, joined on the token alone.
+    table = (
+        lex_frame.join(neg, on=["language", "token"], how="full", coalesce=True)
+        .with_columns(pl.col("is_neg").fill_null(False))
+        .filter(pl.col("language").is_in(list(lexes)))
+    )
 
     sents = sentences.select("article_id", "sentence_idx", "language", "text").with_row_index("sid")
-    toks = (
-        sents.lazy()
-        .filter(pl.col("language").is_in(list(lexes)))
+    tokens = (
+        sents.filter(pl.col("language").is_in(list(lexes)))
         .select(
             "sid",
             "language",
@@ -124,31 +129,56 @@ def sentence_sentiment_table(
             .str.replace_all("’", "'", literal=True)
             .str.extract_all(TOKEN),
         )
-        .explode("token")
-        .drop_nulls("token")
-        .join(neg.lazy(), on=["language", "token"], how="left")
-        .join(lex_frame.lazy(), on=["language", "token"], how="left")
+        .with_columns(n_tokens=pl.col("token").list.len().cast(pl.Int64))
     )
-    flag = pl.col("is_neg").fill_null(False)
-    same = pl.col("sid")
-    negated = pl.lit(False)
-    for k in range(1, NEGATION_WINDOW + 1):
-        negated = negated | (
-            flag.shift(k).fill_null(False) & (same.shift(k) == same).fill_null(False)
+    n_tokens = tokens.select("sid", "n_tokens")
+    # Explode, keep only lexicon hits and negators (a few percent of tokens) with their position.
+    hits = pl.concat(
+        [
+            tokens.filter(pl.col("language") == lang)
+            .lazy()
+            .select("sid", "token")
+            .explode("token")
+            .with_row_index("pos")
+            .join(
+                table.filter(pl.col("language") == lang).drop("language").lazy(),
+                on="token",
+                how="inner",
+            )
+            .collect()
+            for lang in lexes
+        ]
+        or [pl.DataFrame(schema={"sid": pl.UInt32, "pos": pl.UInt32, "token": pl.String})],
+        how="diagonal_relaxed",
+    ).sort("sid", "pos")
+    if hits.height:
+        flag, same, pos_ = pl.col("is_neg"), pl.col("sid"), pl.col("pos").cast(pl.Int64)
+        negated = pl.lit(False)
+        for k in range(1, NEGATION_WINDOW + 1):  # a negator among the 3 tokens before
+            negated = negated | (
+                flag.shift(k) & (same.shift(k) == same) & (pos_ - pos_.shift(k) <= NEGATION_WINDOW)
+            ).fill_null(False)
+        p_ = pl.col("positive").fill_null(0).cast(pl.Int64)
+        n_ = pl.col("negative").fill_null(0).cast(pl.Int64)
+        counts = (
+            hits.with_columns(negated=negated)
+            .group_by("sid")
+            .agg(
+                positive=pl.when(pl.col("negated")).then(n_).otherwise(p_).sum(),
+                negative=pl.when(pl.col("negated")).then(p_).otherwise(n_).sum(),
+                uncertainty=pl.col("uncertainty").cast(pl.Int64).sum(),
+            )
         )
-    pos = pl.col("positive").fill_null(0).cast(pl.Int64)
-    ng = pl.col("negative").fill_null(0).cast(pl.Int64)
-    counts = (
-        toks.with_columns(negated=negated)
-        .group_by("sid")
-        .agg(
-            n_tokens=pl.len().cast(pl.Int64),
-            positive=pl.when(pl.col("negated")).then(ng).otherwise(pos).sum(),
-            negative=pl.when(pl.col("negated")).then(pos).otherwise(ng).sum(),
-            uncertainty=pl.col("uncertainty").cast(pl.Int64).sum(),
+    else:
+        counts = pl.DataFrame(
+            schema={
+                "sid": pl.UInt32,
+                "positive": pl.Int64,
+                "negative": pl.Int64,
+                "uncertainty": pl.Int64,
+            }
         )
-        .collect()
-    )
+    counts = n_tokens.join(counts, on="sid", how="left")
     out = (
         sents.drop("text")
         .join(counts, on="sid", how="left")
