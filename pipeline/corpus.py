@@ -403,14 +403,40 @@ def raw_frame(texts: list[str], paths: list[str] | None = None) -> pl.DataFrame:
 # Vectorised core
 # =============================================================================================
 def _lines(raw: pl.DataFrame) -> pl.DataFrame:
-    """One row per line: article_id, line_idx, line (stripped)."""
-    return (
-        raw.select("article_id", line=pl.col("raw_text").str.split("\n"))
-        .explode("line")
-        .with_columns(line_idx=pl.int_range(pl.len(), dtype=pl.Int32).over("article_id"))
-        .with_columns(pl.col("line").str.strip_chars(" \t\u00a0\u200b\ufeff"))
-        .filter(pl.col("line") != "")
+    """One row per non-empty line, in article order: article_id, line_idx (0-based), line (stripped)."""
+    lines = pl.col("raw_text").str.split("\n").list.eval(
+        pl.element().str.strip_chars(" \t\u00a0\u200b\ufeff").filter(pl.element() != "")
     )
+    return (
+        raw.select("article_id", line=lines)
+        .with_columns(line_idx=pl.int_ranges(0, pl.col("line").list.len(), dtype=pl.Int32))
+        .explode(["line", "line_idx"])
+        .drop_nulls("line")
+    )
+
+
+# Window helpers for frames sorted by article: plain column operations instead of
+# `.over("article_id")`, which gets slow with 100,000 groups.
+def _first_row() -> pl.Expr:
+    return (pl.col("article_id") != pl.col("article_id").shift(1)).fill_null(True)
+
+
+def _cum_within(x: pl.Expr) -> pl.Expr:
+    """Cumulative sum of `x` restarting at each article."""
+    x = x.cast(pl.Int64)
+    g = x.cum_sum()
+    return g - pl.when(_first_row()).then(g - x).forward_fill()
+
+
+def _idx_within() -> pl.Expr:
+    """0-based row number within each article."""
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    return row - pl.when(_first_row()).then(row).forward_fill()
+
+
+def _prev_within(x: pl.Expr) -> pl.Expr:
+    """The previous row's value within the same article (null on an article's first row)."""
+    return pl.when(~_first_row()).then(x.shift(1))
 
 
 def _date_parts(line: pl.Expr) -> dict[str, pl.Expr]:
@@ -548,89 +574,154 @@ def resolve_year(month: pl.Expr, day: pl.Expr, reference: dt.date | pl.Expr) -> 
     )
 
 
+def _with_date_groups(df: pl.DataFrame, line: pl.Expr) -> pl.DataFrame:
+    return df.with_columns(
+        _de=line.str.extract_groups(DATE_DE_STAMP),
+        _dl=line.str.extract_groups(DATE_DE_LONG),
+        _en=line.str.extract_groups(DATE_EN),
+        _iso=line.str.extract_groups(DATE_ISO),
+    )
+
+
+def _local_datetime() -> pl.Expr:
+    return pl.datetime(
+        pl.col("d_year"),
+        pl.col("d_month"),
+        pl.col("d_day"),
+        pl.col("d_hour").fill_null(0),
+        pl.col("d_minute").fill_null(0),
+        pl.col("d_second").fill_null(0),
+    )
+
+
+def parse_datelines(lines: list[str]) -> pl.DataFrame:
+    """How the corpus reads a dateline: published_at (UTC), published_date (local), zone, confidence.
+
+    The same expressions as in `build_articles`, exposed for tests and for checking a new site's
+    date format by hand.
+    """
+    df = _with_date_groups(pl.DataFrame({"line": lines}, schema={"line": pl.String}), pl.col("line"))
+    df = df.with_columns(**_date_parts(pl.col("line")))
+    date = _make_date(pl.col("d_year"), pl.col("d_month"), pl.col("d_day"))
+    return df.select(
+        "line",
+        published_at=pl.when(date.is_not_null()).then(_to_utc(_local_datetime(), pl.col("d_tz"))),
+        published_date=date,
+        time_zone="d_tz",
+        confidence="d_conf",
+        rest="d_rest",
+    )
+
+
+SHORT_LINE = 200  # characters; widget, label, byline and marker rules only look at lines this short
+
+
 def _classify(lines: pl.DataFrame) -> pl.DataFrame:
-    """Per-line rule hits. `why` names the first rule that removes the line (null = keep)."""
+    """Per-line rule hits. `why` names the first rule that removes the line (null = keep).
+
+    Most lines are long paragraphs, and most rules are about short ones (labels, buttons,
+    bylines, markers), so those rules run on the short lines only and are joined back by row.
+    """
     line = pl.col("line")
-    words = pl.col("_words")
-    first_rows = pl.col("nonempty_idx") < 3
+    lines = lines.with_row_index("_r")
     # Datelines sit at the top: parse dates only there (the date regexes are the costly ones).
     top = (
         lines.filter(
             (pl.col("line_idx") < DATE_SCAN_LINES) & line.str.contains(r"^(?:\S+\s+){0,3}\d")
         )
-        .with_columns(
-            _de=line.str.extract_groups(DATE_DE_STAMP),
-            _dl=line.str.extract_groups(DATE_DE_LONG),
-            _en=line.str.extract_groups(DATE_EN),
-            _iso=line.str.extract_groups(DATE_ISO),
-        )
-        .select("article_id", "line_idx", **_date_parts(line))
+        .pipe(_with_date_groups, line)
+        .select("_r", **_date_parts(line))
     )
-    lines = lines.with_columns(_words=line.str.count_matches(" ", literal=True) + 1)
-    out = lines.join(top, on=["article_id", "line_idx"], how="left").with_columns(
-        nonempty_idx=pl.int_range(pl.len(), dtype=pl.Int32).over("article_id"),
-        is_dateline=pl.col("d_year").is_not_null(),
-        gen_hit=line.str.contains(GENERATOR),
-        src_domain=line.str.extract(SOURCE_DOMAIN, 1),
-        src_named=line.str.extract(SOURCE_NAMED, 1),
-        byline_hit=line.str.extract(BYLINE, 1),
-        summary_hdr=line.str.contains(SUMMARY_HEADER) & (words <= 6),
+    short = (
+        lines.filter(line.str.len_chars() <= SHORT_LINE)
+        .with_columns(_words=line.str.count_matches(" ", literal=True) + 1)
+        .select(
+            "_r",
+            "_words",
+            gen_hit=line.str.contains(GENERATOR),
+            src_domain=line.str.extract(SOURCE_DOMAIN, 1),
+            src_named=line.str.extract(SOURCE_NAMED, 1),
+            byline_hit=line.str.extract(BYLINE, 1),
+            summary_hdr=line.str.contains(SUMMARY_HEADER) & (pl.col("_words") <= 6),
+            _speaker=line.str.contains(SPEAKER),
+            _ui=line.str.contains(UI_TEXT),
+            _tag=(pl.col("line_idx") < 3) & line.str.contains(TAG_LINE) & (pl.col("_words") <= 6),
+        )
+    )
+    flags = ["gen_hit", "summary_hdr", "_speaker", "_ui", "_tag"]
+    out = (
+        lines.join(top, on="_r", how="left")
+        .join(short, on="_r", how="left")
+        .with_columns(
+            pl.col(flags).fill_null(False),
+            is_dateline=pl.col("d_year").is_not_null(),
+            _cta=line.str.contains(CTA) & (line.str.len_chars() <= 400),
+        )
     )
     dateline_rest = pl.col("d_rest")
     rest_is_chrome = (dateline_rest == "") | dateline_rest.str.contains(
         r"(?i)^\d+\s*min(?:ute)?s?\s*read$"
     )
     why = (
-        pl.when(line == "")
-        .then(pl.lit(None, pl.String))
-        .when(pl.col("gen_hit"))
+        pl.when(pl.col("gen_hit"))
         .then(pl.lit("generator notice"))
         .when(pl.col("is_dateline") & rest_is_chrome)
         .then(pl.lit("dateline"))
         .when(pl.col("src_domain").is_not_null() | pl.col("src_named").is_not_null())
         .then(pl.lit("source marker"))
-        .when(line.str.contains(SPEAKER))
+        .when(pl.col("_speaker"))
         .then(pl.lit("speaker label"))
         .when(pl.col("summary_hdr"))
         .then(pl.lit("ai summary"))
-        .when(line.str.contains(UI_TEXT))
+        .when(pl.col("_ui"))
         .then(pl.lit("link or button text"))
-        .when(line.str.contains(CTA) & (words <= 60))
+        .when(pl.col("_cta"))
         .then(pl.lit("call to action"))
-        .when(pl.col("byline_hit").is_not_null() & (words <= 8))
+        .when(pl.col("byline_hit").is_not_null() & (pl.col("_words") <= 8))
         .then(pl.lit("byline"))
-        .when(first_rows & line.str.contains(TAG_LINE) & (words <= 6))
+        .when(pl.col("_tag"))
         .then(pl.lit("category line"))
     )
     out = out.with_columns(why=why)
-    # AI summary block: from its header, bullets and their broken continuations, up to the
-    # first ordinary paragraph that follows a finished sentence.
-    prev_ne = line.shift(1).over("article_id")  # empty lines are already dropped
-    is_stop = (
-        (line != "")
-        & ~line.str.contains(BULLET)
-        & ~line.str.contains(r"^[-–•]$")
-        & ~line.str.contains(r"^[\p{Ll}.,;:)]")
-        & (prev_ne.str.contains(r"[.!?\"”»“]$") | prev_ne.is_null())
-        & ~pl.col("summary_hdr")
-    )
-    seen_hdr = pl.col("summary_hdr").cum_sum().over("article_id") > 0
-    out = out.with_columns(
-        _stops=(is_stop & seen_hdr).cum_sum().over("article_id"), _seen=seen_hdr
-    ).with_columns(
-        why=pl.when(
-            pl.col("why").is_null() & pl.col("_seen") & (pl.col("_stops") == 0) & (line != "")
-        )
-        .then(pl.lit("ai summary"))
-        .otherwise("why")
-    )
+    out = _ai_summary_blocks(out)
     # A dateline glued to a heading ("04.11.2025 - 04:13:03Substantial ...") keeps the heading.
     out = out.with_columns(
         text_line=pl.when(pl.col("is_dateline") & pl.col("why").is_null())
         .then(dateline_rest)
         .otherwise(line)
     )
-    return out.drop("_stops", "_seen")
+    return out.drop("_r", "_speaker", "_ui", "_tag", "_cta")
+
+
+def _ai_summary_blocks(out: pl.DataFrame) -> pl.DataFrame:
+    """Mark an AI-summary block: from its header through the bullets and their broken
+    continuations, up to the first ordinary paragraph that follows a finished sentence.
+    Only articles that have such a header are looked at."""
+    with_hdr = out.filter(pl.col("summary_hdr")).select("article_id").unique()
+    if with_hdr.height == 0:
+        return out
+    line = pl.col("line")
+    sub = out.join(with_hdr, on="article_id", how="semi")  # keeps row order
+    prev_ne = _prev_within(line)  # empty lines are already dropped
+    is_stop = (
+        ~line.str.contains(BULLET)
+        & ~line.str.contains(r"^[-–•]$")
+        & ~line.str.contains(r"^[\p{Ll}.,;:)]")
+        & (prev_ne.str.contains(r"[.!?\"”»“]$") | prev_ne.is_null())
+        & ~pl.col("summary_hdr")
+    )
+    seen_hdr = _cum_within(pl.col("summary_hdr")) > 0
+    block = (
+        sub.with_columns(_seen=seen_hdr)
+        .with_columns(_stops=_cum_within(is_stop & pl.col("_seen")))
+        .filter(pl.col("_seen") & (pl.col("_stops") == 0) & pl.col("why").is_null())
+        .select("_r", _block=pl.lit(True))
+    )
+    return (
+        out.join(block, on="_r", how="left")
+        .with_columns(why=pl.when(pl.col("_block")).then(pl.lit("ai summary")).otherwise("why"))
+        .drop("_block")
+    )
 
 
 def _repeated_lines(lines: pl.DataFrame, meta: pl.DataFrame) -> pl.DataFrame:
@@ -660,19 +751,17 @@ def _repeated_lines(lines: pl.DataFrame, meta: pl.DataFrame) -> pl.DataFrame:
     return cand.join(counts, on=["source", "norm"]).select("article_id", "line_idx")
 
 
-def _norm(text: pl.Expr) -> pl.Expr:
-    """Lower case without punctuation: straight vs curly quotes must not hide a duplicate."""
-    return text.str.replace_all(r"[^\p{L}\p{N}\s]", "").str.to_lowercase().str.strip_chars()
-
-
-def find_duplicates(df: pl.DataFrame, threshold: float = NEAR_DUP_THRESHOLD) -> pl.DataFrame:
+def find_duplicates(
+    df: pl.DataFrame, threshold: float = NEAR_DUP_THRESHOLD, paragraphs: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """duplicate_of for every article: null for kept ones, else the kept copy's article_id.
 
     `df` needs article_id, text (paragraphs separated by newlines) and rank (lower = preferred
     copy). Exact duplicates share the normalised text. Near duplicates share >= `threshold` of
     their normalised paragraphs (Jaccard): syndicated copies keep the paragraphs and change the
     chrome around them. Candidates come from a 24-hash MinHash with 6 LSH bands of 4, and are
-    verified with the exact Jaccard, so cost stays linear in the corpus.
+    verified with the exact Jaccard, so cost stays linear in the corpus. `paragraphs`
+    (article_id, h = hash of the lower-cased paragraph) saves re-splitting the texts.
     """
     base = df.select("article_id", "rank", key=pl.col("text").str.to_lowercase().hash(11))
     pairs = [
@@ -686,15 +775,14 @@ def find_duplicates(df: pl.DataFrame, threshold: float = NEAR_DUP_THRESHOLD) -> 
         .unique("key", keep="first", maintain_order=True)
         .select("article_id", "rank")
     )
-    paras = (
-        reps.join(df.select("article_id", "text"), on="article_id")
-        .select("article_id", p=pl.col("text").str.split("\n"))
-        .explode("p")
-        .with_columns(p=_norm(pl.col("p")))
-        .filter(pl.col("p") != "")
-        .select("article_id", h=pl.col("p").hash(3))
-        .unique()
-    )
+    if paragraphs is None:
+        paragraphs = (
+            df.select("article_id", p=pl.col("text").str.split("\n"))
+            .explode("p")
+            .filter(pl.col("p").str.strip_chars() != "")
+            .select("article_id", h=pl.col("p").str.strip_chars().str.to_lowercase().hash(3))
+        )
+    paras = paragraphs.join(reps.select("article_id"), on="article_id", how="semi").unique()
     n_hash, rows = 24, 4
     sig = (
         paras.group_by("article_id")
@@ -839,9 +927,8 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
     # --- metadata found in the lines -------------------------------------------------------
     top_date = (
         lines.filter(pl.col("is_dateline"))
-        .sort("article_id", "line_idx")
         .group_by("article_id")
-        .first()
+        .first()  # group_by keeps row order within a group: this is the topmost dateline
         .select(
             "article_id",
             "d_year",
@@ -887,7 +974,7 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
         )
         .filter(pl.col("ny_month").is_not_null() & pl.col("ny_day").is_not_null())
     )
-    no_year = ny.sort("article_id", "line_idx").group_by("article_id").first().drop("line_idx")
+    no_year = ny.group_by("article_id").first().drop("line_idx")
 
     line_meta = lines.group_by("article_id").agg(
         text_source=pl.coalesce("src_domain", "src_named").drop_nulls().first(),
@@ -906,9 +993,9 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
         & ~pl.col("text_line").str.contains(r"[.!?:;,]$")
         & ~pl.col("text_line").str.contains(BULLET)
     )
-    para = pl.col("text_line").str.contains(r"[.!?\"”»…]$") | (pl.col("_words") > 25)
+    para = pl.col("text_line").str.contains(r"[.!?\"”»…]$") | (pl.col("_words").fill_null(1000) > 25)
     kept = kept.with_columns(
-        k_idx=pl.int_range(pl.len()).over("article_id"),
+        k_idx=_idx_within(),
         is_para=para,
         is_heading=heading,
         cont=pl.col("text_line").str.contains(r"^[\p{Ll}.,;:)]"),
@@ -926,8 +1013,7 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
         # A line that starts in lower case continues the previous one (a link was cut out).
         sep = pl.when(pl.col("k_idx") == 0).then(pl.lit("")).when(pl.col("cont")).then(pl.lit(" "))
         return (
-            kept_lines.sort("article_id", "line_idx")
-            .with_columns(k_idx=pl.int_range(pl.len()).over("article_id"))
+            kept_lines.with_columns(k_idx=_idx_within())
             .group_by("article_id", maintain_order=True)
             .agg(text=pl.concat_str(sep.otherwise(pl.lit("\n\n")), "text_line").str.join(""))
         )
@@ -956,14 +1042,7 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
         .join(top_date, on="article_id", how="left")
         .join(no_year, on="article_id", how="left")
     )
-    local = pl.datetime(
-        pl.col("d_year"),
-        pl.col("d_month"),
-        pl.col("d_day"),
-        pl.col("d_hour").fill_null(0),
-        pl.col("d_minute").fill_null(0),
-        pl.col("d_second").fill_null(0),
-    )
+    local = _local_datetime()
     text_date = _make_date(pl.col("d_year"), pl.col("d_month"), pl.col("d_day"))
     base = base.with_columns(
         t_at=pl.when(text_date.is_not_null()).then(_to_utc(local, pl.col("d_tz"))),
@@ -1051,7 +1130,10 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
             pl.col("published_at").is_null().alias("undated"), "published_at", "path"
         ).rank("ordinal"),
     )
-    dups = find_duplicates(arts.filter(pl.col("text") != "").select("article_id", "text", "rank"))
+    dups = find_duplicates(
+        arts.filter(pl.col("text") != "").select("article_id", "text", "rank"),
+        paragraphs=kept.select("article_id", h=pl.col("text_line").str.to_lowercase().hash(3)),
+    )
     arts = arts.join(dups, on="article_id", how="left")
 
     # Lines a source repeats across its articles are boilerplate too.
@@ -1072,7 +1154,6 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
         )
     removed = (
         lines.filter(pl.col("why").is_not_null())
-        .sort("article_id", "line_idx")
         .group_by("article_id")
         .agg(removed=pl.col("line"), removed_why=pl.col("why"))
     )
