@@ -404,8 +404,10 @@ def raw_frame(texts: list[str], paths: list[str] | None = None) -> pl.DataFrame:
 # =============================================================================================
 def _lines(raw: pl.DataFrame) -> pl.DataFrame:
     """One row per non-empty line, in article order: article_id, line_idx (0-based), line (stripped)."""
-    lines = pl.col("raw_text").str.split("\n").list.eval(
-        pl.element().str.strip_chars(" \t\u00a0\u200b\ufeff").filter(pl.element() != "")
+    lines = (
+        pl.col("raw_text")
+        .str.split("\n")
+        .list.eval(pl.element().str.strip_chars(" \t\u00a0\u200b\ufeff").filter(pl.element() != ""))
     )
     return (
         raw.select("article_id", line=lines)
@@ -600,7 +602,9 @@ def parse_datelines(lines: list[str]) -> pl.DataFrame:
     The same expressions as in `build_articles`, exposed for tests and for checking a new site's
     date format by hand.
     """
-    df = _with_date_groups(pl.DataFrame({"line": lines}, schema={"line": pl.String}), pl.col("line"))
+    df = _with_date_groups(
+        pl.DataFrame({"line": lines}, schema={"line": pl.String}), pl.col("line")
+    )
     df = df.with_columns(**_date_parts(pl.col("line")))
     date = _make_date(pl.col("d_year"), pl.col("d_month"), pl.col("d_day"))
     return df.select(
@@ -726,12 +730,8 @@ def _ai_summary_blocks(out: pl.DataFrame) -> pl.DataFrame:
 
 def _repeated_lines(lines: pl.DataFrame, meta: pl.DataFrame) -> pl.DataFrame:
     """Lines that recur in two or more distinct (non-duplicate) articles of the same source."""
-    norm = (
-        pl.col("text_line")
-        .str.to_lowercase()
-        .str.replace_all(r"\d+", "0")
-        .str.replace_all(r"\s+", " ")
-    )
+    # lower case, digits masked ("November 18" and "November 4" are the same template line)
+    norm = pl.col("text_line").str.to_lowercase().str.replace_all(r"\d", "0").hash(5)
     cand = (
         lines.filter(pl.col("why").is_null() & (pl.col("text_line") != ""))
         .join(
@@ -885,11 +885,11 @@ OTHER_SCRIPT = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Cyrillic}\p{Arabic
 def article_languages(df: pl.DataFrame) -> pl.DataFrame:
     """article_id, det_language, language_method for a frame of article_id + text.
 
-    A text whose first 1,000 characters hold at least 8 English (or German) function words and
+    A text whose first 2,000 characters hold at least 8 English (or German) function words and
     four times more than of the other language is taken as that language ("function words");
     all others go to lingua on their first 300 characters ("lingua").
     """
-    head = pl.col("text").str.slice(0, 1000)
+    head = pl.col("text").str.slice(0, 2000)
     en, de = head.str.count_matches(EN_WORDS), head.str.count_matches(DE_WORDS)
     other = head.str.contains(OTHER_SCRIPT)
     quick = (
@@ -993,7 +993,9 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
         & ~pl.col("text_line").str.contains(r"[.!?:;,]$")
         & ~pl.col("text_line").str.contains(BULLET)
     )
-    para = pl.col("text_line").str.contains(r"[.!?\"”»…]$") | (pl.col("_words").fill_null(1000) > 25)
+    para = pl.col("text_line").str.contains(r"[.!?\"”»…]$") | (
+        pl.col("_words").fill_null(1000) > 25
+    )
     kept = kept.with_columns(
         k_idx=_idx_within(),
         is_para=para,
@@ -1147,10 +1149,16 @@ def build_articles(raw: pl.DataFrame, as_of: dt.date | None = None) -> CorpusRes
             .drop("rep")
         )
         kept = kept.join(rep, on=["article_id", "line_idx"], how="anti")
+        touched = rep.select("article_id").unique()
+        redone = assemble(kept.join(touched, on="article_id", how="semi"))
         arts = (
-            arts.drop("text")
-            .join(assemble(kept), on="article_id", how="left")
-            .with_columns(pl.col("text").fill_null(""))
+            arts.join(redone.rename({"text": "_new"}), on="article_id", how="left")
+            .with_columns(
+                text=pl.when(pl.col("article_id").is_in(touched["article_id"].implode()))
+                .then(pl.col("_new").fill_null(""))
+                .otherwise("text")
+            )
+            .drop("_new")
         )
     removed = (
         lines.filter(pl.col("why").is_not_null())

@@ -25,7 +25,9 @@ def corpus():
 
 def test_sentence_index_is_contiguous_per_article(corpus):
     arts, sents, _ = corpus
-    per = sents.group_by("article_id").agg(n=pl.len(), mx=pl.col("sentence_idx").max(), mn=pl.col("sentence_idx").min())
+    per = sents.group_by("article_id").agg(
+        n=pl.len(), mx=pl.col("sentence_idx").max(), mn=pl.col("sentence_idx").min()
+    )
     assert per.height == arts.height
     assert (per["mn"] == 0).all() and (per["mx"] == per["n"] - 1).all()
     assert not sents["text"].str.contains("\ue000|\ue001").any()
@@ -34,7 +36,9 @@ def test_sentence_index_is_contiguous_per_article(corpus):
 def test_abbreviations_and_german_ordinals_do_not_split(corpus):
     _, sents, _ = corpus
     texts = sents["text"].to_list()
-    assert any(t.startswith("In May, a U.S. Congressional committee recommended delisting") for t in texts)
+    assert any(
+        t.startswith("In May, a U.S. Congressional committee recommended delisting") for t in texts
+    )
     assert any("am Freitag, den 14. November erstmals" in t for t in texts)
 
 
@@ -86,11 +90,18 @@ def test_money_and_percent_normalised_with_numbers_module(corpus):
     assert q.height > 0
     for r in q.iter_rows(named=True):
         if r["type"] == "percent":
-            assert (r["value"], r["unit"]) == (numbers.parse_percent(r["span"], r["language"]), "percent")
+            assert (r["value"], r["unit"]) == (
+                numbers.parse_percent(r["span"], r["language"]),
+                "percent",
+            )
         else:
             assert (r["value"], r["unit"]) == numbers.parse_money(r["span"], r["language"])
     spans = set(q["span"])
-    assert {"HK$956 million", "$281 million", "2,5 Prozent"} <= spans  # as written in seeds 003 and 001
+    assert {
+        "HK$956 million",
+        "$281 million",
+        "2,5 Prozent",
+    } <= spans  # as written in seeds 003 and 001
 
 
 @pytest.mark.parametrize(
@@ -108,21 +119,35 @@ def test_money_parsing_both_languages(span, lang, value, unit):
     assert got_value == pytest.approx(value) and got_unit == unit
 
 
-@pytest.mark.parametrize(("span", "lang", "value"), [("2,5 Prozent", "de", 2.5), ("3.78%", "en", 3.78), ("12 percent", "en", 12.0)])
+@pytest.mark.parametrize(
+    ("span", "lang", "value"),
+    [("2,5 Prozent", "de", 2.5), ("3.78%", "en", 3.78), ("12 percent", "en", 12.0)],
+)
 def test_percent_parsing_both_languages(span, lang, value):
     assert numbers.parse_percent(span, lang) == pytest.approx(value)
 
 
 def test_german_money_found_in_sentence():
-    s = pl.DataFrame({"article_id": ["x"], "sentence_idx": [0], "language": ["de"],
-                      "text": ["Der Konzern investiert 1,5 Mrd. Euro, die Aktie stieg um 2,5 Prozent."]})
+    s = pl.DataFrame(
+        {
+            "article_id": ["x"],
+            "sentence_idx": [0],
+            "language": ["de"],
+            "text": ["Der Konzern investiert 1,5 Mrd. Euro, die Aktie stieg um 2,5 Prozent."],
+        }
+    )
     e = entities_table(s).filter(pl.col("type").is_in(["money", "percent"]))
-    assert e.select("type", "value", "unit").rows() == [("money", 1.5e9, "EUR"), ("percent", 2.5, "percent")]
+    assert e.select("type", "value", "unit").rows() == [
+        ("money", 1.5e9, "EUR"),
+        ("percent", 2.5, "percent"),
+    ]
 
 
 def test_bad_gazetteer_row_names_line(tmp_path):
     bad = tmp_path / "g.csv"
-    bad.write_text("entity,type,alias,case_sensitive,note\nAlibaba Group,company,Alibaba,false,\nX,planet,X,false,\n")
+    bad.write_text(
+        "entity,type,alias,case_sensitive,note\nAlibaba Group,company,Alibaba,false,\nX,planet,X,false,\n"
+    )
     with pytest.raises(InputError) as err:
         load_gazetteer(bad)
     assert err.value.line == 3 and "g.csv" in str(err.value)

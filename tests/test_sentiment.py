@@ -17,8 +17,15 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "le
 
 
 def one(text: str, lang: str, lexicon_dir: Path | None = None) -> dict:
-    s = pl.DataFrame({"article_id": ["a"], "sentence_idx": [0], "language": [lang], "text": [text]},
-                     schema={"article_id": pl.String, "sentence_idx": pl.Int32, "language": pl.String, "text": pl.String})
+    s = pl.DataFrame(
+        {"article_id": ["a"], "sentence_idx": [0], "language": [lang], "text": [text]},
+        schema={
+            "article_id": pl.String,
+            "sentence_idx": pl.Int32,
+            "language": pl.String,
+            "text": pl.String,
+        },
+    )
     return sentence_sentiment_table(s, lexicon_dir).row(0, named=True)
 
 
@@ -52,7 +59,9 @@ def test_article_counts_are_sentence_sums(seeds):
     _, _, ss, tone = seeds
     sums = ss.group_by("article_id").agg(pl.col("positive").sum(), pl.col("negative").sum())
     chk = tone.join(sums, on="article_id", suffix="_s")
-    assert (chk["positive"] == chk["positive_s"]).all() and (chk["negative"] == chk["negative_s"]).all()
+    assert (chk["positive"] == chk["positive_s"]).all() and (
+        chk["negative"] == chk["negative_s"]
+    ).all()
     expected = (chk["positive"] - chk["negative"]) / (chk["positive"] + chk["negative"])
     assert (chk["tone"] - expected).abs().max() < 1e-12
     assert tone["tone"].is_between(-1, 1).all()
@@ -83,7 +92,10 @@ def test_english_negation_flips_within_three_tokens():
 def test_german_negation_flips():
     lex = load_lexicon("de")
     assert lex.frame.filter(pl.col("token") == "erfolgreich")["positive"].to_list() == [1]
-    plain, negated = one("Das Quartal war erfolgreich.", "de"), one("Das Quartal war nicht erfolgreich.", "de")
+    plain, negated = (
+        one("Das Quartal war erfolgreich.", "de"),
+        one("Das Quartal war nicht erfolgreich.", "de"),
+    )
     assert (plain["positive"], plain["negative"]) == (1, 0)
     assert (negated["positive"], negated["negative"]) == (0, 1)
     kein = one("Es gab keinen Verlust.", "de")
@@ -98,7 +110,10 @@ def test_language_without_lexicon_is_null_with_reason():
 
 
 def test_missing_lexicon_dir_falls_back_to_package_files(tmp_path):
-    en, de = one("The results were good.", "en", tmp_path), one("Das Ergebnis war gut.", "de", tmp_path)
+    en, de = (
+        one("The results were good.", "en", tmp_path),
+        one("Das Ergebnis war gut.", "de", tmp_path),
+    )
     assert en["lexicon"] == "LM-2018" and "fallback" in en["sentiment_note"]
     assert de["lexicon"] == "textblob-de" and "fallback" in de["sentiment_note"]
     assert de["uncertainty"] is None and "no uncertainty list" in de["sentiment_note"]
@@ -113,6 +128,10 @@ def test_unreadable_lexicon_falls_back_with_note(tmp_path):
 
 
 def test_labels_follow_tone():
-    pos, neg, neu = one("Profits were strong and improved.", "en"), one("Losses and fraud hurt.", "en"), one("The board met on Tuesday.", "en")
+    pos, neg, neu = (
+        one("Profits were strong and improved.", "en"),
+        one("Losses and fraud hurt.", "en"),
+        one("The board met on Tuesday.", "en"),
+    )
     assert (pos["label"], neg["label"], neu["label"]) == ("positive", "negative", "neutral")
     assert neu["tone"] == 0.0
