@@ -98,6 +98,7 @@ def run_vector(n: int) -> dict:
     del texts
     t = time.perf_counter()
     arts = build_articles(raw, as_of=dt.date(2025, 12, 31)).articles
+    del raw
     stages["articles"] = time.perf_counter() - t
     t = time.perf_counter()
     sents = sentences_table(arts)

@@ -885,17 +885,17 @@ OTHER_SCRIPT = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Cyrillic}\p{Arabic
 def article_languages(df: pl.DataFrame) -> pl.DataFrame:
     """article_id, det_language, language_method for a frame of article_id + text.
 
-    A text whose first 2,000 characters hold at least 8 English (or German) function words and
-    four times more than of the other language is taken as that language ("function words");
+    A text whose first 2,000 characters hold at least 4 English (or German) function words and
+    more than three times as many as of the other language is taken as that language ("function words");
     all others go to lingua on their first 300 characters ("lingua").
     """
     head = pl.col("text").str.slice(0, 2000)
     en, de = head.str.count_matches(EN_WORDS), head.str.count_matches(DE_WORDS)
     other = head.str.contains(OTHER_SCRIPT)
     quick = (
-        pl.when(~other & (en >= 8) & (en > 4 * de))
+        pl.when(~other & (en >= 4) & (en > 3 * de))
         .then(pl.lit("en"))
-        .when(~other & (de >= 8) & (de > 4 * en))
+        .when(~other & (de >= 4) & (de > 3 * en))
         .then(pl.lit("de"))
     )
     out = df.select("article_id", "text", det_language=quick)

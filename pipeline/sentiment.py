@@ -25,6 +25,7 @@ from pipeline.lexicons import Lexicon, load_lexicon, negators_frame
 TOKEN = r"\p{L}+(?:['’]\p{L}+)*"
 NEGATION_WINDOW = 3
 LABEL_THRESHOLD = 0.1  # |tone| above this is positive/negative
+BATCH_SENTENCES = 200_000
 
 SCHEMA = {
     "article_id": pl.String,
@@ -119,35 +120,46 @@ def sentence_sentiment_table(
     )
 
     sents = sentences.select("article_id", "sentence_idx", "language", "text").with_row_index("sid")
-    tokens = (
-        sents.filter(pl.col("language").is_in(list(lexes)))
-        .select(
-            "sid",
-            "language",
-            token=pl.col("text")
-            .str.to_lowercase()
-            .str.replace_all("’", "'", literal=True)
-            .str.extract_all(TOKEN),
-        )
-        .with_columns(n_tokens=pl.col("token").list.len().cast(pl.Int64))
-    )
-    n_tokens = tokens.select("sid", "n_tokens")
-    # Explode, keep only lexicon hits and negators (a few percent of tokens) with their position.
-    hits = pl.concat(
-        [
-            tokens.filter(pl.col("language") == lang)
-            .lazy()
-            .select("sid", "token")
-            .explode("token")
-            .with_row_index("pos")
-            .join(
-                table.filter(pl.col("language") == lang).drop("language").lazy(),
-                on="token",
-                how="inner",
+    scored = sents.filter(pl.col("language").is_in(list(lexes)))
+    n_parts, hit_parts = [], []
+    # Batches of sentences bound the memory of the token lists; each sentence stays whole.
+    for start in range(0, scored.height, BATCH_SENTENCES):
+        tokens = (
+            scored.slice(start, BATCH_SENTENCES)
+            .select(
+                "sid",
+                "language",
+                token=pl.col("text")
+                .str.to_lowercase()
+                .str.replace_all("’", "'", literal=True)
+                .str.extract_all(TOKEN),
             )
-            .collect()
-            for lang in lexes
-        ]
+            .with_columns(n_tokens=pl.col("token").list.len().cast(pl.Int64))
+        )
+        n_parts.append(tokens.select("sid", "n_tokens"))
+        # Explode, keep only lexicon hits and negators (a few percent of tokens) with position.
+        for lang in lexes:
+            hit_parts.append(
+                tokens.filter(pl.col("language") == lang)
+                .lazy()
+                .select("sid", "token")
+                .explode("token")
+                .with_row_index("pos")
+                .join(
+                    table.filter(pl.col("language") == lang).drop("language").lazy(),
+                    on="token",
+                    how="inner",
+                )
+                .collect()
+            )
+        del tokens
+    n_tokens = (
+        pl.concat(n_parts)
+        if n_parts
+        else pl.DataFrame(schema={"sid": pl.UInt32, "n_tokens": pl.Int64})
+    )
+    hits = pl.concat(
+        hit_parts
         or [pl.DataFrame(schema={"sid": pl.UInt32, "pos": pl.UInt32, "token": pl.String})],
         how="diagonal_relaxed",
     ).sort("sid", "pos")
