@@ -125,12 +125,14 @@ def find_spans(sentences: pl.DataFrame, pattern: str) -> pl.DataFrame:
             "language",
             piece=pl.col("text").str.replace_all(pattern, f"{_MARK}${{0}}{_MARK}").str.split(_MARK),
         )
-        .explode("piece")
+        # piece number and running length computed inside each list: no window over 10^6 groups
+        .with_columns(_len=pl.col("piece").list.eval(pl.element().str.len_chars().cast(pl.Int32)))
         .with_columns(
-            _k=pl.int_range(pl.len()).over("_sid"),
-            _len=pl.col("piece").str.len_chars().cast(pl.Int32),
+            _end=pl.col("_len").list.eval(pl.element().cum_sum()),
+            _k=pl.int_ranges(0, pl.col("piece").list.len()),
         )
-        .with_columns(start=(pl.col("_len").cum_sum().over("_sid") - pl.col("_len")).cast(pl.Int32))
+        .explode(["piece", "_len", "_end", "_k"])
+        .with_columns(start=(pl.col("_end") - pl.col("_len")).cast(pl.Int32))
         .filter((pl.col("_k") % 2 == 1) & (pl.col("_len") > 0))
         .select(
             "article_id",

@@ -52,11 +52,19 @@ def sentences_table(articles: pl.DataFrame, detect_mixed: bool = True) -> pl.Dat
     """One row per sentence: article_id, sentence_idx (0-based), text, language."""
     s = (
         articles.lazy()
-        .select("article_id", "language", text=split_expr(pl.col("text")))
-        .explode("text")
-        .with_columns(pl.col("text").str.replace_all(_PROTECT, ".", literal=True).str.strip_chars())
-        .filter(pl.col("text").is_not_null() & (pl.col("text") != ""))
-        .with_columns(sentence_idx=pl.int_range(pl.len(), dtype=pl.Int32).over("article_id"))
+        .select(
+            "article_id",
+            "language",
+            text=split_expr(pl.col("text")).list.eval(
+                pl.element()
+                .str.replace_all(_PROTECT, ".", literal=True)
+                .str.strip_chars()
+                .filter(pl.element() != "")
+            ),
+        )
+        .with_columns(sentence_idx=pl.int_ranges(0, pl.col("text").list.len(), dtype=pl.Int32))
+        .explode(["text", "sentence_idx"])
+        .drop_nulls("text")
         .collect()
     )
     if detect_mixed and s.height:
