@@ -1,0 +1,365 @@
+"""The articles table on the real seeds, the date rules, and every kind of bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pytest
+
+from pipeline.corpus import articles_table, parse_datelines, read_corpus, resolve_year
+from pipeline.errors import InputError
+
+SEEDS = Path(__file__).resolve().parent.parent / "data" / "articles"
+
+# What a human reader of each seed concludes (file prefix -> expectation).
+EXPECTED = {
+    "000": {"language": "en", "day": dt.date(2025, 11, 18), "source": "boerse-global.de"},
+    "001": {"language": "de", "day": dt.date(2025, 11, 19), "source": None},
+    "002": {"language": "en", "day": dt.date(2025, 11, 16), "source": None},
+    "003": {"language": "en", "day": dt.date(2025, 11, 4), "source": None},
+    "004": {"language": "en", "day": None, "source": "Business Insider"},
+}
+PROMO = [
+    "Should investors sell immediately?",
+    "Alibaba: Buy or sell? Read more here...",
+    "Sollten Anleger sofort verkaufen?",
+    "Ad",
+    "Card image cap",
+]
+
+
+@pytest.fixture(scope="module")
+def seeds() -> pl.DataFrame:
+    return articles_table(SEEDS).with_columns(seed=pl.col("path").str.slice(0, 3))
+
+
+def row(seeds: pl.DataFrame, prefix: str) -> dict:
+    return seeds.filter(pl.col("seed") == prefix).row(0, named=True)
+
+
+def seed_text(prefix: str) -> str:
+    return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+def copy_seeds(dst: Path) -> None:
+    for p in SEEDS.glob("*.txt"):
+        shutil.copyfile(p, dst / p.name)
+
+
+# --- seeds ---------------------------------------------------------------------------------------
+def test_one_row_per_seed_with_stable_ids(seeds):
+    assert seeds.height == len(list(SEEDS.glob("*.txt")))
+    again = articles_table(SEEDS)
+    assert again["article_id"].to_list() == seeds["article_id"].to_list()
+    assert seeds["article_id"].n_unique() == seeds.height
+
+
+@pytest.mark.parametrize("prefix", sorted(EXPECTED))
+def test_seed_language_date_source(seeds, prefix):
+    r, want = row(seeds, prefix), EXPECTED[prefix]
+    assert r["language"] == want["language"]
+    assert r["published_date"] == want["day"]
+    assert r["source"] == want["source"]
+    if want["source"] is None:
+        assert "no source" in r["issues"]
+
+
+def test_berlin_stamp_converted_to_utc(seeds):
+    """000's '18.11.2025 - 17:50:06' is Berlin time; recompute the UTC instant from the file."""
+    m = re.search(r"(\d\d)\.(\d\d)\.(\d{4}) - (\d\d):(\d\d):(\d\d)", seed_text("000"))
+    d, mo, y, h, mi, s = map(int, m.groups())
+    local = dt.datetime(y, mo, d, h, mi, s, tzinfo=ZoneInfo("Europe/Berlin"))
+    r = row(seeds, "000")
+    assert r["published_at"] == local.astimezone(dt.UTC)
+    assert (r["date_method"], r["date_confidence"]) == ("text", "medium")
+
+
+def test_new_york_dateline_converted_to_utc(seeds):
+    m = re.search(r"(\w{3}) (\d+), (\d{4}) (\d+):(\d\d) (am|pm) ET", seed_text("002"))
+    mon, day, year, hour, minute, ampm = m.groups()
+    month = dt.datetime.strptime(mon, "%b").month
+    hour = int(hour) % 12 + (12 if ampm == "pm" else 0)
+    local = dt.datetime(
+        int(year), month, int(day), hour, int(minute), tzinfo=ZoneInfo("America/New_York")
+    )
+    r = row(seeds, "002")
+    assert r["published_at"] == local.astimezone(dt.UTC)
+    assert r["date_confidence"] == "high"
+
+
+def test_yearless_date_resolved_against_corpus_and_flagged(seeds):
+    r = row(seeds, "001")
+    assert (r["date_method"], r["date_confidence"]) == ("text_no_year", "low")
+    newest = seeds.filter(pl.col("date_method") == "text")["published_date"].max()
+    assert any(str(newest) in i for i in r["issues"])  # says what it was resolved against
+
+
+def test_undated_seed_kept_and_flagged(seeds):
+    r = row(seeds, "004")
+    assert r["published_at"] is None
+    assert (r["date_method"], r["date_confidence"]) == ("none", "none")
+    assert "no date" in r["issues"]
+
+
+def test_published_at_is_utc(seeds):
+    assert seeds.schema["published_at"] == pl.Datetime("us", "UTC")
+    assert seeds.schema["published_date"] == pl.Date
+
+
+@pytest.mark.parametrize("promo", PROMO)
+def test_promo_lines_removed_and_audited(seeds, promo):
+    raw = "".join(seed_text(p) for p in EXPECTED)
+    assert promo in raw  # the seeds really contain it
+    for text in seeds["text"]:
+        assert promo not in text.split("\n") and (len(promo) < 10 or promo not in text)
+    audited = [line for lines in seeds["removed"] for line in lines]
+    assert any(promo == line or (len(promo) >= 10 and promo in line) for line in audited)
+
+
+def test_titles(seeds):
+    assert row(seeds, "000")["title"] == seed_text("000").split("\n")[2].strip()
+    assert row(seeds, "003")["title"] == seed_text("003").split("\n")[0].strip()
+    assert row(seeds, "004")["title"].startswith("Downtrodden Alibaba Stocks")
+    assert "no title" in row(seeds, "001")["issues"]
+
+
+def test_date_glued_to_heading_keeps_heading(seeds):
+    r = row(seeds, "003")
+    assert "Substantial Withdrawals Signal Growing Investor Unease" in r["text"]
+    assert "04.11.2025" not in r["text"]
+
+
+def test_generator_notice_and_byline_move_to_metadata(seeds):
+    r = row(seeds, "002")
+    assert r["generator_notice"].startswith("Generated by AI")
+    assert "Adrian Sava" in r["byline"]
+    for gone in (
+        "Generated by AI",
+        "Speaker 1",
+        "Aime Summary",
+        "No comments yet",
+        "Add a public comment",
+    ):
+        assert gone not in r["text"]
+    assert "In 2025, the U.S. national security landscape" in r["text"]
+
+
+def test_removed_lines_come_from_the_file(seeds):
+    for r in seeds.iter_rows(named=True):
+        raw = (SEEDS / r["path"]).read_text(encoding="utf-8")
+        assert all(line in raw for line in r["removed"])
+        assert len(r["removed"]) == len(r["removed_why"])
+
+
+def test_field_sources(seeds):
+    assert row(seeds, "000")["field_sources"]["source"] == "text"
+    assert row(seeds, "000")["field_sources"]["published_at"] == "text"
+    assert row(seeds, "004")["field_sources"]["published_at"] is None
+
+
+# --- date parsing, both languages -----------------------------------------------------------------
+def test_parse_datelines_both_languages():
+    got = parse_datelines(
+        [
+            "18.07.2025 - 17:50:06",
+            "19. November 2025, 10:30 Uhr",
+            "Tuesday, Jul 1, 2025 3:05 pm ET",
+            "kein Datum",
+        ]
+    )
+    berlin, ny = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
+    assert got["published_at"].to_list()[:3] == [
+        dt.datetime(2025, 7, 18, 17, 50, 6, tzinfo=berlin).astimezone(dt.UTC),  # summer time
+        dt.datetime(2025, 11, 19, 10, 30, tzinfo=berlin).astimezone(dt.UTC),
+        dt.datetime(2025, 7, 1, 15, 5, tzinfo=ny).astimezone(dt.UTC),
+    ]
+    assert got["published_at"][3] is None
+    assert parse_datelines(["31.02.2025 - 10:00:00"])["published_date"][0] is None
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        (dt.date(2025, 11, 18), dt.date(2025, 11, 19)),
+        (dt.date(2026, 3, 1), dt.date(2025, 11, 19)),
+        (dt.date(2025, 1, 10), dt.date(2024, 11, 19)),
+    ],
+)
+def test_resolve_year_takes_nearest_occurrence(reference, expected):
+    out = pl.select(resolve_year(pl.lit(11), pl.lit(19), reference)).item()
+    assert out == expected
+
+
+def test_yearless_date_uses_as_of_not_clock():
+    res = read_corpus(SEEDS, as_of=dt.date(2025, 1, 10)).articles
+    r = res.filter(pl.col("path").str.starts_with("001")).row(0, named=True)
+    assert r["published_date"] == dt.date(2024, 11, 19)
+
+
+# --- metadata sources ----------------------------------------------------------------------------
+BODY = "Alibaba shares rose on Monday after the company reported strong quarterly results.\n\nAnalysts said the outlook was stable."
+
+
+def test_sidecar_wins_over_text(tmp_path):
+    (tmp_path / "a.txt").write_text(
+        "Some Heading For The Story\n\n18.11.2025 - 17:50:06\n\n" + BODY, encoding="utf-8"
+    )
+    (tmp_path / "a.meta.yml").write_text(
+        "source: Example Wire\nurl: https://example.org/a\npublished_at: 2025-11-17T08:00:00+01:00\n",
+        encoding="utf-8",
+    )
+    arts = articles_table(tmp_path)
+    assert arts.height == 1  # the sidecar is not an article
+    r = arts.row(0, named=True)
+    assert r["source"] == "Example Wire" and r["url"] == "https://example.org/a"
+    assert r["published_at"] == dt.datetime(2025, 11, 17, 7, 0, tzinfo=dt.UTC)
+    assert r["published_date"] == dt.date(2025, 11, 17)
+    assert r["field_sources"] == {
+        "source": "sidecar",
+        "url": "sidecar",
+        "published_at": "sidecar",
+        "title": "text",
+    }
+    assert r["date_method"] == "sidecar"
+
+
+def test_markdown_front_matter_and_unknown_key(tmp_path):
+    (tmp_path / "b.md").write_text(
+        f"---\ntitle: Front Matter Title\nsource: FM News\npublished_at: 2025-10-01\nmood: sunny\n---\n{BODY}\n",
+        encoding="utf-8",
+    )
+    r = articles_table(tmp_path).row(0, named=True)
+    assert r["title"] == "Front Matter Title" and r["source"] == "FM News"
+    assert r["published_date"] == dt.date(2025, 10, 1) and r["date_method"] == "front_matter"
+    assert "unknown front matter key 'mood'" in r["issues"]
+
+
+def test_html_page_through_trafilatura(tmp_path):
+    paras = "".join(
+        f"<p>{BODY} Paragraph {i} adds more detail about the market.</p>" for i in range(6)
+    )
+    html = (
+        "<html><head><title>Alibaba rallies</title>"
+        '<meta property="og:site_name" content="Example Markets"/>'
+        '<meta property="article:published_time" content="2025-11-12T09:00:00+00:00"/></head>'
+        f"<body><nav>Home | Markets</nav><article><h1>Alibaba rallies</h1>{paras}</article></body></html>"
+    )
+    (tmp_path / "c.html").write_text(html, encoding="utf-8")
+    r = articles_table(tmp_path).row(0, named=True)
+    assert r["source"] == "Example Markets" and r["field_sources"]["source"] == "html_meta"
+    assert r["published_date"] == dt.date(2025, 11, 12)
+    assert "Paragraph 5" in r["text"] and "Home | Markets" not in r["text"]
+
+
+def test_latin1_file_is_decoded(tmp_path):
+    text = "Die Aktie legte für Anleger überraschend zu.\n\nDas Unternehmen äußerte sich nicht zu den Vorwürfen gegen die Führung."
+    (tmp_path / "d.txt").write_bytes(text.encode("latin-1"))
+    r = articles_table(tmp_path).row(0, named=True)
+    assert "für Anleger überraschend" in r["text"]
+    assert r["language"] == "de"
+
+
+# --- duplicates and repeated lines ---------------------------------------------------------------
+def test_exact_and_near_duplicates(tmp_path):
+    copy_seeds(tmp_path)
+    original = seed_text("000")
+    (tmp_path / "900_exact.txt").write_text(original + "\n", encoding="utf-8")
+    (tmp_path / "901_syndicated.txt").write_text(
+        "Reprinted with permission\n\n" + original, encoding="utf-8"
+    )
+    arts = articles_table(tmp_path)
+    kept = arts.filter(pl.col("path").str.starts_with("000"))["article_id"][0]
+    dup = arts.filter(pl.col("path").str.starts_with("90"))
+    assert dup["duplicate_of"].to_list() == [kept, kept]
+    assert arts.filter(pl.col("duplicate_of").is_not_null()).height == 2
+
+
+def test_line_repeated_within_a_source_is_boilerplate(tmp_path):
+    for i, story in enumerate(
+        ["Shares rose after strong results.", "Regulators opened a new probe into the group."]
+    ):
+        (tmp_path / f"s{i}.txt").write_text(
+            f"Story Number {i} Heading\n\n{story} {BODY}\n\nFollow our live market blog today\n",
+            encoding="utf-8",
+        )
+        (tmp_path / f"s{i}.meta.yml").write_text(
+            f"source: Same Site\npublished_at: 2025-11-0{i + 1}\n", encoding="utf-8"
+        )
+    arts = articles_table(tmp_path)
+    for r in arts.iter_rows(named=True):
+        assert "Follow our live market blog today" not in r["text"]
+        assert "repeated in source" in r["removed_why"]
+
+
+# --- bad input -------------------------------------------------------------------------------------
+def reject_reason(tmp_path: Path, name: str) -> str:
+    res = read_corpus(tmp_path)
+    hit = res.rejects.filter(pl.col("path") == name)
+    assert hit.height == 1, res.rejects
+    assert name not in res.articles["path"].to_list()
+    return hit["reason"][0]
+
+
+def test_empty_file_rejected(tmp_path):
+    copy_seeds(tmp_path)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    reason = reject_reason(tmp_path, "empty.txt")
+    assert "empty.txt" in reason and "empty" in reason
+
+
+def test_binary_file_rejected(tmp_path):
+    copy_seeds(tmp_path)
+    (tmp_path / "blob.txt").write_bytes(bytes(range(256)) * 40)
+    reason = reject_reason(tmp_path, "blob.txt")
+    assert "blob.txt" in reason and "binary" in reason
+
+
+def test_fifty_megabyte_file_rejected(tmp_path):
+    copy_seeds(tmp_path)
+    with (tmp_path / "huge.txt").open("wb") as fh:
+        fh.truncate(50 * 1024 * 1024)  # sparse: 50 MB without writing them
+    reason = reject_reason(tmp_path, "huge.txt")
+    assert "huge.txt" in reason and "MB" in reason
+
+
+def test_only_boilerplate_rejected(tmp_path):
+    copy_seeds(tmp_path)
+    (tmp_path / "promo.txt").write_text(
+        "Ad\n\nAlibaba: Buy or sell? Read more here...\n\nCard image cap\n\nSign up for our newsletter\n",
+        encoding="utf-8",
+    )
+    reason = reject_reason(tmp_path, "promo.txt")
+    assert "promo.txt" in reason and "only boilerplate" in reason
+
+
+def test_wrong_front_matter_type_rejected(tmp_path):
+    copy_seeds(tmp_path)
+    (tmp_path / "bad.md").write_text(f"---\npublished_at: [1, 2]\n---\n{BODY}\n", encoding="utf-8")
+    reason = reject_reason(tmp_path, "bad.md")
+    assert "bad.md" in reason and "published_at" in reason
+
+
+def test_future_article_flagged_and_reported(tmp_path, capsys):
+    copy_seeds(tmp_path)
+    (tmp_path / "future.txt").write_text(
+        "A Story From The Future\n\n18.11.2030 - 10:00:00\n\n" + BODY, encoding="utf-8"
+    )
+    arts = articles_table(tmp_path, as_of=dt.date(2025, 11, 20))
+    r = arts.filter(pl.col("path") == "future.txt").row(0, named=True)
+    assert "dated after as-of 2025-11-20" in r["issues"]
+    assert arts.height == 6  # the rest still builds
+    assert "future.txt" in capsys.readouterr().err
+
+
+def test_empty_corpus_stops_with_folder_named(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    with pytest.raises(InputError) as err:
+        read_corpus(tmp_path)
+    assert str(tmp_path) in str(err.value)
+    with pytest.raises(InputError):
+        read_corpus(tmp_path / "missing")
