@@ -80,7 +80,8 @@ def build_tables(settings: Settings) -> Tables:
     check_as_of_in_market(all_prices, as_of)
 
     # No row dated after the cut-off enters the edition.
-    articles = corpus.articles.filter(
+    # Duplicates are recorded in `duplicate_of` and kept out of the edition's tables.
+    articles = corpus.articles.filter(pl.col("duplicate_of").is_null()).filter(
         pl.col("published_date").is_null() | (pl.col("published_date") <= as_of)
     )
     prices = all_prices.filter(pl.col("date") <= as_of)
