@@ -203,6 +203,8 @@ def mark_points(page: Any, chart_selector: str) -> list[tuple[float, float]]:
 
 def hover_for_tooltip(page: Any, chart_selector: str, tries: int = 30) -> str | None:
     """Hover over marks of a chart until vega-embed's tooltip shows; its text, or None."""
+    # Mouse coordinates only reach what is on screen: bring the chart into view first.
+    page.locator(chart_selector).scroll_into_view_if_needed()
     for x, y in mark_points(page, chart_selector)[:tries]:
         page.mouse.move(x, y)
         try:
