@@ -414,8 +414,11 @@ def run_scripts(
             print(result.stdout.strip())
 
 
-def render_project(root: Path, out_dir: Path | None = None, log: Any = print) -> list[RenderedPage]:
-    """Render every page of the project into `out_dir` (default: the project's output-dir).
+def render_project(
+    root: Path, out_dir: Path | None = None, log: Any = print, only: list[str] | None = None
+) -> list[RenderedPage]:
+    """Render every page of the project (or the `only` ones, project-relative) into `out_dir`
+    (default: the project's output-dir), like `quarto render [FILE]`.
 
     Pages are rendered in order; each format of a page gets its own kernel run, since cells may
     emit different outputs per format.
@@ -423,10 +426,11 @@ def render_project(root: Path, out_dir: Path | None = None, log: Any = print) ->
     project = read_project(root)
     out_dir = out_dir or project.output_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    pages = [parse_qmd(p) for p in project.pages]
     for p in project.pages:
         if not p.is_file():
             raise InputError("page listed in _quarto.yml project.render does not exist", p)
+    chosen = [p for p in project.pages if only is None or p.relative_to(root).as_posix() in only]
+    pages = [parse_qmd(p) for p in chosen]
     run_scripts(project.pre_render, project, out_dir, project.pages, [])
     rendered: list[RenderedPage] = []
     with tempfile.TemporaryDirectory(prefix="render-", dir=out_dir.parent) as tmp:

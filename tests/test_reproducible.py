@@ -1,0 +1,73 @@
+"""Issue 6: an edition rebuilt from the same inputs gives byte-identical tables and PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline.config import PROJECT_ROOT
+from pipeline.render import render_project
+from pipeline.tables import build_tables, write_tables
+
+AS_OF = dt.date(2025, 11, 14)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory: pytest.TempPathFactory, make_settings) -> list[Path]:
+    """The 2025-11-14 edition built twice, from scratch, into two folders."""
+    outs = []
+    for n in range(2):
+        root = tmp_path_factory.mktemp(f"build{n}")
+        settings = make_settings(root, as_of=AS_OF)
+        tables = build_tables(settings)
+        write_tables(tables, settings.processed_dir, settings)
+        old = os.environ.get("BRIEFING_PROCESSED_DIR")
+        os.environ["BRIEFING_PROCESSED_DIR"] = str(settings.processed_dir)
+        try:
+            render_project(
+                PROJECT_ROOT, root / "site", log=lambda *_: None, only=["report/index.qmd"]
+            )
+        finally:
+            if old is None:
+                os.environ.pop("BRIEFING_PROCESSED_DIR")
+            else:
+                os.environ["BRIEFING_PROCESSED_DIR"] = old
+        outs.append(root)
+    return outs
+
+
+def test_tables_are_byte_identical(two_builds: list[Path]) -> None:
+    first, second = (sorted((b / "processed").glob("*.parquet")) for b in two_builds)
+    assert [p.name for p in first] == [p.name for p in second]
+    for a, b in zip(first, second, strict=True):
+        assert sha(a) == sha(b), a.name
+
+
+def test_pdf_is_byte_identical_and_dated_as_of(two_builds: list[Path]) -> None:
+    pdfs = [b / "site" / "report" / "alibaba-briefing.pdf" for b in two_builds]
+    assert sha(pdfs[0]) == sha(pdfs[1])
+    from pypdf import PdfReader
+
+    assert PdfReader(pdfs[0]).metadata["/CreationDate"].startswith("D:" + AS_OF.strftime("%Y%m%d"))
+
+
+def test_edition_uses_no_row_after_its_date(two_builds: list[Path]) -> None:
+    processed = two_builds[0] / "processed"
+    for name, col in (
+        ("prices", "date"),
+        ("returns", "date"),
+        ("articles", "published_date"),
+        ("events", "event_date"),
+        ("claims", "claim_date"),
+    ):
+        df = pl.read_parquet(processed / f"{name}.parquet")
+        assert df[col].drop_nulls().max() is None or df[col].drop_nulls().max() <= AS_OF, name
