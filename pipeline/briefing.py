@@ -125,19 +125,11 @@ def reported_flows() -> Chart | Markdown:
 
 
 def reported_flows_table() -> Markdown:
-    data = tables()["flows"].filter(pl.col("origin") != "market")
+    _, data = charts.reported_flows_chart(tables()["flows"])
     if data.is_empty():
         return Markdown("No flow figures are reported.\n")
-    view = data.select(
-        "date",
-        "origin",
-        "description",
-        "value",
-        "unit",
-        pl.coalesce(pl.col("url"), pl.col("source")).alias("source"),
-    ).sort("date")
     return table(
-        view,
+        data.drop("label"),
         caption="Flow figures as reported, with their sources (not verified: no Stock "
         "Connect data in the snapshot)",
         formats={"value": "{:,.0f}"},

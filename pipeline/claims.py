@@ -927,6 +927,23 @@ class Resolved:
     hi: float | None = None
 
 
+def _session(mk, ins: str, day, pub_note: str):
+    """The market row of `ins` on `day`, or the `unverifiable` verdict saying why there is none."""
+    if day is None:
+        return None, Resolved(ins, None, None, None, "unverifiable", pub_note + "no date", None)
+    row = mk.row(ins, day)
+    if row is None:
+        why = (
+            "half-day placeholder row"
+            if (ins, day) in mk.placeholders
+            else "not a session in the data"
+        )
+        return None, Resolved(
+            ins, day, None, None, "unverifiable", f"{pub_note}{ins} {day}: {why}", None
+        )
+    return row, None
+
+
 def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
     """Resolve the candidate's dates against `pub` and check it against the market data."""
     ins = c.instrument
@@ -1045,18 +1062,9 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
             hi,
         )
     if c.kind == "close_price":
-        if day is None:
-            return Resolved(ins, None, None, None, "unverifiable", pub_note + "no date", None)
-        r = mk.row(ins, day)
-        if r is None:
-            why = (
-                "half-day placeholder row"
-                if (ins, day) in mk.placeholders
-                else "not a session in the data"
-            )
-            return Resolved(
-                ins, day, None, None, "unverifiable", f"{pub_note}{ins} {day}: {why}", None
-            )
+        r, missing = _session(mk, ins, day, pub_note)
+        if missing is not None:
+            return missing
         traded = r["close_traded"] is not None
         obs = r["close_traded"] if traded else r["close"]
         lo, hi = band(c.value, c.qualifier, c.decimals, "price")
@@ -1117,18 +1125,9 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
         obs, basis, note = _change(r0, r1)
         start, day = r0["date"], r1["date"]
     else:
-        if day is None:
-            return Resolved(ins, None, None, None, "unverifiable", pub_note + "no date", None)
-        r1 = mk.row(ins, day)
-        if r1 is None:
-            why = (
-                "half-day placeholder row"
-                if (ins, day) in mk.placeholders
-                else "not a session in the data"
-            )
-            return Resolved(
-                ins, day, None, None, "unverifiable", f"{pub_note}{ins} {day}: {why}", None
-            )
+        r1, missing = _session(mk, ins, day, pub_note)
+        if missing is not None:
+            return missing
         r0 = mk.prev(ins, day)
         if r0 is None:
             return Resolved(
