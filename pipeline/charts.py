@@ -476,7 +476,7 @@ def sentence_tone_chart(
         .with_columns(
             article=pl.col("published_date").cast(pl.String).fill_null("undated")
             + " · "
-            + pl.col("title").str.slice(0, 40)
+            + pl.col("title").fill_null("untitled").str.slice(0, 40)
         )
         .select("article_id", "article", "sentence_idx", "tone")
         .sort("article", "sentence_idx")
