@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
+from market_files import rows_by_date
 
 from pipeline.claims import band, claims_table, infer_publication_dates, tolerance_table, within
 from pipeline.config import PROJECT_ROOT, Settings
@@ -94,17 +95,6 @@ def claims(articles, prices) -> pl.DataFrame:
 # -- data read independently ------------------------------------------------------------------
 
 
-def iso_csv(rel: str) -> dict[dt.date, dict]:
-    out = {}
-    with open(MARKET / rel, newline="") as fh:
-        for r in csv.DictReader(fh):
-            try:
-                out[dt.date.fromisoformat(r["Date"][:10])] = r
-            except ValueError:
-                continue
-    return out
-
-
 def wsj_csv(rel: str) -> dict[dt.date, float]:
     with open(MARKET / rel, newline="") as fh:
         reader = csv.reader(fh)
@@ -131,13 +121,13 @@ def ytd_change(series: dict[dt.date, float], day: dt.date) -> float:
     return (series[day] / series[base] - 1) * 100
 
 
-BABA = real(iso_csv(BABA_FILE))
-HK = real(iso_csv(HK_FILE))
-CSI = real(iso_csv("AZScience__mohinhdudoan/data/000300.SS.csv"))
+BABA = real(rows_by_date(BABA_FILE))
+HK = real(rows_by_date(HK_FILE))
+CSI = real(rows_by_date("AZScience__mohinhdudoan/data/000300.SS.csv"))
 HSI = wsj_csv("clamx4__stockdata/index/HSI.csv")
 BLUEFIN = {
     d: float(r["Close"])
-    for d, r in iso_csv("Bluefin-Tuna__Yahoo-Finance-Historical-Data/BABA.csv").items()
+    for d, r in rows_by_date("Bluefin-Tuna__Yahoo-Finance-Historical-Data/BABA.csv").items()
 }
 
 
@@ -172,7 +162,7 @@ def test_nearly_4_percent_on_friday(claims):
 
 def test_volume_nearly_doubled_vs_previous_20_sessions(claims):
     c = one(claims, article_id="000", kind="volume")
-    koi = iso_csv(BABA_FILE)
+    koi = rows_by_date(BABA_FILE)
     days = [dt.date(2025, 11, 14), dt.date(2025, 11, 17)]  # "Friday ... Monday" = "this period"
     prior = sorted(d for d in koi if d < days[0])[-20:]
     obs = (sum(float(koi[d]["Volume"]) for d in days) / 2) / (
@@ -451,7 +441,7 @@ def test_as_much_as_uses_the_intraday_high(prices):
         {"article_id": ["y"], "published_at": [dt.datetime(2025, 11, 18, 23, 0, tzinfo=dt.UTC)]}
     )
     c = one(claims_table(sents, arts, prices), article_id="y")
-    koi = iso_csv(BABA_FILE)
+    koi = rows_by_date(BABA_FILE)
     mon, fri = dt.date(2025, 11, 17), dt.date(2025, 11, 14)
     obs = (float(koi[mon]["High"]) / float(koi[fri]["Close"]) - 1) * 100
     assert (c["qualifier"], c["claim_date"], c["value"]) == ("as much as", mon, 4.0)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import random
 
 import polars as pl
 import pytest
+from market_files import rows_by_date
 
 from pipeline.config import Settings
 from pipeline.events import events_table
@@ -18,17 +18,6 @@ from pipeline.returns import market_model, returns_table
 
 MARKET = Settings().market_dir
 REFERENCE = Settings().reference_dir
-
-
-def closes(rel: str) -> dict[dt.date, dict]:
-    out = {}
-    with open(MARKET / rel, newline="") as fh:
-        for r in csv.DictReader(fh):
-            try:
-                out[dt.date.fromisoformat(r["Date"][:10])] = r
-            except ValueError:
-                continue
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +54,7 @@ def test_market_model_hand_example():
 
 
 def test_daily_return_matches_csv(returns):
-    koi = closes(BABA_FILE)
+    koi = rows_by_date(BABA_FILE)
     r = returns.filter((pl.col("instrument") == "BABA") & (pl.col("date") == dt.date(2025, 11, 14)))
     expected = (
         float(koi[dt.date(2025, 11, 14)]["Close"]) / float(koi[dt.date(2025, 11, 13)]["Close"]) - 1
@@ -77,7 +66,7 @@ def test_daily_return_matches_csv(returns):
 def test_placeholders_and_source_switches_give_no_return(returns, prices):
     hk = returns.filter(pl.col("instrument") == "9988.HK")
     assert dt.date(2025, 1, 28) not in set(hk["date"])
-    az = closes(HK_FILE)
+    az = rows_by_date(HK_FILE)
     after = hk.filter(pl.col("date") == dt.date(2025, 2, 3))
     prev_real = max(d for d in az if d < dt.date(2025, 2, 3) and float(az[d]["Volume"]) > 0)
     assert after["ret"].item() == pytest.approx(
@@ -171,7 +160,7 @@ def test_flows_turnover_spikes_and_references(prices):
     )
     fl = flows_table(prices, claims, REFERENCE)
     assert set(fl["origin"]) == {"market", "corpus", "reference"}
-    koi = closes(BABA_FILE)
+    koi = rows_by_date(BABA_FILE)
     day = dt.date(2025, 11, 14)
     row = fl.filter(
         (pl.col("origin") == "market") & (pl.col("instrument") == "BABA") & (pl.col("date") == day)
