@@ -126,6 +126,7 @@ def findings_context(
     ytd = year_to_date(tables["prices"], year)
     return {
         "as_of": as_of,
+        "trigger_days": TRIGGER_WINDOW_DAYS,
         "year": year,
         "n_articles": articles.height,
         "n_dated": articles.filter(pl.col("published_date").is_not_null()).height,
