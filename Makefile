@@ -39,10 +39,12 @@ report: $(STAMP) ## Build tables, the HTML site (_site/) and the PDF briefing
 render: $(STAMP) ## Re-render the site and PDF from existing tables
 	$(RUN) python -m pipeline render
 
-system-deps: ## Install the Debian packages the tests use, when missing
+system-deps: ## Install the Debian packages the tests and the PDF use (browser, poppler, fonts), when missing
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	fc-list 2>/dev/null | grep -q "DejaVu Sans" || missing="$$missing fonts-dejavu-core"; \
+	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

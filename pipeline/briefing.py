@@ -14,7 +14,7 @@ import polars as pl
 
 from pipeline import charts, narrative
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.display import Chart, Markdown, escape_md, table
+from pipeline.display import Chart, Markdown, code_md, escape_md, is_html, table, url_md
 from pipeline.summary import verdict_counts
 from pipeline.tables import load_edition, load_tables
 
@@ -57,7 +57,11 @@ def key_findings() -> Markdown:
         if items
         else "- No findings: the edition has no data."
     )
-    return Markdown(f"::: {{.key-findings}}\n**Key findings**\n\n{body}\n:::\n")
+    text = f"**Key findings**\n\n{body}\n"
+    if is_html():
+        return Markdown(f"::: {{.key-findings}}\n{text}:::\n")
+    # Typst has no classes: the box is the `key-findings` function of the print template partial.
+    return Markdown(f"```{{=typst}}\n#key-findings[\n```\n\n{text}\n```{{=typst}}\n]\n```\n")
 
 
 # Figures ---------------------------------------------------------------------------------------
@@ -91,7 +95,7 @@ def long_run_note() -> Markdown:
         return Markdown("The market snapshot has no BABA history for 2020 or 2022.\n")
     lines = [
         f"- {escape_md(r['event'])}: US\\${r['shown']:,.2f} on {r['date']} ({escape_md(r['basis'])}, "
-        f"from `{escape_md(r['source_file'])}`)"
+        f"from {code_md(r['source_file'])})"
         for r in ext.iter_rows(named=True)
     ]
     return Markdown("\n".join(lines) + "\n")
@@ -198,29 +202,10 @@ def claim_verdicts() -> Chart | Markdown:
 def risk_trend() -> Chart | Markdown:
     t = tables()
     data = narrative.risk_mentions(t["sentences"], t["articles"], settings().reference_dir)
-    dated = data.filter(pl.col("published_date").is_not_null())
-    if dated.is_empty():
+    if data.filter(pl.col("published_date").is_not_null()).is_empty():
         return Markdown("No dated article mentions the tracked risks.\n")
-    import altair as alt
-
-    chart = (
-        alt.Chart(alt.Data(values=charts._records(dated)))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("published_date:T", title=None),
-            y=alt.Y("mentions:Q", title="Mentions per article"),
-            color=alt.Color("risk:N", title="Risk"),
-            tooltip=["title:N", "risk:N", "mentions:Q", alt.Tooltip("published_date:T")],
-        )
-        .properties(width="container", height=220)
-    )
-    totals = dated.group_by("risk").agg(pl.col("mentions").sum()).sort("mentions", descending=True)
-    alt_text = (
-        "Risk-term mentions across dated articles: "
-        + ", ".join(f"{r['risk']} {r['mentions']}" for r in totals.iter_rows(named=True))
-        + "."
-    )
-    return Chart(chart, "risk-terms", data=dated, alt_text=alt_text)
+    chart, monthly = charts.risk_trend_chart(data)
+    return Chart(chart, "risk-terms", data=monthly, alt_text=charts.risk_trend_alt_text(monthly))
 
 
 # Tables ----------------------------------------------------------------------------------------
@@ -232,7 +217,7 @@ def timeline() -> Markdown:
     cols = [
         pl.col("published_date").cast(pl.String).fill_null("undated").alias("date"),
         pl.col("source").fill_null("unknown"),
-        "title",
+        charts.display_title(),
     ]
     if "tone_label" in a.columns:
         cols.append(pl.col("tone_label").fill_null("not scored").alias("tone"))
@@ -246,7 +231,7 @@ def articles_list() -> Markdown:
         pl.col("published_date").cast(pl.String).fill_null("undated").alias("date"),
         pl.col("source").fill_null("unknown"),
         pl.col("language"),
-        pl.col("title"),
+        charts.display_title(),
     )
     return table(view, caption=f"The {a.height} articles of this edition")
 
@@ -255,14 +240,26 @@ def events_table() -> Markdown:
     e = tables()["events"]
     if e.is_empty():
         return Markdown("No event could be placed on a trading day.\n")
-    a = tables()["articles"].select("article_id", "title")
-    cols = ["instrument", "event_date", "ret", "abnormal_ret", "car_m1_p1", "car_m1_p5"]
-    view = e.join(a, on="article_id", how="left").select(
-        "title", *[c for c in cols if c in e.columns]
+    a = tables()["articles"].select("article_id", charts.display_title())
+    # Reader-facing headers; the data dictionary documents the underlying columns.
+    names = {
+        "title": "article",
+        "instrument": "listing",
+        "event_date": "event day",
+        "ret": "return",
+        "abnormal_ret": "abnormal",
+        "car_m1_p1": "CAR −1…+1",
+        "car_m1_p5": "CAR −1…+5",
+    }
+    view = (
+        e.join(a, on="article_id", how="left")
+        .select([c for c in names if c in e.columns or c == "title"])
+        .sort("event_date", "instrument")
+        .rename(names)
     )
-    pct = {c: "{:+.2%}" for c in ("ret", "abnormal_ret", "car_m1_p1", "car_m1_p5")}
+    pct = {names[c]: "{:+.2%}" for c in ("ret", "abnormal_ret", "car_m1_p1", "car_m1_p5")}
     return table(
-        view.sort("event_date", "instrument"),
+        view,
         caption="Market reaction around each article "
         "(market model; CAR = cumulative abnormal return)",
         formats=pct,
@@ -293,15 +290,12 @@ def sources() -> Markdown:
     a = tables()["articles"].sort("published_date", nulls_last=True)
     rows = []
     for r in a.iter_rows(named=True):
-        link = (
-            f" <{r['url']}>"
-            if r.get("url") and str(r["url"]).startswith(("http://", "https://"))
-            else ""
-        )
+        link = f" {url_md(r['url'])}" if r.get("url") else ""
+        title = f"*{escape_md(r['title'])}*" if r["title"] else "untitled"
         rows.append(
             f"- {escape_md(r['source'] or 'unknown publisher')}, "
             f"{r['published_date'] or 'undated'} ({escape_md(r['language'])}): "
-            f"*{escape_md(r['title'])}*.{link} File `{escape_md(r['path'])}`."
+            f"{title}.{link} File {code_md(r['path'])}."
         )
     return Markdown("\n".join(rows) + "\n")
 

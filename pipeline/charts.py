@@ -16,6 +16,10 @@ import polars as pl
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FONT = "DejaVu Sans"
 LISTINGS = ("BABA", "9988.HK")
+# Lines are broken, never drawn across missing data: a price series gap longer than this
+# (longer than any exchange holiday) or articles further apart than this.
+PRICE_GAP_DAYS = 10
+ROLLING_GAP_DAYS = 31
 BENCHMARKS = ("HSI", "SPX")
 
 
@@ -61,7 +65,7 @@ def article_marks(articles: pl.DataFrame, path: pl.DataFrame) -> pl.DataFrame:
     (or the last session before it, when published on a weekend or holiday)."""
     dated = (
         articles.filter(pl.col("published_date").is_not_null())
-        .select("article_id", "title", "source", "language", "published_date")
+        .select("article_id", "path", display_title(), "source", "language", "published_date")
         .sort("published_date")
     )
     rows = []
@@ -238,6 +242,22 @@ def price_path_alt_text(path: pl.DataFrame) -> str:
     return " ".join(parts)
 
 
+def display_title() -> pl.Expr:
+    """An article's title for labels and tooltips, from the `articles` columns `title` and
+    `path`: an untitled article is named by its file, so no label is ever blank or "null"
+    (the table itself keeps the title null)."""
+    return pl.coalesce(pl.col("title"), pl.lit("untitled: ") + pl.col("path")).alias("title")
+
+
+def line_segments(date: str, max_gap_days: int, by: str | None = None) -> pl.Expr:
+    """A run number that changes wherever consecutive dates are more than `max_gap_days` apart
+    (or `by` changes), so a line is broken at the gap instead of drawn across missing data."""
+    gap = pl.col(date).diff().dt.total_days().fill_null(0) > max_gap_days
+    if by is not None:
+        gap = gap | (pl.col(by) != pl.col(by).shift()).fill_null(False)
+    return gap.cum_sum().alias("segment")
+
+
 def _records(df: pl.DataFrame) -> list[dict]:
     """Rows for an inline Vega-Lite dataset, with dates as ISO strings."""
     out = df.with_columns(
@@ -289,6 +309,7 @@ def long_run_chart(prices: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
         )
         .select("date", "price", "basis", "source_file")
         .sort("date")
+        .with_columns(line_segments("date", PRICE_GAP_DAYS, by="basis"))
         .collect()
     )
     extremes = long_run_extremes(prices)
@@ -301,6 +322,7 @@ def long_run_chart(prices: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
             color=alt.Color(
                 "basis:N", title="Price basis", scale=alt.Scale(range=[PALETTE[0], PALETTE[1]])
             ),
+            detail="segment:N",
             tooltip=[
                 alt.Tooltip("date:T"),
                 alt.Tooltip("price:Q", format=",.2f"),
@@ -321,7 +343,7 @@ def long_run_chart(prices: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
         pts = alt.Chart(alt.Data(values=_records(ext)))
         layers += [
             pts.mark_point(size=60, filled=True, color="#000").encode(x="date:T", y="shown:Q"),
-            pts.mark_text(dy=-10, fontSize=11, align="left").encode(
+            pts.mark_text(dy=-12, fontSize=11, align="right").encode(
                 x="date:T", y="shown:Q", text="label:N"
             ),
         ]
@@ -424,7 +446,18 @@ def reported_flows_chart(flows: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
     labels = base.mark_text(dx=8, align="left", fontSize=10).encode(
         x="date:T", y="value:Q", text="label:N"
     )
-    return (points + labels).properties(width="container", height=220), data
+    # A stem from zero shows each figure's size and sign (an outflow hangs below the axis).
+    stems = base.mark_rule(strokeWidth=2).encode(
+        x="date:T", y="value:Q", y2=alt.datum(0), color=alt.Color("origin:N")
+    )
+    # One panel per unit, each with its own axis: HK dollars and share counts never share a scale.
+    chart = (
+        alt.layer(stems, points, labels)
+        .properties(width="container", height=170)
+        .facet(row=alt.Row("unit:N", title=None))
+        .resolve_scale(y="independent")
+    )
+    return chart, data
 
 
 def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
@@ -435,14 +468,17 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
         .filter(pl.col("published_date").is_not_null() & pl.col("tone").is_not_null())
         .select(
             "article_id",
-            "title",
+            display_title(),
             "published_date",
             "language",
             pl.col("source").fill_null("unknown"),
             "tone",
         )
         .sort("published_date")
-        .with_columns(rolling_tone=pl.col("tone").rolling_mean(window_size=3, min_samples=1))
+        .with_columns(
+            rolling_tone=pl.col("tone").rolling_mean(window_size=3, min_samples=1),
+            segment=line_segments("published_date", ROLLING_GAP_DAYS),
+        )
         .collect()
     )
     base = alt.Chart(alt.Data(values=_records(data)))
@@ -459,7 +495,7 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
         ],
     )
     roll = base.mark_line(color="#555", strokeDash=[4, 3]).encode(
-        x="published_date:T", y="rolling_tone:Q"
+        x="published_date:T", y="rolling_tone:Q", detail="segment:N"
     )
     zero = alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(color="#bbb").encode(y="y:Q")
     return (zero + roll + pts).properties(width="container", height=240), data
@@ -472,11 +508,14 @@ def sentence_tone_chart(
     data = (
         sentence_sentiment.lazy()
         .filter(pl.col("tone").is_not_null())
-        .join(articles.lazy().select("article_id", "title", "published_date"), on="article_id")
+        .join(
+            articles.lazy().select("article_id", "path", display_title(), "published_date"),
+            on="article_id",
+        )
         .with_columns(
             article=pl.col("published_date").cast(pl.String).fill_null("undated")
             + " · "
-            + pl.col("title").fill_null("untitled").str.slice(0, 40)
+            + pl.col("title").str.slice(0, 40)
         )
         .select("article_id", "article", "sentence_idx", "tone")
         .sort("article", "sentence_idx")
@@ -506,7 +545,9 @@ def tone_vs_car_chart(
     data = (
         events.lazy()
         .select("article_id", "instrument", "event_date", "car_m1_p1")
-        .join(articles.lazy().select("article_id", "title", "tone"), on="article_id")
+        .join(
+            articles.lazy().select("article_id", "path", display_title(), "tone"), on="article_id"
+        )
         .drop_nulls(["tone", "car_m1_p1"])
         .sort("instrument", "event_date")
         .collect()
@@ -539,7 +580,12 @@ def claim_verdicts_chart(
     """How many claims each article makes, by verdict."""
     data = (
         claims.lazy()
-        .join(articles.lazy().select("article_id", "title"), on="article_id", how="left")
+        .join(
+            articles.lazy().select("article_id", "path", display_title()),
+            on="article_id",
+            how="left",
+        )
+        .with_columns(pl.col("title").fill_null(pl.lit("unknown article ") + pl.col("article_id")))
         .group_by("article_id", "title", "verdict")
         .agg(claims=pl.len())
         .sort("article_id", "verdict")
@@ -582,4 +628,59 @@ def range_alt_text(
     return (
         f"{label} from {first[date]} to {last[date]} ({rows.height} points): lowest {lo[value]:{fmt}} on "
         f"{lo[date]}, highest {hi[value]:{fmt}} on {hi[date]}; it {trend} from first to last."
+    )
+
+
+def risk_trend_chart(mentions: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
+    """Risk-term mentions per month of publication, stacked by risk.
+
+    Months are bars, not a line: with few articles, a line would draw values for months in
+    which nothing was published. `articles` says how many dated articles each month has.
+    """
+    data = (
+        mentions.lazy()
+        .filter(pl.col("published_date").is_not_null())
+        .with_columns(month=pl.col("published_date").dt.truncate("1mo"))
+        .with_columns(articles=pl.col("article_id").n_unique().over("month"))
+        .group_by("month", "risk")
+        .agg(pl.col("mentions").sum(), pl.col("articles").first())
+        .sort("month", "risk")
+        .collect()
+    )
+    chart = (
+        alt.Chart(alt.Data(values=_records(data)))
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(month):O", title=None),
+            y=alt.Y("sum(mentions):Q", title="Mentions", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("risk:N", title="Risk", scale=alt.Scale(range=PALETTE)),
+            tooltip=[
+                alt.Tooltip("yearmonth(month):O", title="month"),
+                alt.Tooltip("risk:N"),
+                alt.Tooltip("mentions:Q"),
+                alt.Tooltip("articles:Q", title="dated articles that month"),
+            ],
+        )
+        .properties(width="container", height=220)
+    )
+    return chart, data
+
+
+def risk_trend_alt_text(monthly: pl.DataFrame) -> str:
+    """Totals per risk and the busiest month, from the chart's data."""
+    if monthly.is_empty():
+        return "No dated article mentions the tracked risks."
+    totals = (
+        monthly.group_by("risk")
+        .agg(pl.col("mentions").sum())
+        .sort(["mentions", "risk"], descending=[True, False])
+    )
+    per_month = monthly.group_by("month").agg(pl.col("mentions").sum()).sort("month")
+    busiest = per_month.row(per_month["mentions"].arg_max(), named=True)
+    months = per_month.height
+    return (
+        "Risk-term mentions in dated articles, by month of publication: "
+        + ", ".join(f"{r['risk']} {r['mentions']}" for r in totals.iter_rows(named=True))
+        + f". The busiest month is {busiest['month']:%B %Y} with {busiest['mentions']} mentions;"
+        + f" {months} month{'s' if months != 1 else ''} in the year have dated articles."
     )

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import altair as alt
 import polars as pl
@@ -56,6 +57,25 @@ def escape_md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
+def code_md(text: object) -> str:
+    """Untrusted text as an inline code span: literal in both formats, with a backtick fence
+    longer than any run of backticks inside it."""
+    flat = " ".join(str(text).split())
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def url_md(url: object) -> str:
+    """A link to an http(s) URL from article metadata, or "" for anything else (`javascript:`,
+    `data:`, relative paths). Characters that could end the autolink are percent-encoded."""
+    text = str(url).strip()
+    if not re.match(r"(?i)^https?://[^\s/]", text):
+        return ""
+    return "<" + quote(text, safe=":/?#[]@!$&'()*+,;=%~") + ">"
+
+
 class Markdown:
     """Markdown emitted as a cell's display output; both engines splice it into the page."""
 
@@ -72,9 +92,7 @@ class Markdown:
 def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> str:
     """A pipe table of `df` with every cell escaped; floats rounded by `formats` ("{:.2f}")."""
     formats = formats or {}
-    header = "| " + " | ".join(escape_md(c) for c in df.columns) + " |"
-    align = "|" + "|".join("---:" if df[c].dtype.is_numeric() else ":---" for c in df.columns) + "|"
-    rows = []
+    body: list[list[str]] = []
     for row in df.iter_rows():
         cells = []
         for name, value in zip(df.columns, row, strict=True):
@@ -84,8 +102,24 @@ def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> s
                 cells.append(escape_md(formats[name].format(value)))
             else:
                 cells.append(escape_md(value))
-        rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join([header, align, *rows])
+        body.append(cells)
+    # Pandoc sizes wrapped columns by the dashes under each header: give each column dashes in
+    # proportion to its longest cell (capped), so long text gets room and numbers stay narrow.
+    # A word cannot wrap, so each column gets at least its longest word (with some slack);
+    # longer text is capped so it wraps instead of squeezing the other columns.
+    widths = []
+    for i, name in enumerate(df.columns):
+        cells = [re.sub(r"\\(.)", r"\1", c) for c in (name, *(row[i] for row in body))]
+        longest_word = max(len(word) for cell in cells for word in cell.split() or [""])
+        widths.append(max(4, round(longest_word * 1.3), min(max(map(len, cells)), 36)))
+    rule = [
+        "-" * (w - 1) + ":" if df[c].dtype.is_numeric() else ":" + "-" * (w - 1)
+        for c, w in zip(df.columns, widths, strict=True)
+    ]
+    lines = [[escape_md(c) for c in df.columns], *body]
+    text = ["| " + " | ".join(cells) + " |" for cells in lines]
+    text.insert(1, "|" + "|".join(rule) + "|")
+    return "\n".join(text)
 
 
 def table(

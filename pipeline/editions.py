@@ -36,6 +36,8 @@ CODE_GLOBS = (
     "pipeline/**/*.html",
     "pipeline/**/*.typ",
     "report/**/*.qmd",
+    "report/**/*.typ",
+    "pipeline/**/*.css",
     "_quarto.yml",
     "uv.lock",
     "data/reference/*",

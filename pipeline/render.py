@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -347,9 +348,10 @@ def render_pdf(
     meta.update(extra_meta)
     meta_file = _write_meta(meta, workdir, f"{page.path.stem}-typst")
     typ = workdir / f"{page.path.stem}.typ"
+    template = typst_template(page, fmt_opts, workdir)
     args = [
         "--standalone",
-        f"--template={TEMPLATES / 'briefing.typ'}",
+        f"--template={template}",
         f"--metadata-file={meta_file}",
         "--wrap=none",
     ]
@@ -376,6 +378,42 @@ def render_pdf(
     except Exception as exc:  # typst raises its own error type with the compiler's message
         raise RenderError(f"{page.path}: Typst could not compile the PDF: {exc}") from None
     return target
+
+
+TYPST_PARTIALS = ("definitions.typ", "typst-template.typ", "typst-show.typ")
+
+
+def typst_template(page: Page, fmt_opts: dict[str, Any], workdir: Path) -> Path:
+    """Assemble the Typst template the way Quarto does: a fixed skeleton whose partials
+    (`typst-template.typ`, `typst-show.typ`) the page may replace through `template-partials`.
+
+    Pandoc looks partials up beside the template, so skeleton and partials are copied into
+    one folder per page.
+    """
+    folder = workdir / f"{page.path.stem}-typst-template"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(TEMPLATES / "typst" / "template.typ", folder / "template.typ")
+    for name in TYPST_PARTIALS:
+        shutil.copy(TEMPLATES / "typst" / name, folder / name)
+    partials = fmt_opts.get("template-partials") or []
+    if isinstance(partials, str):
+        partials = [partials]
+    for rel in partials:
+        src = (page.path.parent / str(rel)).resolve()
+        if not src.is_file():
+            raise InputError(
+                f"template partial {rel!r} listed in the front matter does not exist",
+                page.path,
+                fix=f"create {src} or remove it from format.typst.template-partials",
+            )
+        if src.name not in TYPST_PARTIALS[1:]:
+            raise InputError(
+                f"template partial {rel!r} is not one the built-in renderer knows "
+                f"({', '.join(TYPST_PARTIALS[1:])})",
+                page.path,
+            )
+        shutil.copy(src, folder / src.name)
+    return folder / "template.typ"
 
 
 def font_paths() -> list[str]:

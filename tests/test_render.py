@@ -40,6 +40,9 @@ format:
   html: default
   typst:
     output-file: test.pdf
+    template-partials:
+      - _typst/typst-template.typ
+      - _typst/typst-show.typ
 ---
 
 ## Section
@@ -77,6 +80,23 @@ table(pl.DataFrame({"title": ["<script>alert(1)</script>", "#set page(width: 1cm
 """
 
 
+# Quarto-style template partials: the page's metadata reaches the layout function.
+TYPST_TEMPLATE = """\
+#let stamped(edition: none, doc) = {
+  set page(footer: [Edition #edition])
+  doc
+}
+"""
+TYPST_SHOW = """\
+#show: doc => stamped(
+$if(edition)$
+  edition: [$edition$],
+$endif$
+  doc,
+)
+"""
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("project")
@@ -88,6 +108,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (root / "report" / "index.qmd").write_text(INDEX)
     (root / "report" / "other.qmd").write_text("---\ntitle: Other\n---\n\nPlain text.\n")
+    (root / "report" / "_typst").mkdir()
+    (root / "report" / "_typst" / "typst-template.typ").write_text(TYPST_TEMPLATE)
+    (root / "report" / "_typst" / "typst-show.typ").write_text(TYPST_SHOW)
     return root
 
 
@@ -135,7 +158,8 @@ def test_pdf_has_pages_vector_chart_and_edition(rendered: Path) -> None:
     reader = PdfReader(rendered / "report" / "test.pdf")
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) >= 1
-    assert "2025-11-18-deadbeef" in text
+    # The footer comes from the page's own template partials, fed by metadata-files.
+    assert "Edition 2025-11-18-deadbeef" in text
     assert "format: typst" in text
     assert "<script>alert(1)</script>" in text  # shown literally, not interpreted
     assert re.search(r"Figure\s1:\s+A line", text)  # numbered, captioned figure
@@ -168,3 +192,16 @@ def test_bad_front_matter_is_an_input_error_with_line(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="bad.qmd:"):
         parse_qmd(page)
+
+
+def test_missing_template_partial_names_the_page(tmp_path: Path) -> None:
+    root = tmp_path / "nopartial"
+    (root / "report").mkdir(parents=True)
+    (root / "_quarto.yml").write_text("project:\n  type: website\n  render: [report/index.qmd]\n")
+    (root / "report" / "index.qmd").write_text(
+        "---\ntitle: T\nformat:\n  typst:\n    template-partials: [_typst/typst-show.typ]\n---\n\nText.\n"
+    )
+    with pytest.raises(InputError) as err:
+        render_project(root, log=lambda *_: None)
+    assert "typst-show.typ" in str(err.value)
+    assert err.value.path is not None and err.value.path.name == "index.qmd"
