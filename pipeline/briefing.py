@@ -270,13 +270,24 @@ def claims_table_view() -> Markdown:
     c = tables()["claims"]
     if c.is_empty():
         return Markdown("No numeric market claims were found.\n")
-    view = c.select(
-        "quote", "instrument", "claim_date", "value", "unit", "observed_value", "verdict", "note"
+    # Reader-facing headers; the data dictionary documents the `claims` columns.
+    names = {
+        "quote": "quote",
+        "instrument": "listing or index",
+        "claim_date": "date",
+        "value": "claimed",
+        "unit": "unit",
+        "observed_value": "observed",
+        "verdict": "verdict",
+        "note": "how it was checked",
+    }
+    view = (
+        c.select(list(names)).with_columns(pl.col("unit").str.replace_all("_", " ")).rename(names)
     )
     return table(
         view,
         caption="Every numeric market claim, checked against the market tables",
-        formats={"value": "{:,.2f}", "observed_value": "{:,.2f}"},
+        formats={"claimed": "{:,.2f}", "observed": "{:,.2f}"},
     )
 
 

@@ -393,7 +393,7 @@ def turnover_chart(flows: pl.DataFrame, year: int) -> tuple[alt.Chart, pl.DataFr
         x=alt.X("date:T", title=None),
         y=alt.Y(
             "turnover:Q",
-            title="Turnover (price × volume, listing currency)",
+            title="Turnover",
             axis=alt.Axis(format="~s"),
         ),
         color=alt.condition("datum.spike", alt.value(PALETTE[5]), alt.value("#9bb7d4")),
@@ -647,15 +647,23 @@ def risk_trend_chart(mentions: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
         .sort("month", "risk")
         .collect()
     )
+    # The whole year of the latest article, so months without articles show as gaps.
+    year = data["month"].max().year if data.height else None
+    domain = [f"{year}-01-01", f"{year}-12-31"] if year else alt.Undefined
     chart = (
         alt.Chart(alt.Data(values=_records(data)))
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(month):O", title=None),
+            x=alt.X(
+                "yearmonth(month):T",
+                title=None,
+                scale=alt.Scale(domain=domain),
+                axis=alt.Axis(format="%b", tickCount=12),
+            ),
             y=alt.Y("sum(mentions):Q", title="Mentions", axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("risk:N", title="Risk", scale=alt.Scale(range=PALETTE)),
             tooltip=[
-                alt.Tooltip("yearmonth(month):O", title="month"),
+                alt.Tooltip("yearmonth(month):T", title="month", format="%B %Y"),
                 alt.Tooltip("risk:N"),
                 alt.Tooltip("mentions:Q"),
                 alt.Tooltip("articles:Q", title="dated articles that month"),

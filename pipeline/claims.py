@@ -142,7 +142,8 @@ INSTRUMENT_CUES: tuple[tuple[str, str], ...] = (
     (
         "9988.HK",
         r"\bin Hong ?Kong\b|\bHong ?Kong[- ]listed\b|\bHong ?Kong (?:shares|stock|listing)|"
-        r"\bHKEX\b|\b9988\b|\bHongkonger (?:Börse|Aktie)|\ban der Hongkonger\b",
+        r"\bHKEX\b|\b0?9988\b|\b(?:BABA|Alibaba)-W\b|\bHongkonger (?:Börse|Aktie)|"
+        r"\ban der Hongkonger\b",
     ),
     (
         "BABA",

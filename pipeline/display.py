@@ -111,7 +111,7 @@ def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> s
     for i, name in enumerate(df.columns):
         cells = [re.sub(r"\\(.)", r"\1", c) for c in (name, *(row[i] for row in body))]
         longest_word = max(len(word) for cell in cells for word in cell.split() or [""])
-        widths.append(max(4, round(longest_word * 1.3), min(max(map(len, cells)), 36)))
+        widths.append(max(4, min(round(longest_word * 1.3), 24), min(max(map(len, cells)), 36)))
     rule = [
         "-" * (w - 1) + ":" if df[c].dtype.is_numeric() else ":" + "-" * (w - 1)
         for c, w in zip(df.columns, widths, strict=True)

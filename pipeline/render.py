@@ -27,6 +27,7 @@ from typing import Any
 import nbformat
 import pypandoc
 import yaml
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -101,8 +102,14 @@ def execute_page(page: Page, project: Project, fmt: str, workdir: Path) -> list[
         QUARTO_PROJECT_ROOT=str(project.root),
         QUARTO_DOCUMENT_PATH=str(page.path.parent),
     ):
+        # Local IPC sockets in the scratch folder: the kernel listens on no TCP port, and
+        # ipykernel has nothing to warn about.
+        km = KernelManager(
+            kernel_name="python3", transport="ipc", ip=str(workdir / f"kernel-{page.path.stem}")
+        )
         client = NotebookClient(
             nb,
+            km=km,
             kernel_name="python3",
             timeout=900,
             allow_errors=False,

@@ -447,3 +447,32 @@ def test_as_much_as_uses_the_intraday_high(prices):
     assert (c["qualifier"], c["claim_date"], c["value"]) == ("as much as", mon, 4.0)
     assert c["observed_value"] == pytest.approx(obs)
     assert c["verdict"] == verdict(obs, abs(obs - 4) <= 0.4 + 0.5)
+
+
+def test_hong_kong_counter_names_pick_the_hong_kong_listing(prices):
+    """HKEX counter names ("BABA-W", "Alibaba-W", the code "09988") mean 9988.HK, not the ADS."""
+    texts = [
+        "BABA-W (09988) rose 2% on Monday.",
+        "Alibaba-W rose 2% on Monday.",
+        "Shares of 09988 rose 2% on Monday.",
+    ]
+    ids = [f"w{i}" for i in range(len(texts))]
+    sents = pl.DataFrame(
+        {
+            "article_id": ids,
+            "sentence_idx": list(range(len(texts))),
+            "text": texts,
+            "language": ["en"] * len(texts),
+        }
+    )
+    arts = pl.DataFrame(
+        {
+            "article_id": ids,
+            "published_at": [dt.datetime(2025, 11, 18, 23, 0, tzinfo=dt.UTC)] * len(ids),
+            "published_date": [dt.date(2025, 11, 18)] * len(ids),
+        }
+    )
+    c = claims_table(sents, arts, prices)
+    assert c.height == len(texts)
+    assert c["instrument"].to_list() == ["9988.HK"] * len(texts)
+    assert c["claim_date"].to_list() == [dt.date(2025, 11, 17)] * len(texts)
