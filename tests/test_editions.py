@@ -376,6 +376,13 @@ def test_publish_workflow_structure():
     )
     runs = " ".join(s.get("run", "") for s in build["steps"])
     assert "make report" in runs
+    assert "fonts-noto-cjk" in runs
+    # The snapshot repository is checked out before the build, and the settings point at it.
+    snapshot = next(s for s in build["steps"] if s.get("with", {}).get("path") == "snapshot")
+    assert build["steps"].index(snapshot) < next(
+        i for i, s in enumerate(build["steps"]) if "make report" in s.get("run", "")
+    )
+    assert build["env"]["BRIEFING_MARKET_DIR"].endswith("snapshot/data/market")
     upload = next(s for s in build["steps"] if "upload-pages-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "_site"
     assert deploy["needs"] == "build"
