@@ -37,6 +37,15 @@ print("typst" if not is_html() else "html")
 阿里巴巴股价在香港上涨。 Alibaba's shares rose in Hong Kong.
 
 ```{python}
+#| label: fig-cjk
+#| fig-cap: "A chart with CJK labels"
+import altair as alt
+from pipeline.display import Chart
+rows = [{"name": "港股通", "n": 3}, {"name": "Alibaba", "n": 2}]
+Chart(alt.Chart(alt.Data(values=rows)).mark_bar().encode(y="name:N", x="n:Q"), "cjk")
+```
+
+```{python}
 from pipeline.display import Markdown
 Markdown("```{=typst}\\n#key-findings[\\n```\\n\\n**Key findings**\\n\\n- one\\n\\n```{=typst}\\n]\\n```\\n")
 ```
@@ -74,6 +83,7 @@ def test_cjk_text_is_set_in_an_embedded_cjk_font(pdf: Path) -> None:
     text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert "阿里巴巴股价在香港上涨" in text
     assert "阿里巴巴集团" in text
+    assert "港股通" in text  # a chart label: the SVG's text is set in the same fonts
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
     cjk = [line for line in fonts.stdout.splitlines() if "CJK" in line]
     assert cjk, fonts.stdout
