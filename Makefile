@@ -16,7 +16,7 @@ PROCESSED := data/processed
 export BRIEFING_AS_OF BRIEFING_ARTICLES_DIR BRIEFING_MARKET_DIR BRIEFING_LEXICON_DIR BRIEFING_SITE_URL QUARTO CORRECTS NOTE
 export UV_LINK_MODE ?= copy
 
-.PHONY: help report tables render test lint bench clean serve publish email deps system-deps
+.PHONY: help report tables render test lint bench clean serve publish email deps system-deps fonts
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,11 +33,27 @@ deps: $(STAMP) ## Create or update .venv from uv.lock
 tables: $(STAMP) ## Build the Parquet tables in data/processed/
 	$(RUN) python -m pipeline tables
 
-report: $(STAMP) ## Build tables, the HTML site (_site/) and the PDF briefing
+report: $(STAMP) fonts ## Build tables, the HTML site (_site/) and the PDF briefing
 	$(RUN) python -m pipeline report
 
-render: $(STAMP) ## Re-render the site and PDF from existing tables
+render: $(STAMP) fonts ## Re-render the site and PDF from existing tables
 	$(RUN) python -m pipeline render
+
+# The PDF sets Latin text in DejaVu Sans and Chinese/Japanese/Korean in Noto Sans CJK. Install
+# them when missing and apt can run without a password prompt; otherwise say what is missing.
+fonts:
+	@missing=""; \
+	fc-list 2>/dev/null | grep -q "DejaVu Sans" || missing="$$missing fonts-dejavu-core"; \
+	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+	  if command -v apt-get >/dev/null && $$SUDO true 2>/dev/null; then \
+	    echo "installing PDF fonts:$$missing"; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "note: PDF fonts missing ($$missing); CJK text in the PDF needs Noto Sans CJK. Install them, or run 'make system-deps' with sudo."; \
+	  fi; \
+	fi
 
 system-deps: ## Install the Debian packages the tests and the PDF use (browser, poppler, fonts), when missing
 	@missing=""; \
