@@ -130,6 +130,10 @@ def execute_page(page: Page, project: Project, fmt: str, workdir: Path) -> list[
             ename = getattr(exc, "ename", "Error")
             evalue = getattr(exc, "evalue", str(exc))
             raise RenderError(f"{page.path}: {where} failed ({fmt}): {ename}: {evalue}") from None
+        finally:
+            # nbclient leaves a kernel it was given running; stop it so none outlives its page.
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     return [c.get("outputs", []) for c in nb.cells]
 
 

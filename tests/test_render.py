@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -205,3 +206,23 @@ def test_missing_template_partial_names_the_page(tmp_path: Path) -> None:
         render_project(root, log=lambda *_: None)
     assert "typst-show.typ" in str(err.value)
     assert err.value.path is not None and err.value.path.name == "index.qmd"
+
+
+def _children_running(pid: int) -> list[str]:
+    """Command lines of live (not zombie) child processes of `pid`, from /proc."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if fields and fields[0] != "Z" and int(fields[1]) == pid:
+            found.append(cmd)
+    return found
+
+
+def test_no_kernel_outlives_its_page(rendered: Path) -> None:
+    kernels = [c for c in _children_running(os.getpid()) if "ipykernel" in c]
+    assert not kernels, kernels
