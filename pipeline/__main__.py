@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -16,10 +17,13 @@ from pipeline.errors import InputError
 
 
 def _tables(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.build import metadata_warnings
     from pipeline.tables import build_tables, write_tables
 
     out = Path(args.out).resolve() if args.out else settings.processed_dir
     tables = build_tables(settings)
+    for warning in metadata_warnings(tables["articles"], settings.articles_dir):
+        print(warning, file=sys.stderr)
     for path in write_tables(tables, out, settings):
         print(f"wrote {path}")
     for row in tables.rejects.iter_rows(named=True):
@@ -36,10 +40,9 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _render(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.build import choose_engine, render_site
-    from pipeline.editions import swap_in
+    from pipeline.build import build_site, choose_engine
 
-    swap_in(render_site(settings, choose_engine(args.engine)), settings.site_dir)
+    build_site(settings, choose_engine(args.engine))
     return 0
 
 
@@ -83,6 +86,18 @@ def _send(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(report.summary())
     return report.exit_code
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like Ctrl-C so every cleanup (`finally`, temp folders) runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,9 +145,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=_send)
     args = parser.parse_args(argv)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_interrupted)
     try:
         settings = Settings.from_env()
         return args.func(args, settings)
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        print(
+            f"error: interrupted by {signal.Signals(signum).name}; stopped before finishing. "
+            "The site and editions folders hold only complete builds (the last one that "
+            "finished); run the command again.",
+            file=sys.stderr,
+        )
+        return 128 + signum
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
