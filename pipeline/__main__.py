@@ -120,6 +120,7 @@ class _SignalAwareLoop(asyncio.SelectorEventLoop):
     def add_signal_handler(self, sig, callback, *args):  # noqa: ANN001, ANN002, ANN201
         def noted(*a: object) -> None:
             _received.append(sig)
+            _stop_kernels()
             callback(*a)
 
         super().add_signal_handler(sig, noted, *args)
@@ -132,6 +133,24 @@ class _SignalAwareLoop(asyncio.SelectorEventLoop):
             except ValueError:  # not the main thread: nothing of ours to restore there
                 pass
         return removed
+
+
+def _stop_kernels() -> None:
+    """SIGKILL the Jupyter kernels this process started (Linux; elsewhere a no-op).
+
+    nbclient shuts its kernel down politely when a signal comes, and a kernel stopped mid-import
+    or mid-cell prints its own traceback to our stderr. Its work is thrown away anyway, so it
+    is stopped outright; only direct children whose command line names ipykernel are touched.
+    """
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != me:
+                continue
+            if b"ipykernel" in (stat.parent / "cmdline").read_bytes():
+                os.kill(int(stat.parent.name), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            continue
 
 
 class _SignalAwarePolicy(asyncio.DefaultEventLoopPolicy):
