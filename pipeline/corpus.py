@@ -1339,6 +1339,18 @@ def read_corpus(
             fix="add .txt, .md or .html articles; see the rejects above",
         )
     raw = pl.DataFrame(rows, schema=RAW_SCHEMA)
+    # Byte-identical files (a copy, a link inside the folder) share an article id; every join
+    # on the id would multiply their rows. Keep the first by path, report the others.
+    first = raw.unique("article_id", keep="first", maintain_order=True)
+    if first.height < raw.height:
+        copies = raw.join(first.select("path"), on="path", how="anti").join(
+            first.select("article_id", first_path="path"), on="article_id"
+        )
+        for path, first_path in copies.select("path", "first_path").iter_rows():
+            rejects.append(
+                (path, f"{printable(articles_dir / path)}: same bytes as {first_path}, read once")
+            )
+        raw = first
     result = build_articles(raw, as_of)
     rej = pl.concat(
         [

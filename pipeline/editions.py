@@ -27,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.config import PROJECT_ROOT, Settings, ensure_inside
+from pipeline.config import PROJECT_ROOT, Settings, ensure_inside, printable
 from pipeline.errors import InputError
 
 # Code whose change must change the edition id: the package, the report sources, the lock.
@@ -60,9 +60,18 @@ def sha256_file(path: Path) -> str:
 
 
 def _files_under(root: Path) -> list[Path]:
+    """Input files under `root`: not hidden, and named in UTF-8.
+
+    A name with other bytes cannot be written to the manifest (JSON is UTF-8) and the corpus
+    rejects such a file unread, so it is not part of the edition either.
+    """
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and printable(p) == str(p)
+    )
 
 
 def input_files(settings: Settings) -> list[Path]:
