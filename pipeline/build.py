@@ -45,6 +45,12 @@ def choose_engine(requested: str | None) -> str:
     return "quarto" if quarto_available() else "builtin"
 
 
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def build_root(site_dir: Path) -> Path:
     return site_dir.parent / BUILD_DIR
 
@@ -97,6 +103,7 @@ def render_site(settings: Settings, engine: str, log=print) -> Path:
     build_root = settings.site_dir.parent / BUILD_DIR
     build_root.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix="site-", dir=build_root))
+    os.chmod(out, 0o777 & ~current_umask())  # mkdtemp makes it private; a site is for readers
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),

@@ -381,6 +381,9 @@ def publish(
                 )
         sequence = 1 + max((m["meta"].get("sequence", 0) for m in existing), default=0)
         tmp = Path(tempfile.mkdtemp(prefix=f".{edition_id}.tmp-", dir=editions_dir))
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it private; the archive is served too
         try:
             shutil.copytree(
                 site_dir,

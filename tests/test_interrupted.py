@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.build import build_lock
+from pipeline.build import build_lock, current_umask
 from pipeline.config import PROJECT_ROOT
 from pipeline.editions import (
     CORRECTIONS_NAME,
@@ -102,12 +103,12 @@ def fake_site(root: Path, as_of: str, tag: str, n_files: int = 3) -> Path:
 def descendants(pid: int) -> set[int]:
     """Processes started (directly or not) by `pid`, read from /proc."""
     children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for proc_stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = proc_stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        children.setdefault(int(fields[1]), []).append(int(proc_stat.parent.name))
     found, todo = set(), [pid]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -335,6 +336,8 @@ def test_next_build_clears_leftovers_and_succeeds(world: World) -> None:
     assert not backup.exists()
     manifest = json.loads((world.site / "manifest.json").read_text(encoding="utf-8"))
     assert verify_outputs(manifest, world.site) == []
+    # The temporary folder was private (mkdtemp); the swapped-in site must be readable.
+    assert stat.S_IMODE(world.site.stat().st_mode) == 0o777 & ~current_umask()
     assert snapshot(world.editions) == world.editions_before  # a build never touches them
 
 
@@ -391,6 +394,7 @@ def test_publish_killed_mid_copy_does_not_block_the_next(world, to_publish) -> N
     frozen = snapshot(world.editions / edition_id)
     assert frozen.pop("edition.json")
     assert frozen == snapshot(to_publish)
+    assert stat.S_IMODE((world.editions / edition_id).stat().st_mode) == 0o777 & ~current_umask()
     assert not [p for p in world.editions.iterdir() if p.name.startswith(f".{CORRECTIONS_NAME}")]
 
 
