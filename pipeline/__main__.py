@@ -7,7 +7,9 @@ traceback; nothing already built or published is touched.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -16,10 +18,13 @@ from pipeline.errors import InputError
 
 
 def _tables(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.build import metadata_warnings
     from pipeline.tables import build_tables, write_tables
 
     out = Path(args.out).resolve() if args.out else settings.processed_dir
     tables = build_tables(settings)
+    for warning in metadata_warnings(tables["articles"], settings.articles_dir):
+        print(warning, file=sys.stderr)
     for path in write_tables(tables, out, settings):
         print(f"wrote {path}")
     for row in tables.rejects.iter_rows(named=True):
@@ -36,10 +41,9 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _render(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.build import choose_engine, render_site
-    from pipeline.editions import swap_in
+    from pipeline.build import build_site, choose_engine
 
-    swap_in(render_site(settings, choose_engine(args.engine)), settings.site_dir)
+    build_site(settings, choose_engine(args.engine))
     return 0
 
 
@@ -83,6 +87,82 @@ def _send(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(report.summary())
     return report.exit_code
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP, raised like Ctrl-C so every cleanup (`finally`, temp folders)
+    runs; the CLI then prints one line instead of a traceback."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+_received: list[int] = []  # signals seen; a library's cleanup may replace our exception
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    _received.append(signum)
+    raise Interrupted(signum)
+
+
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class _SignalAwareLoop(asyncio.SelectorEventLoop):
+    """An event loop that tells the CLI about signals a library takes over, then gives them back.
+
+    While a kernel runs, nbclient hooks SIGINT and SIGTERM on the loop (to shut the kernel down)
+    and afterwards resets them to the default, so a later SIGTERM would kill the build with no
+    cleanup. This loop notes each signal it handles and puts the CLI's handler back.
+    """
+
+    def add_signal_handler(self, sig, callback, *args):  # noqa: ANN001, ANN002, ANN201
+        def noted(*a: object) -> None:
+            _received.append(sig)
+            _stop_kernels()
+            callback(*a)
+
+        super().add_signal_handler(sig, noted, *args)
+
+    def remove_signal_handler(self, sig):  # noqa: ANN001, ANN201
+        removed = super().remove_signal_handler(sig)
+        if sig in HANDLED:
+            try:
+                signal.signal(sig, _raise_interrupted)
+            except ValueError:  # not the main thread: nothing of ours to restore there
+                pass
+        return removed
+
+
+def _stop_kernels() -> None:
+    """SIGKILL the Jupyter kernels this process started (Linux; elsewhere a no-op).
+
+    nbclient shuts its kernel down politely when a signal comes, and a kernel stopped mid-import
+    or mid-cell prints its own traceback to our stderr. Its work is thrown away anyway, so it
+    is stopped outright; only direct children whose command line names ipykernel are touched.
+    """
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != me:
+                continue
+            if b"ipykernel" in (stat.parent / "cmdline").read_bytes():
+                os.kill(int(stat.parent.name), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            continue
+
+
+class _SignalAwarePolicy(asyncio.DefaultEventLoopPolicy):
+    _loop_factory = _SignalAwareLoop
+
+
+def _interrupted_message(signum: int) -> str:
+    return (
+        f"error: interrupted by {signal.Signals(signum).name}; stopped before finishing. "
+        "The site and editions folders hold only complete builds (the last one that "
+        "finished); run the command again."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,16 +210,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=_send)
     args = parser.parse_args(argv)
+    for signum in HANDLED:
+        signal.signal(signum, _raise_interrupted)
+    asyncio.set_event_loop_policy(_SignalAwarePolicy())
     try:
         settings = Settings.from_env()
         return args.func(args, settings)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        print(_interrupted_message(signum), file=sys.stderr)
+        return 128 + signum
+    except BaseException as exc:
+        if _received and not isinstance(exc, SystemExit):
+            # A library's cleanup failed while unwinding from the signal (nbclient stopping its
+            # kernel ends in DeadKernelError or CancelledError): still an interruption.
+            print(_interrupted_message(_received[0]), file=sys.stderr)
+            return 128 + _received[0]
         from pipeline.render import RenderError
 
-        if isinstance(exc, RenderError):
+        if isinstance(exc, InputError | RenderError):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

@@ -22,6 +22,38 @@ def _path_from_env(name: str, default: Path) -> Path:
     return path if path.is_absolute() else (PROJECT_ROOT / path)
 
 
+def printable(value: object) -> str:
+    """Text safe to print and to store in a table column.
+
+    A file name may hold bytes that are not UTF-8 (Python keeps them as lone surrogates);
+    Polars, Parquet and the terminal all refuse those, so they are shown as `\\xNN` instead.
+    """
+    text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def ensure_inside(path: Path, root: Path, what: str = "file") -> Path:
+    """`path` resolved, if it lies inside `root`; otherwise an InputError naming it.
+
+    The one check for paths that come from input (links in the articles folder, ids read from
+    files or the command line): a link or a `..` that leads out of the folder would let a stray
+    file from elsewhere on the machine reach the tables and the published site, or a write land
+    outside the output folders.
+    """
+    resolved = Path(path).resolve()
+    base = Path(root).resolve()
+    if resolved != base and base not in resolved.parents:
+        raise InputError(
+            f"{what} leads outside {printable(base)} (to {printable(resolved)})",
+            printable(path),
+            fix="copy the file into the folder instead of linking to it, or remove it",
+        )
+    return resolved
+
+
 def parse_as_of(value: str | None) -> dt.date | None:
     """Parse BRIEFING_AS_OF (YYYY-MM-DD); empty means "the newest article's date"."""
     if value is None or not value.strip():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import reprlib
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +22,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from pipeline.config import ensure_inside, printable
 from pipeline.errors import InputError
 
 MAX_BYTES = 20 * 1024 * 1024  # larger files are not news articles; reject them unread
@@ -193,6 +195,53 @@ def decode_bytes(data: bytes, path: Path) -> str:
     return text
 
 
+# --- hostile input: names, links and metadata YAML (trust checks, kept together) ------------
+MAX_META_BYTES = 64 * 1024  # metadata is a handful of keys; more is a mistake or an attack
+
+
+def _brief(value: object) -> str:
+    """A bounded repr for error messages: a YAML alias bomb must not be printed in full."""
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxother = 2, 60, 60
+    return r.repr(value)
+
+
+def _check_location(path: Path, root: Path) -> None:
+    """Refuse names that cannot be stored as text, and links that lead out of the folder."""
+    rel = path.relative_to(root).as_posix()
+    if printable(rel) != rel:
+        raise InputError(
+            "file name is not valid UTF-8, so it cannot be listed in the tables",
+            printable(path),
+            fix="rename the file",
+        )
+    ensure_inside(path, root, "link")
+
+
+def _load_meta_yaml(text: str, path: Path, where: str, first_line: int) -> object:
+    """Safe-load front matter or a sidecar; every failure is an InputError naming file and line.
+
+    `safe_load` refuses `!!python/...` tags. The size cap and the RecursionError catch stop
+    huge or deeply nested documents; values are never expanded (see `_brief`).
+    """
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_META_BYTES:
+        raise InputError(
+            f"{where} is larger than {MAX_META_BYTES // 1024} KB; metadata is a few keys",
+            path,
+            fix="keep only source, url, published_at, title, language, byline",
+        )
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = None if mark is None else mark.line + first_line
+        raise InputError(f"{where} is not valid YAML: {exc}", path, line=line) from None
+    except RecursionError:
+        raise InputError(f"{where} is nested too deeply to be metadata", path) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2025-02-30
+        raise InputError(f"{where} has a value YAML cannot read: {exc}", path) from None
+
+
 def _check_meta(meta: object, path: Path, where: str) -> tuple[dict, list[str]]:
     """Validate sidecar/front-matter keys and types; unknown keys become issues."""
     if meta is None:
@@ -212,12 +261,12 @@ def _check_meta(meta: object, path: Path, where: str) -> tuple[dict, list[str]]:
         if key == "published_at":
             if not isinstance(value, str | dt.date):
                 raise InputError(
-                    f"{where} published_at must be a date or date-time, got {value!r}",
+                    f"{where} published_at must be a date or date-time, got {_brief(value)}",
                     path,
                     fix="write e.g. published_at: 2025-11-18T17:50:00+01:00",
                 )
         elif not isinstance(value, str):
-            raise InputError(f"{where} {key} must be text, got {value!r}", path)
+            raise InputError(f"{where} {key} must be text, got {_brief(value)}", path)
         out[key] = value
     return out, issues
 
@@ -290,6 +339,7 @@ def _html_to_text(html: str, path: Path) -> tuple[str, dict]:
 
 def read_one(path: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict:
     """One article file (plus sidecar) as a raw-document row; InputError when unusable."""
+    _check_location(path, root)
     size = path.stat().st_size
     if size == 0:
         raise InputError("empty file", path, fix="delete it or paste the article text into it")
@@ -312,15 +362,7 @@ def read_one(path: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict:
     if fmt == "md":
         fm, body = _split_front_matter(text)
         if fm is not None:
-            try:
-                loaded = yaml.safe_load(fm)
-            except yaml.YAMLError as exc:
-                line = getattr(getattr(exc, "problem_mark", None), "line", None)
-                raise InputError(
-                    f"front matter is not valid YAML: {exc}",
-                    path,
-                    line=None if line is None else line + 2,
-                ) from None
+            loaded = _load_meta_yaml(fm, path, "front matter", first_line=2)
             meta, more = _check_meta(loaded, path, "front matter")
             issues += more
             origin.update({k: "front_matter" for k in meta})
@@ -332,10 +374,14 @@ def read_one(path: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict:
             raise InputError("HTML page has no main text that trafilatura could extract", path)
     sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
     if sidecar.is_file():
+        ensure_inside(sidecar, root, "sidecar link")
+        if sidecar.stat().st_size > MAX_META_BYTES:
+            raise InputError(f"sidecar is larger than {MAX_META_BYTES // 1024} KB", sidecar)
         try:
-            loaded = yaml.safe_load(sidecar.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise InputError(f"sidecar is not valid UTF-8 YAML: {exc}", sidecar) from None
+            side_text = sidecar.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"sidecar is not valid UTF-8: {exc}", sidecar) from None
+        loaded = _load_meta_yaml(side_text, sidecar, "sidecar", first_line=1)
         side, more = _check_meta(loaded, sidecar, "sidecar")
         issues += more
         meta.update(side)
@@ -1278,13 +1324,13 @@ def read_corpus(
     rows: list[dict] = []
     rejects: list[tuple[str, str]] = []
     for path in article_files(articles_dir):
-        rel = path.relative_to(articles_dir).as_posix()
+        rel = printable(path.relative_to(articles_dir).as_posix())
         try:
             rows.append(read_one(path, articles_dir, max_bytes))
         except InputError as exc:
             rejects.append((rel, str(exc)))
         except OSError as exc:
-            rejects.append((rel, f"{path}: cannot read: {exc}"))
+            rejects.append((rel, f"{printable(path)}: cannot read: {printable(exc)}"))
     if not rows:
         raise InputError(
             "no readable article in the folder"
@@ -1293,6 +1339,18 @@ def read_corpus(
             fix="add .txt, .md or .html articles; see the rejects above",
         )
     raw = pl.DataFrame(rows, schema=RAW_SCHEMA)
+    # Byte-identical files (a copy, a link inside the folder) share an article id; every join
+    # on the id would multiply their rows. Keep the first by path, report the others.
+    first = raw.unique("article_id", keep="first", maintain_order=True)
+    if first.height < raw.height:
+        copies = raw.join(first.select("path"), on="path", how="anti").join(
+            first.select("article_id", first_path="path"), on="article_id"
+        )
+        for path, first_path in copies.select("path", "first_path").iter_rows():
+            rejects.append(
+                (path, f"{printable(articles_dir / path)}: same bytes as {first_path}, read once")
+            )
+        raw = first
     result = build_articles(raw, as_of)
     rej = pl.concat(
         [

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.config import PROJECT_ROOT, Settings
+from pipeline.config import PROJECT_ROOT, Settings, ensure_inside, printable
 from pipeline.errors import InputError
 
 # Code whose change must change the edition id: the package, the report sources, the lock.
@@ -61,9 +62,18 @@ def sha256_file(path: Path) -> str:
 
 
 def _files_under(root: Path) -> list[Path]:
+    """Input files under `root`: not hidden, and named in UTF-8.
+
+    A name with other bytes cannot be written to the manifest (JSON is UTF-8) and the corpus
+    rejects such a file unread, so it is not part of the edition either.
+    """
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and printable(p) == str(p)
+    )
 
 
 def input_files(settings: Settings) -> list[Path]:
@@ -155,9 +165,20 @@ def swap_in(build_dir: Path, site_dir: Path) -> None:
         raise InputError(
             "build folder not found", build_dir, fix="build the site into a temporary folder first"
         )
+    # Ctrl-C or SIGTERM between the two renames would leave no site at all; hold them until the
+    # swap is done (they are delivered right after). A SIGKILL there is undone by `recover_site`.
+    with _signals_held():
+        _swap(build_dir, site_dir)
+
+
+def _backup_name(site_dir: Path) -> str:
+    return f".{site_dir.name}.old-"
+
+
+def _swap(build_dir: Path, site_dir: Path) -> None:
     backup = None
     if site_dir.exists():
-        backup = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
+        backup = site_dir.with_name(f"{_backup_name(site_dir)}{os.getpid()}")
         if backup.exists():
             shutil.rmtree(backup)
         os.rename(site_dir, backup)
@@ -169,6 +190,34 @@ def swap_in(build_dir: Path, site_dir: Path) -> None:
         raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def recover_site(site_dir: Path) -> None:
+    """Undo a swap cut short by SIGKILL: put the backup back if the site is gone, else drop it.
+
+    Call it only when no other build can be swapping (the build lock is held).
+    """
+    site_dir = Path(site_dir)
+    if not site_dir.parent.is_dir():
+        return
+    backups = sorted(
+        (p for p in site_dir.parent.glob(f"{_backup_name(site_dir)}*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if backups and not site_dir.exists():
+        os.rename(backups.pop(), site_dir)
+    for stale in backups:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -203,8 +252,12 @@ def read_json(path: Path, what: str, fix: str) -> dict | list:
         ) from None
 
 
+def _json_text(data: object) -> str:
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
 def write_json_atomic(data: object, path: Path) -> None:
-    text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    text = _json_text(data)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -306,7 +359,8 @@ def publish(
             )
     editions_dir.mkdir(parents=True, exist_ok=True)
     with _lock(editions_dir):
-        target = editions_dir / edition_id
+        _clear_stale_publishes(editions_dir)
+        target = edition_path(editions_dir, edition_id)
         if target.exists():
             raise InputError(
                 f"edition {edition_id} is already published",
@@ -316,7 +370,11 @@ def publish(
             )
         existing = _edition_meta(editions_dir)
         if corrects is not None:
-            if corrects == edition_id or not (editions_dir / corrects).is_dir():
+            if (
+                corrects == edition_id
+                or not EDITION_ID.match(corrects)
+                or not edition_path(editions_dir, corrects).is_dir()
+            ):
                 known = ", ".join(m["dir"].name for m in existing) or "none"
                 raise InputError(
                     f"cannot correct {corrects!r}: no such published edition",
@@ -325,6 +383,9 @@ def publish(
                 )
         sequence = 1 + max((m["meta"].get("sequence", 0) for m in existing), default=0)
         tmp = Path(tempfile.mkdtemp(prefix=f".{edition_id}.tmp-", dir=editions_dir))
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it private; the archive is served too
         try:
             shutil.copytree(
                 site_dir,
@@ -348,6 +409,40 @@ def publish(
             raise
         write_json_atomic(_corrections_records(editions_dir), editions_dir / CORRECTIONS_NAME)
     return target
+
+
+def edition_path(editions_dir: Path, edition_id: str) -> Path:
+    """`editions/<id>/` for an id read from a manifest or the command line, checked first.
+
+    Ids reach file names, so only the `<as-of>-<hash8>` form is accepted: `../x` or `/etc`
+    can never turn a publish or a correction into a write or a read outside the archive.
+    """
+    if not isinstance(edition_id, str) or not EDITION_ID.match(edition_id):
+        raise InputError(
+            f"{edition_id!r} is not an edition id (YYYY-MM-DD-xxxxxxxx)",
+            editions_dir,
+            fix="use an id as listed in editions/, e.g. 2025-11-14-dca69c9c",
+        )
+    return ensure_inside(Path(editions_dir) / edition_id, editions_dir, "edition folder")
+
+
+def _clear_stale_publishes(editions_dir: Path) -> None:
+    """Remove what a publisher killed mid-way left: its hidden copy and temporary JSON.
+
+    Runs under the archive lock, so no live publisher owns them. The derived corrections log
+    is rewritten too, in case the kill came between the rename and its update.
+    """
+    for p in editions_dir.iterdir():
+        if p.is_dir() and re.match(r"^\.\d{4}-\d{2}-\d{2}-[0-9a-f]{8}\.tmp-", p.name):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.is_file() and p.name.startswith(f".{CORRECTIONS_NAME}."):
+            p.unlink(missing_ok=True)
+    if any(EDITION_ID.match(p.name) for p in editions_dir.iterdir()):
+        records = _corrections_records(editions_dir)
+        path = editions_dir / CORRECTIONS_NAME
+        current = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+        if current != _json_text(records):
+            write_json_atomic(records, path)
 
 
 @contextlib.contextmanager
