@@ -30,6 +30,7 @@ from pathlib import Path
 
 import jinja2
 
+from pipeline.editions import EDITION_ID, edition_path
 from pipeline.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -286,6 +287,13 @@ def load_edition(site_dir: Path) -> EditionMail:
         raise InputError(
             f"manifest is unreadable ({exc})", manifest_path, fix="rebuild the edition: make report"
         ) from None
+    # The id names the PDF and the outbox folder: only the `<as-of>-<hash8>` form may do that.
+    if not isinstance(edition_id, str) or not EDITION_ID.match(edition_id):
+        raise InputError(
+            f"manifest edition_id {str(edition_id)[:40]!r} is not an edition id",
+            manifest_path,
+            fix="rebuild the edition: make report",
+        )
     pdf = site_dir / f"alibaba-briefing-{edition_id}.pdf"
     if not pdf.is_file():
         raise InputError("the edition's PDF is missing", pdf, fix="rebuild: make report")
@@ -614,7 +622,7 @@ def send_edition(
         )
 
     if not send:
-        folder = Path(outbox) / edition.edition_id
+        folder = edition_path(Path(outbox), edition.edition_id)
         folder.mkdir(parents=True, exist_ok=True)
         for i, r in enumerate(recipients, start=1):
             path = folder / _outbox_name(i, r.email)

@@ -400,6 +400,16 @@ def test_missing_pdf_is_an_input_error(site, tmp_path):
         run(site, tmp_path, None, send=False)
 
 
+@pytest.mark.parametrize("bad_id", ["../../escape", "/tmp/x", "2025-11-14-zzzz"])
+def test_manifest_id_that_is_not_an_edition_id_writes_nothing(site, tmp_path, bad_id):
+    """The id names the outbox folder, so a tampered manifest must not steer a write."""
+    (site / "manifest.json").write_text(json.dumps({"edition_id": bad_id, "as_of": AS_OF}))
+    with pytest.raises(InputError, match="not an edition id"):
+        run(site, tmp_path, None, send=False)
+    assert not (tmp_path / "outbox").exists()
+    assert not (tmp_path / "sent.jsonl").exists()
+
+
 # --------------------------------------------------------------------------- recipients
 
 
