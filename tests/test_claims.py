@@ -348,21 +348,17 @@ def test_robust_to_another_sentence_split(articles, prices, claims):
 # -- generalisation on sentences the rules have not seen ---------------------------------------
 
 
-def test_unseen_sentences(prices):
-    """Each sentence is its own article, published 2025-11-18 23:00 UTC (after both closes)."""
-    texts = [
-        "Alibaba's Hong Kong-listed shares fell 2% on Monday.",
-        "Die Alibaba-Aktie verlor am Freitag knapp 4 Prozent.",
-        "The Hang Seng Index slipped 0.7% on Tuesday, while Alibaba shares rose 5% on Friday.",
-        "Alibaba closed at $150 on Thursday.",
-    ]
+def one_sentence_articles(
+    texts: list[str], languages: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(sentences, articles): each text its own article, published 2025-11-18 23:00 UTC."""
     ids = [f"x{i}" for i in range(len(texts))]
     sents = pl.DataFrame(
         {
             "article_id": ids,
             "sentence_idx": list(range(len(texts))),
             "text": texts,
-            "language": ["en", "de", "en", "en"],
+            "language": languages,
         }
     )
     arts = pl.DataFrame(
@@ -372,7 +368,18 @@ def test_unseen_sentences(prices):
             "published_date": [dt.date(2025, 11, 18)] * len(ids),
         }
     )
-    c = claims_table(sents, arts, prices)
+    return sents, arts
+
+
+def test_unseen_sentences(prices):
+    """Each sentence is its own article, published 2025-11-18 23:00 UTC (after both closes)."""
+    texts = [
+        "Alibaba's Hong Kong-listed shares fell 2% on Monday.",
+        "Die Alibaba-Aktie verlor am Freitag knapp 4 Prozent.",
+        "The Hang Seng Index slipped 0.7% on Tuesday, while Alibaba shares rose 5% on Friday.",
+        "Alibaba closed at $150 on Thursday.",
+    ]
+    c = claims_table(*one_sentence_articles(texts, ["en", "de", "en", "en"]), prices)
     hk = one(c, sentence_idx=0)
     obs = day_change(HK, dt.date(2025, 11, 17))
     assert (hk["instrument"], hk["claim_date"], hk["value"]) == (
@@ -456,23 +463,7 @@ def test_hong_kong_counter_names_pick_the_hong_kong_listing(prices):
         "Alibaba-W rose 2% on Monday.",
         "Shares of 09988 rose 2% on Monday.",
     ]
-    ids = [f"w{i}" for i in range(len(texts))]
-    sents = pl.DataFrame(
-        {
-            "article_id": ids,
-            "sentence_idx": list(range(len(texts))),
-            "text": texts,
-            "language": ["en"] * len(texts),
-        }
-    )
-    arts = pl.DataFrame(
-        {
-            "article_id": ids,
-            "published_at": [dt.datetime(2025, 11, 18, 23, 0, tzinfo=dt.UTC)] * len(ids),
-            "published_date": [dt.date(2025, 11, 18)] * len(ids),
-        }
-    )
-    c = claims_table(sents, arts, prices)
+    c = claims_table(*one_sentence_articles(texts, ["en"] * len(texts)), prices)
     assert c.height == len(texts)
     assert c["instrument"].to_list() == ["9988.HK"] * len(texts)
     assert c["claim_date"].to_list() == [dt.date(2025, 11, 17)] * len(texts)
