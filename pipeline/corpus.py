@@ -1114,6 +1114,8 @@ def build_articles(
         signatures = load_signatures()
     raw = raw.cast({k: v for k, v in RAW_SCHEMA.items() if k in raw.columns})
     lines = _classify(_lines(raw))
+    # The texts live on in `lines`; when the caller passed its only reference, this frees them.
+    raw = raw.drop("raw_text")
 
     # --- metadata found in the lines -------------------------------------------------------
     top_date = (
