@@ -73,27 +73,38 @@ def sentences_table(articles: pl.DataFrame, detect_mixed: bool = True) -> pl.Dat
 
 
 def _sentence_languages(s: pl.DataFrame) -> pl.DataFrame:
-    """Re-detect the language of sentences whose words or script disagree with their article."""
-    en = pl.col("text").str.count_matches(EN_WORDS)
-    de = pl.col("text").str.count_matches(DE_WORDS)
-    lang = pl.col("language")
-    suspect = (
-        ((lang == "de") & (en >= 2) & (en > 2 * de))
-        | ((lang == "en") & (de >= 2) & (de > 2 * en))
-        | (
-            ~lang.is_in(["zh", "ja", "ko"]).fill_null(False)
-            & pl.col("text").str.contains(OTHER_SCRIPT)
-        )
-        | lang.is_null()
-    )
-    s = s.with_row_index("_row").with_columns(_suspect=suspect)
-    cand = s.filter(pl.col("_suspect") & (pl.col("text").str.len_chars() >= 20))
+    """Re-detect the language of sentences whose words or script disagree with their article.
+
+    Suspect: an English sentence with >= 2 German function words and more than twice as many
+    German as English ones (and the reverse), a sentence in another script, or one without a
+    language. Each sentence is first searched only for the *other* language's words, which most
+    have none of; the own language's words are counted on the few that pass. That is one regex
+    pass per sentence instead of two.
+    """
+    text, lang = pl.col("text"), pl.col("language")
+    s = s.with_row_index("_row")
+
+    def other_words(own: str, other_rx: str, own_rx: str) -> pl.DataFrame:
+        first = s.filter(lang == own).select("_row", "text", _o=text.str.count_matches(other_rx))
+        few = first.filter(pl.col("_o") >= 2)  # eager: the costly count runs on these only
+        return few.filter(pl.col("_o") > 2 * text.str.count_matches(own_rx)).select("_row")
+
+    script = s.filter(~lang.is_in(["zh", "ja", "ko"]).fill_null(False))
+    suspects = pl.concat(
+        [
+            other_words("de", EN_WORDS, DE_WORDS),
+            other_words("en", DE_WORDS, EN_WORDS),
+            script.filter(text.str.contains(OTHER_SCRIPT)).select("_row"),
+            s.filter(lang.is_null()).select("_row"),
+        ]
+    ).unique()
+    cand = s.join(suspects, on="_row", how="semi").filter(text.str.len_chars() >= 20)
     if cand.height:
         found = detect_languages(cand["text"].to_list(), prefix=1000)
         fix = pl.DataFrame(
             {"_row": cand["_row"], "_lang": found}, schema={"_row": pl.UInt32, "_lang": pl.String}
         )
-        s = s.join(fix, on="_row", how="left").with_columns(
+        s = s.join(fix, on="_row", how="left", maintain_order="left").with_columns(
             language=pl.coalesce("_lang", "language")
         )
-    return s.drop("_row", "_suspect", "_lang", strict=False)
+    return s.drop("_row", "_lang", strict=False)

@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from pipeline.corpus import articles_table, parse_datelines, read_corpus, resolve_year
+from pipeline.corpus import (
+    DEFAULT_SIGNATURES,
+    articles_table,
+    boilerplate_key,
+    load_signatures,
+    parse_datelines,
+    read_corpus,
+    resolve_year,
+)
 from pipeline.errors import InputError
 
 SEEDS = Path(__file__).resolve().parent.parent / "data" / "articles"
@@ -20,8 +28,8 @@ SEEDS = Path(__file__).resolve().parent.parent / "data" / "articles"
 EXPECTED = {
     "000": {"language": "en", "day": dt.date(2025, 11, 18), "source": "boerse-global.de"},
     "001": {"language": "de", "day": dt.date(2025, 11, 19), "source": None},
-    "002": {"language": "en", "day": dt.date(2025, 11, 16), "source": None},
-    "003": {"language": "en", "day": dt.date(2025, 11, 4), "source": None},
+    "002": {"language": "en", "day": dt.date(2025, 11, 16), "source": "ainvest.com"},
+    "003": {"language": "en", "day": dt.date(2025, 11, 4), "source": "boerse-global.de"},
     "004": {"language": "en", "day": None, "source": "Business Insider"},
 }
 PROMO = [
@@ -160,6 +168,171 @@ def test_field_sources(seeds):
     assert row(seeds, "000")["field_sources"]["source"] == "text"
     assert row(seeds, "000")["field_sources"]["published_at"] == "text"
     assert row(seeds, "004")["field_sources"]["published_at"] is None
+
+
+# --- source attribution when the text names no publisher -------------------------------------------
+def test_signature_attributes_ainvest_seed(seeds):
+    """002 names no publisher; its AInvest chrome matches two rows of the signature table."""
+    sig = pl.read_csv(DEFAULT_SIGNATURES)
+    lines = [ln.strip() for ln in seed_text("002").split("\n")]
+    matched = sig.filter(
+        pl.col("pattern").map_elements(
+            lambda p: any(re.search(p, ln, re.IGNORECASE) for ln in lines), return_dtype=pl.Boolean
+        )
+    )
+    assert matched["publisher"].n_unique() == 1 and matched.height >= 2
+    r = row(seeds, "002")
+    assert r["source"] == matched["publisher"][0]
+    assert (r["field_sources"]["source"], r["source_confidence"]) == ("signature", "medium")
+    assert "publisher_signatures.csv" in r["source_evidence"]
+
+
+def test_shared_boilerplate_attributes_seed_003(seeds):
+    """003 shares the promo block of 000, which is signed '@ <domain>' at its end."""
+    signed = re.search(r"^@ (\S+)$", seed_text("000"), re.MULTILINE).group(1)
+    assert not re.search(r"^@ ", seed_text("003"), re.MULTILINE)  # 003 names no publisher
+    r, donor = row(seeds, "003"), row(seeds, "000")
+    assert r["source"] == signed == donor["source"]
+    assert (r["field_sources"]["source"], r["source_confidence"]) == ("shared_boilerplate", "low")
+    assert donor["path"] in r["source_evidence"] and donor["article_id"] in r["source_evidence"]
+    assert "no source" not in r["issues"]
+
+
+def test_german_seed_stays_without_source(seeds):
+    r = row(seeds, "001")
+    assert r["source"] is None and r["field_sources"]["source"] is None
+    assert r["source_confidence"] == "none"
+    assert "no source" in r["issues"] and r["source_evidence"].startswith("publisher unknown")
+
+
+def test_known_sources_are_high_confidence(seeds):
+    for prefix in ("000", "004"):
+        r = row(seeds, prefix)
+        assert r["source_confidence"] == "high" and r["source_evidence"] is None
+
+
+def test_boilerplate_key_masks_dates_digits_and_spacing():
+    a = "New Example Analysis from November 18 delivers the answer:"
+    b = "new example  analysis from Nov 4 delivers the answer:"
+    c = "Neue Example-Analyse vom 19. November liefert die Antwort:"
+    got = pl.select(k=boilerplate_key(pl.Series([a, b, c]))).to_series().to_list()
+    assert got[0] == got[1] and got[0] != got[2]
+
+
+PROMO_BLOCK = [
+    "Example Stock: Buy or sell? Our analysis from {date} delivers the answer:",
+    "Sign up for the Example Markets newsletter and get {n} ideas every morning.",
+    "Click here for the full Example Markets report of {n} pages.",
+]
+
+
+def write_article(path: Path, heading: str, story: str, promo: list[str], signed: str | None):
+    tail = [f"@ {signed}"] if signed else []
+    path.write_text(
+        "\n\n".join([heading, "18.11.2025 - 10:00:00", f"{story} {BODY}", *promo, *tail]) + "\n",
+        encoding="utf-8",
+    )
+
+
+def test_unsourced_article_inherits_from_shared_boilerplate(tmp_path):
+    write_article(
+        tmp_path / "a.txt",
+        "Shares Climb On Results",
+        "Shares climbed after the quarterly report beat estimates.",
+        [p.format(date="March 3", n=5) for p in PROMO_BLOCK],
+        "example-markets.com",
+    )
+    write_article(
+        tmp_path / "b.txt",
+        "Regulators Open New Probe",
+        "Regulators opened a probe into the cloud unit's data handling.",
+        [p.format(date="April 21", n=12) for p in PROMO_BLOCK[:2]],
+        None,
+    )
+    arts = articles_table(tmp_path)
+    a = arts.filter(pl.col("path") == "a.txt").row(0, named=True)
+    b = arts.filter(pl.col("path") == "b.txt").row(0, named=True)
+    assert a["source"] == "example-markets.com" and a["field_sources"]["source"] == "text"
+    assert b["source"] == a["source"]
+    assert b["field_sources"]["source"] == "shared_boilerplate"
+    assert b["source_confidence"] == "low"
+    assert "a.txt" in b["source_evidence"] and a["article_id"] in b["source_evidence"]
+    assert b["source_evidence"].startswith("shared boilerplate: 2 ")
+
+
+def test_one_shared_line_is_not_enough(tmp_path):
+    write_article(
+        tmp_path / "a.txt",
+        "Shares Climb On Results",
+        "Shares climbed after the quarterly report beat estimates.",
+        [p.format(date="March 3", n=5) for p in PROMO_BLOCK],
+        "example-markets.com",
+    )
+    write_article(
+        tmp_path / "b.txt",
+        "Regulators Open New Probe",
+        "Regulators opened a probe into the cloud unit's data handling.",
+        [PROMO_BLOCK[0].format(date="April 21", n=12)],
+        None,
+    )
+    b = articles_table(tmp_path).filter(pl.col("path") == "b.txt").row(0, named=True)
+    assert PROMO_BLOCK[0].format(date="April 21", n=12) in b["removed"]  # it was boilerplate
+    assert b["source"] is None and "no source" in b["issues"]
+    assert b["source_confidence"] == "none"
+
+
+def test_boilerplate_printed_by_two_sources_names_neither(tmp_path):
+    for name, site in (("a.txt", "one-site.com"), ("c.txt", "other-site.com")):
+        write_article(
+            tmp_path / name,
+            f"Shares Climb On Results At {site}",
+            f"Shares climbed after the report, {site} wrote.",
+            [p.format(date="March 3", n=5) for p in PROMO_BLOCK],
+            site,
+        )
+    write_article(
+        tmp_path / "b.txt",
+        "Regulators Open New Probe",
+        "Regulators opened a probe into the cloud unit's data handling.",
+        [p.format(date="April 21", n=12) for p in PROMO_BLOCK],
+        None,
+    )
+    b = articles_table(tmp_path).filter(pl.col("path") == "b.txt").row(0, named=True)
+    assert b["source"] is None and "no source" in b["issues"]
+
+
+def test_signature_needs_two_rows_of_one_publisher(tmp_path):
+    (tmp_path / "sig.csv").write_text(
+        "pattern,publisher,evidence\n"
+        "^brand robot\\s*brand summary$,brand.example,test row: the assistant's header\n"
+        "^generated by ai agent,brand.example,test row: the AI byline\n",
+        encoding="utf-8",
+    )
+    sig = load_signatures(tmp_path / "sig.csv")
+    from pipeline.corpus import build_articles, raw_frame
+
+    both = "Heading Of The Story\n\nGenerated by AI AgentAnn LeeReviewed byBo Chen\n\nBrand RobotBrand Summary\n\n"
+    one = "Heading Of The Story\n\nBrand RobotBrand Summary\n\n"
+    raw = raw_frame([both + BODY, one + BODY.replace("Monday", "Tuesday")], ["x.txt", "y.txt"])
+    arts = build_articles(raw, signatures=sig).articles.sort("path")
+    assert arts["source"].to_list() == ["brand.example", None]
+    assert arts["field_sources"].struct.field("source").to_list() == ["signature", None]
+
+
+@pytest.mark.parametrize(
+    ("content", "needle", "line"),
+    [
+        ("pattern,publisher\nx,y\n", "lacks columns", 1),
+        ("pattern,publisher,evidence\n^a$,s.example,why\n(unclosed,s.example,why\n", "regex", 3),
+        ("pattern,publisher,evidence\n^x$,site.example,\n", "evidence", 2),
+    ],
+)
+def test_bad_signature_table_names_file_and_line(tmp_path, content, needle, line):
+    path = tmp_path / "sig.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_signatures(path)
+    assert needle in str(err.value) and f"sig.csv:{line}:" in str(err.value)
 
 
 # --- date parsing, both languages -----------------------------------------------------------------
