@@ -216,7 +216,7 @@ def timeline() -> Markdown:
     a = tables()["articles"].sort("published_date", nulls_last=True)
     cols = [
         pl.col("published_date").cast(pl.String).fill_null("undated").alias("date"),
-        pl.col("source").fill_null("unknown"),
+        charts.display_source(),
         charts.display_title(),
     ]
     if "tone_label" in a.columns:
@@ -229,7 +229,7 @@ def articles_list() -> Markdown:
     a = tables()["articles"]
     view = a.select(
         pl.col("published_date").cast(pl.String).fill_null("undated").alias("date"),
-        pl.col("source").fill_null("unknown"),
+        charts.display_source(),
         pl.col("language"),
         charts.display_title(),
     )
@@ -303,8 +303,12 @@ def sources() -> Markdown:
     for r in a.iter_rows(named=True):
         link = f" {url_md(r['url'])}" if r.get("url") else ""
         title = f"*{escape_md(r['title'])}*" if r["title"] else "untitled"
+        publisher = escape_md(r["source"] or "unknown publisher")
+        if r["source"] and r.get("source_confidence") in ("medium", "low"):
+            # Say how the publisher was inferred (signature or shared boilerplate).
+            publisher += f" (inferred, {r['source_confidence']} confidence)"
         rows.append(
-            f"- {escape_md(r['source'] or 'unknown publisher')}, "
+            f"- {publisher}, "
             f"{r['published_date'] or 'undated'} ({escape_md(r['language'])}): "
             f"{title}.{link} File {code_md(r['path'])}."
         )

@@ -249,6 +249,20 @@ def display_title() -> pl.Expr:
     return pl.coalesce(pl.col("title"), pl.lit("untitled: ") + pl.col("path")).alias("title")
 
 
+def display_source(unknown: str = "unknown") -> pl.Expr:
+    """The publisher as the report shows it, from `source` and `source_confidence`: a publisher
+    inferred from a signature or shared boilerplate says so, and a missing one is "unknown"."""
+    inferred = pl.col("source_confidence").is_in(["medium", "low"])
+    return (
+        pl.when(pl.col("source").is_null())
+        .then(pl.lit(unknown))
+        .when(inferred)
+        .then(pl.col("source") + pl.lit(" (inferred)"))
+        .otherwise(pl.col("source"))
+        .alias("source")
+    )
+
+
 def line_segments(date: str, max_gap_days: int, by: str | None = None) -> pl.Expr:
     """A run number that changes wherever consecutive dates are more than `max_gap_days` apart
     (or `by` changes), so a line is broken at the gap instead of drawn across missing data."""

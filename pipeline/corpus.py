@@ -129,6 +129,9 @@ DATE_EN = (
     r"(?:,?\s+(?:at\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap])\.?m\.?)?\s*(ET|EST|EDT|PT|PST|PDT|CET|CEST|UTC|GMT)?"
 )
 DATE_ISO = r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?"
+# "15/09/2025" or "09/15/2025 10:30": day first unless the second number cannot be a month;
+# when both could be, the date is kept with confidence "low" (read day first, as most sites do).
+DATE_SLASH = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 # Year-less mentions that date the article itself ("Analyse vom 19. November", "analysis from November 18").
 DATE_DE_NO_YEAR = fast_regex(
     rf"(?i)\b(?:vom|stand:?)\s+(\d{{1,2}})\.\s*{_DE_MONTHS}(?:\s+(\d{{4}}))?"
@@ -500,6 +503,12 @@ def _prev_within(x: pl.Expr) -> pl.Expr:
 def _date_parts(line: pl.Expr) -> dict[str, pl.Expr]:
     """Local date-time components and zone from a dateline at the start of `line`."""
     de, dl, en, iso = pl.col("_de"), pl.col("_dl"), pl.col("_en"), pl.col("_iso")
+    sl = pl.col("_sl")
+    sl_a, sl_b = sl.struct.field("1").cast(pl.Int32), sl.struct.field("2").cast(pl.Int32)
+    month_first = sl_b > 12
+    sl_month = pl.when(month_first).then(sl_a).otherwise(sl_b)
+    sl_day = pl.when(month_first).then(sl_b).otherwise(sl_a)
+    sl_ambiguous = (sl_a <= 12) & (sl_b <= 12) & (sl_a != sl_b)
     de_month = (
         dl.struct.field("2")
         .str.to_lowercase()
@@ -530,8 +539,9 @@ def _date_parts(line: pl.Expr) -> dict[str, pl.Expr]:
     has_dl = dl.struct.field("3").is_not_null() & de_month.is_not_null()
     has_en = en.struct.field("3").is_not_null() & en_month.is_not_null()
     has_iso = iso.struct.field("1").is_not_null()
+    has_sl = sl.struct.field("3").is_not_null() & ((sl_a <= 12) | (sl_b <= 12))
 
-    def by_form(a: pl.Expr, b: pl.Expr, c: pl.Expr, d: pl.Expr) -> pl.Expr:
+    def by_form(a: pl.Expr, b: pl.Expr, c: pl.Expr, d: pl.Expr, e: pl.Expr) -> pl.Expr:
         return (
             pl.when(has_de)
             .then(a.cast(pl.Int32))
@@ -541,34 +551,34 @@ def _date_parts(line: pl.Expr) -> dict[str, pl.Expr]:
             .then(c.cast(pl.Int32))
             .when(has_iso)
             .then(d.cast(pl.Int32))
+            .when(has_sl)
+            .then(e.cast(pl.Int32))
         )
 
-    year = by_form(
-        de.struct.field("3"), dl.struct.field("3"), en.struct.field("3"), iso.struct.field("1")
-    )
-    month = by_form(de.struct.field("2"), de_month, en_month, iso.struct.field("2"))
-    day = by_form(
-        de.struct.field("1"), dl.struct.field("1"), en.struct.field("2"), iso.struct.field("3")
-    )
-    hour = by_form(de.struct.field("4"), dl.struct.field("4"), en_hour, iso.struct.field("4"))
-    minute = by_form(
-        de.struct.field("5"), dl.struct.field("5"), en.struct.field("5"), iso.struct.field("5")
-    )
-    second = by_form(
-        de.struct.field("6"), dl.struct.field("6"), en.struct.field("6"), iso.struct.field("6")
-    )
+    def field(frame: pl.Expr, n: int) -> pl.Expr:
+        return frame.struct.field(str(n))
+
+    year = by_form(field(de, 3), field(dl, 3), field(en, 3), field(iso, 1), field(sl, 3))
+    month = by_form(field(de, 2), de_month, en_month, field(iso, 2), sl_month)
+    day = by_form(field(de, 1), field(dl, 1), field(en, 2), field(iso, 3), sl_day)
+    hour = by_form(field(de, 4), field(dl, 4), en_hour, field(iso, 4), field(sl, 4))
+    minute = by_form(field(de, 5), field(dl, 5), field(en, 5), field(iso, 5), field(sl, 5))
+    second = by_form(field(de, 6), field(dl, 6), field(en, 6), field(iso, 6), field(sl, 6))
     tz = (
         pl.when(has_de | has_dl)
         .then(pl.lit("Europe/Berlin"))
         .when(has_en)
         .then(en_tz)
-        .when(has_iso)
+        .when(has_iso | has_sl)
         .then(pl.lit(None, pl.String))
     )
-    # How sure: an explicit zone and time -> high; zone implied by the form -> medium.
+    # How sure: an explicit zone and time -> high; zone implied by the form -> medium;
+    # a slashed date that reads either way round -> low.
     conf = (
         pl.when(has_en & en_tz.is_not_null() & hour.is_not_null())
         .then(pl.lit("high"))
+        .when(~has_de & ~has_dl & ~has_en & ~has_iso & has_sl & sl_ambiguous)
+        .then(pl.lit("low"))
         .when(year.is_not_null())
         .then(pl.lit("medium"))
     )
@@ -581,6 +591,8 @@ def _date_parts(line: pl.Expr) -> dict[str, pl.Expr]:
         .then(line.str.replace(DATE_EN, ""))
         .when(has_iso)
         .then(line.str.replace(DATE_ISO, ""))
+        .when(has_sl)
+        .then(line.str.replace(DATE_SLASH, ""))
     )
     return {
         "d_year": year,
@@ -638,6 +650,7 @@ def _with_date_groups(df: pl.DataFrame, line: pl.Expr) -> pl.DataFrame:
         _dl=line.str.extract_groups(DATE_DE_LONG),
         _en=line.str.extract_groups(DATE_EN),
         _iso=line.str.extract_groups(DATE_ISO),
+        _sl=line.str.extract_groups(DATE_SLASH),
     )
 
 
@@ -1241,13 +1254,26 @@ def build_articles(
         is_heading=heading,
         cont=pl.col("text_line").str.contains(r"^[\p{Ll}.,;:)]"),
     )
+    # Many sites end a headline with a full stop, so with no heading-like line the first line
+    # is the title when it is one sentence of headline length (a multi-sentence teaser is not).
+    one_sentence_lead = (
+        (pl.col("k_idx") == 0)
+        & pl.col("_words").is_between(3, 40)
+        & ~pl.col("text_line").str.contains(r"[.!?][\"”»]?\s+\p{Lu}")
+    )
     titles = kept.group_by("article_id").agg(
-        text_title=pl.col("text_line")
-        .filter(
-            pl.col("is_heading")
-            & (pl.col("k_idx") < pl.col("k_idx").filter(pl.col("is_para")).min().fill_null(10**9))
+        text_title=pl.coalesce(
+            pl.col("text_line")
+            .filter(
+                pl.col("is_heading")
+                & (
+                    pl.col("k_idx")
+                    < pl.col("k_idx").filter(pl.col("is_para")).min().fill_null(10**9)
+                )
+            )
+            .first(),
+            pl.col("text_line").filter(one_sentence_lead).first(),
         )
-        .first()
     )
 
     def assemble(kept_lines: pl.DataFrame) -> pl.DataFrame:

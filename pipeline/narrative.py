@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from pipeline.charts import market_adjusted_moves
+from pipeline.charts import display_source, market_adjusted_moves
 from pipeline.display import escape_md
 from pipeline.summary import verdict_counts, year_to_date
 
@@ -69,7 +69,7 @@ def biggest_moves(
     moves = market_adjusted_moves(returns, year, top=top)
     dated = (
         articles.filter(pl.col("published_date").is_not_null())
-        .select("title", "source", pl.col("published_date"))
+        .select("title", display_source("publisher unknown"), pl.col("published_date"))
         .sort("published_date")
     )
     out = []
@@ -109,7 +109,9 @@ def tone_shift(articles: pl.DataFrame, mentions: pl.DataFrame) -> dict[str, Any]
 
 def flow_claims(claims: pl.DataFrame, articles: pl.DataFrame) -> list[dict[str, Any]]:
     flows = claims.filter(pl.col("kind") == "flow").join(
-        articles.select("article_id", "title", "source", "published_date"),
+        articles.select(
+            "article_id", "title", display_source("publisher unknown"), "published_date"
+        ),
         on="article_id",
         how="left",
     )

@@ -356,6 +356,43 @@ def test_parse_datelines_both_languages():
 
 
 @pytest.mark.parametrize(
+    ("line", "date", "confidence"),
+    [
+        ("15/09/2025", dt.date(2025, 9, 15), "medium"),  # day first: 15 cannot be a month
+        ("09/15/2025 10:30", dt.date(2025, 9, 15), "medium"),  # month first: 15 cannot be
+        ("03/04/2025", dt.date(2025, 4, 3), "low"),  # either way round: day first, low
+        ("04/04/2025", dt.date(2025, 4, 4), "medium"),  # the same either way
+        ("13/13/2025", None, None),
+    ],
+)
+def test_slashed_dates(line, date, confidence):
+    got = parse_datelines([line]).row(0, named=True)
+    assert (got["published_date"], got["confidence"]) == (date, confidence)
+
+
+def test_headline_with_full_stop_and_labelled_slashed_date(tmp_path):
+    """A page layout seen on a real Hong Kong market-news site: a one-sentence headline ending
+    in a full stop, a "date" label, then the date as dd/mm/yyyy on its own line."""
+    headline = "Market Move | Alibaba-W rises 3%, with the stock up sharply this month."
+    (tmp_path / "hk.txt").write_text(
+        f"{headline}\n\ndate\n15/09/2025\n\n"
+        "Alibaba-W rose by over 3% on Monday, its highest close in years. Turnover rose too.\n",
+        encoding="utf-8",
+    )
+    art = read_corpus(tmp_path).articles.row(0, named=True)
+    assert art["title"] == headline
+    assert art["published_date"] == dt.date(2025, 9, 15)
+    assert art["date_method"] == "text" and art["date_confidence"] == "medium"
+    assert "no date" not in art["issues"] and "no title" not in art["issues"]
+
+
+def test_multi_sentence_teaser_is_not_a_title(seeds):
+    first = seed_text("001").split("\n")[0]
+    assert len(re.findall(r"[.?!]\s", first)) >= 2  # the German seed opens with a teaser
+    assert row(seeds, "001")["title"] is None
+
+
+@pytest.mark.parametrize(
     ("reference", "expected"),
     [
         (dt.date(2025, 11, 18), dt.date(2025, 11, 19)),
