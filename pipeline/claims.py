@@ -71,6 +71,17 @@ _YTD_RE = re.compile(
     r"dieses Jahr",
     re.IGNORECASE,
 )
+_MTD_RE = re.compile(
+    r"month[- ]to[- ]date|\bmtd\b|this month|seit Monatsbeginn|seit Monatsanfang|"
+    r"in diesem Monat|diesen Monat",
+    re.IGNORECASE,
+)
+# An intraday level at the time the piece was written: only the session's range can check it.
+_WRITING_RE = re.compile(
+    r"\b(?:as of|at) (?:the )?time of writing\b|\bas of writing\b|\bat press time\b|"
+    r"\bzum Zeitpunkt der Erstellung\b|\bbei Redaktionsschluss\b",
+    re.IGNORECASE,
+)
 _SINCE_RE = re.compile(r"\bsince\b|\bseit\b", re.IGNORECASE)
 _CLOSE_VERB_RE = re.compile(
     r"\bclos(?:ed|ing|es)\b|\bended\b|\bfinished\b|\bschloss\b|"
@@ -251,6 +262,7 @@ KINDS = (
     "close_price",
     "pct_change_day",
     "pct_change_ytd",
+    "pct_change_mtd",
     "pct_change_period",
     "volume",
     "flow",
@@ -308,6 +320,13 @@ def tolerance_table() -> pl.DataFrame:
             "up to 5% -> intraday high move in [4.0, 6.0]",
         ),
         ("intraday", "percent change", "as 'as much as'", ""),
+        (
+            "at time of writing",
+            "percent change",
+            "the claimed move lies within the session's range (low to high vs previous close), "
+            "widened by half a unit",
+            "as of writing up 3.38% -> supported if the day's low and high bracket +3.38%",
+        ),
         ("any", "sign", "a change in the opposite direction is contradicted whatever the size", ""),
         (
             "any",
@@ -463,6 +482,9 @@ def _qualifier(before: str, window: str) -> tuple[str, str]:
             return name, m.group(0).strip().rstrip("$€£¥").replace("HK", "").replace(
                 "US", ""
             ).strip()
+    m = _WRITING_RE.search(window)
+    if m:
+        return "at time of writing", m.group(0)
     m = _INTRADAY_RE.search(window)
     if m:
         return "intraday", m.group(0)
@@ -699,7 +721,8 @@ def _classify(
         return _finish_quote(c, window, quote_a, quote_b, specs_win, spec)
     # percent
     d = _direction(window, a, b)
-    ytd = _YTD_RE.search(window)
+    ytd = _YTD_RE.search(window) or _MTD_RE.search(window)
+    to_date = "mtd" if ytd is not None and _MTD_RE.fullmatch(ytd.group(0)) else "ytd"
     if d is None:
         return None  # a percentage without a move is not a market claim (a stake, a rate, ...)
     sign, da, db = d
@@ -715,7 +738,7 @@ def _classify(
     if spec is None and not ytd:
         spec = _nearest([(p - offset, s) for p, s in sentence_specs], a, b)
     if ytd:
-        kind, stat = "pct_change_ytd", "ytd"
+        kind, stat = f"pct_change_{to_date}", to_date
         ym = ytd
         quote_a, quote_b = min(quote_a, ym.start()), max(quote_b, ym.end())
     elif since:
@@ -738,7 +761,7 @@ def _classify(
         spec_use = None
     else:
         spec_use = spec
-    if stat == "ytd" and spec_use is not None and spec_use[0] in ("month", "year"):
+    if stat in ("ytd", "mtd") and spec_use is not None and spec_use[0] in ("month", "year"):
         spec_use = None
     specs = [spec_use] if spec_use else list(ctx.last_specs)
     c = Candidate(
@@ -997,12 +1020,12 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
         else:
             span = (s, e)
         break
-    if c.stat in ("day", "close", "ytd") and day is None and span is None:
+    if c.stat in ("day", "close", "ytd", "mtd") and day is None and span is None:
         day = latest  # no date in the text: the last close before publication
-    elif c.stat in ("ytd",) and day is not None and latest is not None and day > latest:
+    elif c.stat in ("ytd", "mtd") and day is not None and latest is not None and day > latest:
         day = latest
     if (
-        c.stat in ("day", "close", "ytd")
+        c.stat in ("day", "close", "ytd", "mtd")
         and day is not None
         and not any(sp[0] == "weekday" or sp[0] == "date" for sp in c.date_specs[:1])
     ):
@@ -1080,19 +1103,27 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
             ins, day, None, obs, verdict, note, "as-traded" if traded else "adjusted", lo, hi
         )
     # percent changes
-    if c.stat == "ytd":
+    if c.stat in ("ytd", "mtd"):
         if day is None:
             return Resolved(ins, None, None, None, "unverifiable", pub_note + "no date", None)
         r1 = mk.on_or_before(ins, day)
-        base = mk.on_or_before(ins, dt.date(day.year - 1, 12, 31))
-        if r1 is None or base is None or base["date"].year != day.year - 1:
+        # The base is the last close of the previous year (or month).
+        period_start = day.replace(month=1, day=1) if c.stat == "ytd" else day.replace(day=1)
+        base_end = period_start - dt.timedelta(days=1)
+        base = mk.on_or_before(ins, base_end)
+        # ... and it must lie in that previous year (or month), not further back in a gap.
+        same_period = base is not None and base["date"].year == base_end.year
+        if c.stat == "mtd":
+            same_period = same_period and base["date"].month == base_end.month
+        if r1 is None or base is None or not same_period:
+            what = "year-to-date" if c.stat == "ytd" else "month-to-date"
             return Resolved(
                 ins,
                 day,
                 None,
                 None,
                 "unverifiable",
-                f"{pub_note}no {ins} data for the year-to-date base",
+                f"{pub_note}no {ins} data for the {what} base",
                 None,
             )
         obs, basis, note = _change(base, r1)
@@ -1134,6 +1165,8 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
             return Resolved(
                 ins, day, None, None, "unverifiable", f"{pub_note}no previous close", None
             )
+        if c.qualifier == "at time of writing":
+            return _verify_session_range(c, ins, day, r0, r1, pub_note)
         if c.qualifier in ("as much as", "intraday"):
             k = "high" if c.value >= 0 else "low"
             if r1[k] is None:
@@ -1152,6 +1185,25 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
     verdict = "supported" if ok and not wrong_way else "contradicted"
     note = f"{pub_note}{note}{ins} {obs:+.2f}% from {start} to {day}"
     return Resolved(ins, day, start, obs, verdict, note, basis, lo, hi)
+
+
+def _verify_session_range(c, ins, day, r0, r1, pub_note) -> Resolved:
+    """A move "at the time of writing" happened somewhere inside the session: supported when
+    the session's low and high (vs the previous close) bracket it, within half a unit."""
+    if r1["high"] is None or r1["low"] is None:
+        return Resolved(ins, day, None, None, "unverifiable", f"{pub_note}no intraday range", None)
+    low = (r1["low"] / r0["close"] - 1) * 100
+    high = (r1["high"] / r0["close"] - 1) * 100
+    half = 0.5 * 10 ** (-c.decimals)
+    lo, hi = low - half, high + half
+    verdict = "supported" if within(c.value, lo, hi) else "contradicted"
+    obs = high if c.value >= 0 else low  # the session's extreme in the claimed direction
+    basis = "adjusted" if r1["adjusted"] else "as-traded"
+    note = (
+        f"{pub_note}at the time of writing: {ins} ranged {low:+.2f}% to {high:+.2f}% "
+        f"vs the previous close ({r0['date']}) on {day}"
+    )
+    return Resolved(ins, day, r0["date"], obs, verdict, note, basis, lo, hi)
 
 
 def _verify_volume(c, pub, mk, cal, when, day, pub_note) -> Resolved:
@@ -1235,8 +1287,12 @@ def _publications(articles: pl.DataFrame) -> dict[str, Publication]:
     for r in articles.iter_rows(named=True):
         at = r.get("published_at") if "published_at" in cols else None
         d = r.get("published_date") if "published_date" in cols else None
-        if at is not None:
+        # The corpus stores a date without a time as midnight UTC: that is a date, not a time.
+        date_only = at is not None and (at.hour, at.minute, at.second, at.microsecond) == (0,) * 4
+        if at is not None and not date_only:
             out[r["article_id"]] = Publication(at, at.date() if d is None else d, "time")
+        elif date_only and d is None:
+            out[r["article_id"]] = Publication(None, at.date(), "date")
         elif d is not None:
             out[r["article_id"]] = Publication(None, d, "date")
         else:
@@ -1266,7 +1322,7 @@ def infer_publication_dates(
             for c in cands
             if c.article_id == aid and mk.has(c.instrument or "") and c.kind != "flow"
         ]
-        dependent = [c for c in mine if c.stat in ("day", "close", "ytd", "volume")]
+        dependent = [c for c in mine if c.stat in ("day", "close", "ytd", "mtd", "volume")]
         anchors = [c for c in dependent if any(s[0] == "weekday" for s in c.date_specs)]
         dates: set[dt.date] = set()
         for c in anchors:
