@@ -1184,6 +1184,18 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
     wrong_way = obs * c.value < 0 and abs(obs) >= 0.5 * 10 ** (-c.decimals)
     verdict = "supported" if ok and not wrong_way else "contradicted"
     note = f"{pub_note}{note}{ins} {obs:+.2f}% from {start} to {day}"
+    if verdict == "contradicted" and c.stat == "day" and pub.method == "date" and day == pub.date:
+        # Published that day at an unknown hour: the piece may describe the move before the
+        # close. If some level inside the session fits the claim, the close cannot refute it.
+        if r1["high"] is not None and r1["low"] is not None:
+            low = (r1["low"] / r0["close"] - 1) * 100
+            high = (r1["high"] / r0["close"] - 1) * 100
+            if (lo is None or lo <= high) and (hi is None or hi >= low):
+                verdict = "unverifiable"
+                note += (
+                    f"; publication time unknown and the session ranged {low:+.2f}% to "
+                    f"{high:+.2f}%, so the piece may describe the move before the close"
+                )
     return Resolved(ins, day, start, obs, verdict, note, basis, lo, hi)
 
 

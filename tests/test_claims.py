@@ -467,3 +467,49 @@ def test_hong_kong_counter_names_pick_the_hong_kong_listing(prices):
     assert c.height == len(texts)
     assert c["instrument"].to_list() == ["9988.HK"] * len(texts)
     assert c["claim_date"].to_list() == [dt.date(2025, 11, 17)] * len(texts)
+
+
+HK_ROWS = rows_by_date(HK_FILE)
+
+
+def session_range(rows: dict[dt.date, dict], closes: dict[dt.date, float], day: dt.date):
+    """(low, high) of the session vs the previous close, in percent, from the raw file."""
+    prev = closes[max(d for d in closes if d < day)]
+    return (float(rows[day]["Low"]) / prev - 1) * 100, (float(rows[day]["High"]) / prev - 1) * 100
+
+
+def test_month_to_date_and_time_of_writing(prices):
+    texts = [
+        "Alibaba's Hong Kong-listed shares are up 30% so far this month.",
+        "As of the time of writing, Alibaba's Hong Kong-listed shares have risen by 3%.",
+    ]
+    c = claims_table(*one_sentence_articles(texts, ["en", "en"]), prices)
+    day = dt.date(2025, 11, 18)  # the last Hong Kong close before 23:00 UTC that day
+    mtd = one(c, sentence_idx=0)
+    base = max(d for d in HK if (d.year, d.month) == (2025, 10))
+    obs = (HK[day] / HK[base] - 1) * 100
+    assert (mtd["kind"], mtd["claim_date"]) == ("pct_change_mtd", day)
+    assert mtd["observed_value"] == pytest.approx(obs, abs=1e-6)
+    assert mtd["verdict"] == verdict(obs, within(obs, *band(30, "exact", 0, "pct")))
+    writing = one(c, sentence_idx=1)
+    low, high = session_range(HK_ROWS, HK, day)
+    assert writing["qualifier"] == "at time of writing"
+    assert writing["verdict"] == verdict(None, low - 0.5 <= 3 <= high + 0.5)
+
+
+def test_date_only_publication_is_not_refuted_by_the_close(prices):
+    """Published on 2025-09-15 at an unknown hour: "rose over 3%" may describe the session
+    before the close, so a close below 3% cannot refute it while the day's high was above."""
+    sents, arts = one_sentence_articles(["Alibaba's Hong Kong-listed shares rose over 3%."], ["en"])
+    arts = arts.with_columns(
+        published_at=pl.lit(dt.datetime(2025, 9, 15, tzinfo=dt.UTC)),
+        published_date=pl.lit(dt.date(2025, 9, 15)),
+    )
+    got = one(claims_table(sents, arts, prices), sentence_idx=0)
+    day = dt.date(2025, 9, 15)
+    close = day_change(HK, day)
+    low, high = session_range(HK_ROWS, HK, day)
+    assert got["claim_date"] == day  # date-only: the day's Hong Kong session had closed by noon UTC
+    assert close <= 3 < high  # the case this test is about, read from the raw file
+    assert got["verdict"] == "unverifiable"
+    assert f"{low:+.2f}% to {high:+.2f}%" in got["note"]
