@@ -234,14 +234,19 @@ def write_article(path: Path, heading: str, story: str, promo: list[str], signed
     )
 
 
-def test_unsourced_article_inherits_from_shared_boilerplate(tmp_path):
+def write_signed_donor(folder: Path) -> None:
+    """`a.txt`: an article signed by example-markets.com, with the whole promo block."""
     write_article(
-        tmp_path / "a.txt",
+        folder / "a.txt",
         "Shares Climb On Results",
         "Shares climbed after the quarterly report beat estimates.",
         [p.format(date="March 3", n=5) for p in PROMO_BLOCK],
         "example-markets.com",
     )
+
+
+def test_unsourced_article_inherits_from_shared_boilerplate(tmp_path):
+    write_signed_donor(tmp_path)
     write_article(
         tmp_path / "b.txt",
         "Regulators Open New Probe",
@@ -261,13 +266,7 @@ def test_unsourced_article_inherits_from_shared_boilerplate(tmp_path):
 
 
 def test_one_shared_line_is_not_enough(tmp_path):
-    write_article(
-        tmp_path / "a.txt",
-        "Shares Climb On Results",
-        "Shares climbed after the quarterly report beat estimates.",
-        [p.format(date="March 3", n=5) for p in PROMO_BLOCK],
-        "example-markets.com",
-    )
+    write_signed_donor(tmp_path)
     write_article(
         tmp_path / "b.txt",
         "Regulators Open New Probe",
