@@ -302,7 +302,8 @@ def sources() -> Markdown:
     rows = []
     for r in a.iter_rows(named=True):
         link = f" {url_md(r['url'])}" if r.get("url") else ""
-        title = f"*{escape_md(r['title'])}*" if r["title"] else "untitled"
+        # The entry ends in its own full stop, so a headline's is dropped.
+        title = f"*{escape_md(r['title'].rstrip('. '))}*" if r["title"] else "untitled"
         publisher = escape_md(r["source"] or "unknown publisher")
         if r["source"] and r.get("source_confidence") in ("medium", "low"):
             # Say how the publisher was inferred (signature or shared boilerplate).
