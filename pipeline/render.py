@@ -133,7 +133,7 @@ def execute_page(page: Page, project: Project, fmt: str, workdir: Path) -> list[
         finally:
             # nbclient leaves a kernel it was given running; stop it so none outlives its page.
             if km.has_kernel:
-                km.shutdown_kernel(now=True)
+                km.shutdown_kernel(now=False)  # graceful: the kernel writes its coverage data
     return [c.get("outputs", []) for c in nb.cells]
 
 
