@@ -1299,12 +1299,11 @@ def _publications(articles: pl.DataFrame) -> dict[str, Publication]:
     for r in articles.iter_rows(named=True):
         at = r.get("published_at") if "published_at" in cols else None
         d = r.get("published_date") if "published_date" in cols else None
-        # The corpus stores a date without a time as midnight UTC: that is a date, not a time.
-        date_only = at is not None and (at.hour, at.minute, at.second, at.microsecond) == (0,) * 4
-        if at is not None and not date_only:
+        # `published_time_known` False: the corpus stored a bare date as midnight UTC.
+        if at is not None and r.get("published_time_known") is False:
+            at, d = None, d or at.date()
+        if at is not None:
             out[r["article_id"]] = Publication(at, at.date() if d is None else d, "time")
-        elif date_only and d is None:
-            out[r["article_id"]] = Publication(None, at.date(), "date")
         elif d is not None:
             out[r["article_id"]] = Publication(None, d, "date")
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import reprlib
 import sys
 from dataclasses import dataclass
@@ -283,12 +284,13 @@ def _check_meta(meta: object, path: Path, where: str) -> tuple[dict, list[str]]:
 
 def _parse_meta_datetime(
     value: str | dt.date, path: Path, where: str
-) -> tuple[dt.datetime, dt.date]:
-    """(UTC datetime, local date) from a metadata value; naive times are taken as UTC."""
+) -> tuple[dt.datetime, dt.date, bool]:
+    """(UTC datetime, local date, whether a time of day was given) from a metadata value;
+    naive times are taken as UTC, and a bare date as midnight UTC."""
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC), value
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC), value, False
     else:
         try:
             parsed = dt.datetime.fromisoformat(value.strip())
@@ -306,9 +308,10 @@ def _parse_meta_datetime(
                     fix="use ISO 8601, e.g. 2025-11-18T17:50:00+01:00",
                 ) from None
     local_date = parsed.date()
+    time_known = isinstance(value, dt.datetime) or re.search(r"\d:\d", str(value)) is not None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC), local_date
+    return parsed.astimezone(dt.UTC), local_date, time_known
 
 
 def _split_front_matter(text: str) -> tuple[str | None, str]:
@@ -396,10 +399,12 @@ def read_one(path: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict:
         issues += more
         meta.update(side)
         origin.update({k: "sidecar" for k in side})
-    published_at = published_date = None
+    published_at = published_date = time_known = None
     if meta.get("published_at") is not None:
         where = origin.get("published_at", "metadata")
-        published_at, published_date = _parse_meta_datetime(meta["published_at"], path, where)
+        published_at, published_date, time_known = _parse_meta_datetime(
+            meta["published_at"], path, where
+        )
     byline = meta.get("byline") or meta.get("author")
     return {
         "article_id": hashlib.sha256(data).hexdigest()[:16],
@@ -413,6 +418,7 @@ def read_one(path: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict:
         "meta_byline": byline,
         "meta_published_at": published_at,
         "meta_published_date": published_date,
+        "meta_time_known": time_known,
         "origin_source": origin.get("source"),
         "origin_url": origin.get("url"),
         "origin_title": origin.get("title"),
@@ -433,6 +439,7 @@ RAW_SCHEMA = {
     "meta_byline": pl.String,
     "meta_published_at": pl.Datetime("us", "UTC"),
     "meta_published_date": pl.Date,
+    "meta_time_known": pl.Boolean,
     "origin_source": pl.String,
     "origin_url": pl.String,
     "origin_title": pl.String,
@@ -1303,6 +1310,7 @@ def build_articles(
             "meta_byline",
             "meta_published_at",
             "meta_published_date",
+            "meta_time_known",
             "origin_source",
             "origin_url",
             "origin_title",
@@ -1342,6 +1350,13 @@ def build_articles(
         .then("t_date")
         .when(has_ny)
         .then("ny_date"),
+        # A date without a time of day is stored as midnight UTC; this says which it is.
+        published_time_known=pl.when(has_meta)
+        .then("meta_time_known")
+        .when(has_text)
+        .then(pl.col("d_hour").is_not_null())
+        .when(has_ny)
+        .then(pl.lit(False)),
         date_method=pl.when(has_meta)
         .then(pl.col("origin_published_at"))
         .when(has_text)
@@ -1551,6 +1566,7 @@ def build_articles(
         "language_method",
         "published_at",
         "published_date",
+        "published_time_known",
         "date_method",
         "date_confidence",
         "title",

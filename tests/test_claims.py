@@ -504,6 +504,7 @@ def test_date_only_publication_is_not_refuted_by_the_close(prices):
     arts = arts.with_columns(
         published_at=pl.lit(dt.datetime(2025, 9, 15, tzinfo=dt.UTC)),
         published_date=pl.lit(dt.date(2025, 9, 15)),
+        published_time_known=pl.lit(False),  # how the corpus stores a bare date
     )
     got = one(claims_table(sents, arts, prices), sentence_idx=0)
     day = dt.date(2025, 9, 15)

@@ -572,3 +572,14 @@ def test_empty_corpus_stops_with_folder_named(tmp_path):
     assert str(tmp_path) in str(err.value)
     with pytest.raises(InputError):
         read_corpus(tmp_path / "missing")
+
+
+def test_time_known_only_when_the_source_gives_one(seeds, tmp_path):
+    assert row(seeds, "000")["published_time_known"] is True  # "18.11.2025 - 17:50:06"
+    assert row(seeds, "001")["published_time_known"] is False  # "vom 19. November"
+    (tmp_path / "a.txt").write_text("Shares Rise Again\n\nAlibaba shares rose again today.\n")
+    (tmp_path / "a.meta.yml").write_text("published_at: 2025-09-15\n")
+    (tmp_path / "b.txt").write_text("Shares Fall Again\n\nAlibaba shares fell again today.\n")
+    (tmp_path / "b.meta.yml").write_text('published_at: "2025-09-15T09:30:00+08:00"\n')
+    got = dict(read_corpus(tmp_path).articles.select("path", "published_time_known").iter_rows())
+    assert got == {"a.txt": False, "b.txt": True}
