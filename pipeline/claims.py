@@ -1173,7 +1173,7 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
                 return Resolved(
                     ins, day, None, None, "unverifiable", f"{pub_note}no intraday {k}", None
                 )
-            obs = (r1[k] / r0["close"] - 1) * 100
+            obs = _move(r0, r1, k)
             basis = "adjusted" if r1["adjusted"] else "as-traded"
             note = f"intraday {k} vs previous close; "
         else:
@@ -1187,25 +1187,33 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
     if verdict == "contradicted" and c.stat == "day" and pub.method == "date" and day == pub.date:
         # Published that day at an unknown hour: the piece may describe the move before the
         # close. If some level inside the session fits the claim, the close cannot refute it.
-        if r1["high"] is not None and r1["low"] is not None:
-            low = (r1["low"] / r0["close"] - 1) * 100
-            high = (r1["high"] / r0["close"] - 1) * 100
-            if (lo is None or lo <= high) and (hi is None or hi >= low):
-                verdict = "unverifiable"
-                note += (
-                    f"; publication time unknown and the session ranged {low:+.2f}% to "
-                    f"{high:+.2f}%, so the piece may describe the move before the close"
-                )
+        low, high = _move(r0, r1, "low"), _move(r0, r1, "high")
+        fits = (
+            low is not None
+            and high is not None
+            and (lo is None or lo <= high)
+            and (hi is None or hi >= low)
+        )
+        if fits:
+            verdict = "unverifiable"
+            note += (
+                f"; publication time unknown and the session ranged {low:+.2f}% to "
+                f"{high:+.2f}%, so the piece may describe the move before the close"
+            )
     return Resolved(ins, day, start, obs, verdict, note, basis, lo, hi)
+
+
+def _move(r0: dict, r1: dict, field: str) -> float | None:
+    """Percent move of session `r1`'s `field` (close, high or low) from the previous close."""
+    return None if r1[field] is None else (r1[field] / r0["close"] - 1) * 100
 
 
 def _verify_session_range(c, ins, day, r0, r1, pub_note) -> Resolved:
     """A move "at the time of writing" happened somewhere inside the session: supported when
     the session's low and high (vs the previous close) bracket it, within half a unit."""
-    if r1["high"] is None or r1["low"] is None:
+    low, high = _move(r0, r1, "low"), _move(r0, r1, "high")
+    if low is None or high is None:
         return Resolved(ins, day, None, None, "unverifiable", f"{pub_note}no intraday range", None)
-    low = (r1["low"] / r0["close"] - 1) * 100
-    high = (r1["high"] / r0["close"] - 1) * 100
     half = 0.5 * 10 ** (-c.decimals)
     lo, hi = low - half, high + half
     verdict = "supported" if within(c.value, lo, hi) else "contradicted"
