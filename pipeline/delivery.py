@@ -30,7 +30,7 @@ from pathlib import Path
 
 import jinja2
 
-from pipeline.editions import EDITION_ID, edition_path
+from pipeline.editions import edition_path, site_manifest
 from pipeline.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -273,25 +273,12 @@ class EditionMail:
 def load_edition(site_dir: Path) -> EditionMail:
     """Read the built site's manifest, PDF and key findings (findings may be absent)."""
     site_dir = Path(site_dir)
-    manifest_path = site_dir / "manifest.json"
-    if not manifest_path.is_file():
+    manifest = site_manifest(site_dir)
+    edition_id, as_of = manifest["edition_id"], manifest.get("as_of")
+    if not as_of:
         raise InputError(
-            "no manifest.json in the site folder",
-            site_dir,
-            fix="build the edition first: make report",
-        )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        edition_id, as_of = manifest["edition_id"], manifest["as_of"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise InputError(
-            f"manifest is unreadable ({exc})", manifest_path, fix="rebuild the edition: make report"
-        ) from None
-    # The id names the PDF and the outbox folder: only the `<as-of>-<hash8>` form may do that.
-    if not isinstance(edition_id, str) or not EDITION_ID.match(edition_id):
-        raise InputError(
-            f"manifest edition_id {str(edition_id)[:40]!r} is not an edition id",
-            manifest_path,
+            "manifest has no as_of date",
+            site_dir / "manifest.json",
             fix="rebuild the edition: make report",
         )
     pdf = site_dir / f"alibaba-briefing-{edition_id}.pdf"

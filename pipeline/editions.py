@@ -270,7 +270,9 @@ def write_json_atomic(data: object, path: Path) -> None:
         raise
 
 
-def _site_manifest(site_dir: Path) -> dict:
+def site_manifest(site_dir: Path) -> dict:
+    """The built site's manifest, with its edition id checked: the id names files and folders
+    (the archive, the edition-named PDF, the email outbox), so only the id form is accepted."""
     manifest = read_json(
         site_dir / MANIFEST_NAME,
         "the built site's manifest",
@@ -279,7 +281,7 @@ def _site_manifest(site_dir: Path) -> dict:
     edition_id = manifest.get("edition_id") if isinstance(manifest, dict) else None
     if not isinstance(edition_id, str) or not EDITION_ID.match(edition_id):
         raise InputError(
-            f"manifest has no valid edition_id (got {edition_id!r})",
+            f"manifest edition_id {str(edition_id)[:40]!r} is not an edition id",
             site_dir / MANIFEST_NAME,
             fix="rebuild the edition: make report",
         )
@@ -346,7 +348,7 @@ def publish(
     the new edition's `edition.json` and the derived `corrections.json`.
     """
     site_dir, editions_dir = Path(site_dir), Path(editions_dir)
-    manifest = _site_manifest(site_dir)
+    manifest = site_manifest(site_dir)
     edition_id = manifest["edition_id"]
     if verify:
         problems = verify_outputs(manifest, site_dir)
