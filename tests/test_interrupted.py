@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from processes import alive, descendants
 
 from pipeline.build import build_lock, current_umask
 from pipeline.config import PROJECT_ROOT
@@ -98,32 +99,6 @@ def fake_site(root: Path, as_of: str, tag: str, n_files: int = 3) -> Path:
         (site / "data" / f"part-{i:03d}.csv").write_text(f"i\n{i}\n", encoding="utf-8")
     write_manifest(build_manifest(edition, {}, site, PROJECT_ROOT), site / "manifest.json")
     return site
-
-
-def descendants(pid: int) -> set[int]:
-    """Processes started (directly or not) by `pid`, read from /proc."""
-    children: dict[int, list[int]] = {}
-    for proc_stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = proc_stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(proc_stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 class Run:

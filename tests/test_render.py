@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from processes import alive, command_line, descendants
 from pypdf import PdfReader
 
 from pipeline.errors import InputError
@@ -208,21 +209,7 @@ def test_missing_template_partial_names_the_page(tmp_path: Path) -> None:
     assert err.value.path is not None and err.value.path.name == "index.qmd"
 
 
-def _children_running(pid: int) -> list[str]:
-    """Command lines of live (not zombie) child processes of `pid`, from /proc."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            stat = (proc / "stat").read_text()
-            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, ValueError):
-            continue
-        fields = stat.rsplit(")", 1)[-1].split()
-        if fields and fields[0] != "Z" and int(fields[1]) == pid:
-            found.append(cmd)
-    return found
-
-
 def test_no_kernel_outlives_its_page(rendered: Path) -> None:
-    kernels = [c for c in _children_running(os.getpid()) if "ipykernel" in c]
+    running = [command_line(pid) for pid in descendants(os.getpid()) if alive(pid)]
+    kernels = [cmd for cmd in running if "ipykernel" in cmd]
     assert not kernels, kernels
