@@ -39,12 +39,15 @@ report: $(STAMP) fonts ## Build tables, the HTML site (_site/) and the PDF brief
 render: $(STAMP) fonts ## Re-render the site and PDF from existing tables
 	$(RUN) python -m pipeline render
 
-# The PDF sets Latin text in DejaVu Sans and Chinese/Japanese/Korean in Noto Sans CJK. Install
-# them when missing and apt can run without a password prompt; otherwise say what is missing.
+# The PDF sets Latin text in DejaVu Sans and Chinese/Japanese/Korean in Noto Sans CJK.
+# MISSING_FONTS lists the Debian packages of those that fontconfig does not have.
+MISSING_FONTS = fc-list 2>/dev/null | grep -q "DejaVu Sans" || echo fonts-dejavu-core; \
+	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || echo fonts-noto-cjk
+
+# Install them when missing and apt can run without a password prompt; otherwise say so.
 fonts:
-	@missing=""; \
-	fc-list 2>/dev/null | grep -q "DejaVu Sans" || missing="$$missing fonts-dejavu-core"; \
-	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	@missing="$$($(MISSING_FONTS))"; \
+	missing="$$(echo $$missing)"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
 	  if command -v apt-get >/dev/null && $$SUDO true 2>/dev/null; then \
@@ -59,8 +62,7 @@ system-deps: ## Install the Debian packages the tests and the PDF use (browser, 
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
-	fc-list 2>/dev/null | grep -q "DejaVu Sans" || missing="$$missing fonts-dejavu-core"; \
-	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	missing="$$(echo $$missing $$($(MISSING_FONTS)))"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

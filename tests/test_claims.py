@@ -122,7 +122,8 @@ def ytd_change(series: dict[dt.date, float], day: dt.date) -> float:
 
 
 BABA = real(rows_by_date(BABA_FILE))
-HK = real(rows_by_date(HK_FILE))
+HK_ROWS = rows_by_date(HK_FILE)
+HK = real(HK_ROWS)
 CSI = real(rows_by_date("AZScience__mohinhdudoan/data/000300.SS.csv"))
 HSI = wsj_csv("clamx4__stockdata/index/HSI.csv")
 BLUEFIN = {
@@ -467,9 +468,6 @@ def test_hong_kong_counter_names_pick_the_hong_kong_listing(prices):
     assert c.height == len(texts)
     assert c["instrument"].to_list() == ["9988.HK"] * len(texts)
     assert c["claim_date"].to_list() == [dt.date(2025, 11, 17)] * len(texts)
-
-
-HK_ROWS = rows_by_date(HK_FILE)
 
 
 def session_range(rows: dict[dt.date, dict], closes: dict[dt.date, float], day: dt.date):
