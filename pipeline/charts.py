@@ -20,6 +20,10 @@ LISTINGS = ("BABA", "9988.HK")
 # (longer than any exchange holiday) or articles further apart than this.
 PRICE_GAP_DAYS = 10
 ROLLING_GAP_DAYS = 31
+# The tone chart's rolling mean spans this many consecutive articles.
+ROLLING_ARTICLES = 3
+# The long-run chart labels BABA's highest close of one year and lowest of another.
+LONG_RUN_EXTREMES = ((2020, "max"), (2022, "min"))
 BENCHMARKS = ("HSI", "SPX")
 
 
@@ -291,7 +295,7 @@ def long_run_extremes(prices: pl.DataFrame) -> pl.DataFrame:
     snapshot has them (`close_traded`) and a note where only adjusted data exists."""
     baba = prices.lazy().filter(pl.col("instrument") == "BABA")
     rows = []
-    for year, pick in ((2020, "max"), (2022, "min")):
+    for year, pick in LONG_RUN_EXTREMES:
         in_year = baba.filter(pl.col("date").dt.year() == year)
         ranked = in_year.sort(
             pl.col("close_traded").fill_null(pl.col("close")), descending=pick == "max"
@@ -490,7 +494,7 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
         )
         .sort("published_date")
         .with_columns(
-            rolling_tone=pl.col("tone").rolling_mean(window_size=3, min_samples=1),
+            rolling_tone=pl.col("tone").rolling_mean(window_size=ROLLING_ARTICLES, min_samples=1),
             segment=line_segments("published_date", ROLLING_GAP_DAYS),
         )
         .collect()
