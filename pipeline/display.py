@@ -92,31 +92,26 @@ class Markdown:
 def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> str:
     """A pipe table of `df` with every cell escaped; floats rounded by `formats` ("{:.2f}")."""
     formats = formats or {}
-    body: list[list[str]] = []
-    for row in df.iter_rows():
-        cells = []
-        for name, value in zip(df.columns, row, strict=True):
-            if value is None:
-                cells.append("—")
-            elif name in formats:
-                cells.append(escape_md(formats[name].format(value)))
-            else:
-                cells.append(escape_md(value))
-        body.append(cells)
-    # Pandoc sizes wrapped columns by the dashes under each header: give each column dashes in
-    # proportion to its longest cell (capped), so long text gets room and numbers stay narrow.
-    # A word cannot wrap, so each column gets at least its longest word (with some slack);
-    # longer text is capped so it wraps instead of squeezing the other columns.
+    body = [
+        [
+            "—" if value is None else formats[name].format(value) if name in formats else str(value)
+            for name, value in zip(df.columns, row, strict=True)
+        ]
+        for row in df.iter_rows()
+    ]
+    # Pandoc sizes wrapped columns by the dashes under each header. A word cannot wrap, so each
+    # column gets at least its longest word (with some slack); longer text is capped so it wraps
+    # instead of squeezing the other columns.
     widths = []
     for i, name in enumerate(df.columns):
-        cells = [re.sub(r"\\(.)", r"\1", c) for c in (name, *(row[i] for row in body))]
+        cells = [" ".join(c.split()) for c in (name, *(row[i] for row in body))]
         longest_word = max(len(word) for cell in cells for word in cell.split() or [""])
         widths.append(max(4, min(round(longest_word * 1.3), 24), min(max(map(len, cells)), 36)))
     rule = [
         "-" * (w - 1) + ":" if df[c].dtype.is_numeric() else ":" + "-" * (w - 1)
         for c, w in zip(df.columns, widths, strict=True)
     ]
-    lines = [[escape_md(c) for c in df.columns], *body]
+    lines = [[escape_md(c) for c in row] for row in [list(df.columns), *body]]
     text = ["| " + " | ".join(cells) + " |" for cells in lines]
     text.insert(1, "|" + "|".join(rule) + "|")
     return "\n".join(text)

@@ -402,10 +402,7 @@ def typst_template(page: Page, fmt_opts: dict[str, Any], workdir: Path) -> Path:
     one folder per page.
     """
     folder = workdir / f"{page.path.stem}-typst-template"
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(TEMPLATES / "typst" / "template.typ", folder / "template.typ")
-    for name in TYPST_PARTIALS:
-        shutil.copy(TEMPLATES / "typst" / name, folder / name)
+    shutil.copytree(TEMPLATES / "typst", folder, dirs_exist_ok=True)  # skeleton + default partials
     partials = fmt_opts.get("template-partials") or []
     if isinstance(partials, str):
         partials = [partials]
