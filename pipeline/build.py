@@ -53,6 +53,7 @@ def current_umask() -> int:
 
 
 def build_root(site_dir: Path) -> Path:
+    """Where builds of `site_dir` render and keep their lock."""
     return site_dir.parent / BUILD_DIR
 
 
@@ -99,9 +100,9 @@ def build_site(settings: Settings, engine: str, log=print) -> Path:
 
 def render_site(settings: Settings, engine: str, log=print) -> Path:
     """Render the project into a fresh temporary folder and return it (not yet swapped in)."""
-    build_root = settings.site_dir.parent / BUILD_DIR
-    build_root.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkdtemp(prefix="site-", dir=build_root))
+    root = build_root(settings.site_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix="site-", dir=root))
     os.chmod(out, 0o777 & ~current_umask())  # mkdtemp makes it private; a site is for readers
     env = dict(
         os.environ,
