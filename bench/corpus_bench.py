@@ -104,16 +104,16 @@ def _trim() -> None:
 
 
 def run_vector(n: int) -> dict:
-    from pipeline.corpus import build_articles, raw_frame
-    from pipeline.entities import entities_table
-    from pipeline.sentences import sentences_table
-    from pipeline.sentiment import article_tone, sentence_sentiment_table
+    from pipeline.corpus.articles import build_articles, raw_frame
+    from pipeline.corpus.entities import entities_table
+    from pipeline.corpus.sentences import sentences_table
+    from pipeline.corpus.sentiment import article_tone, sentence_sentiment_table
 
     texts = synthetic_corpus(n)
     mb = sum(len(t.encode()) for t in texts) / 1e6
-    from pipeline.corpus import language_detector
-    from pipeline.lexicons import load_lexicon
-    from pipeline.sentiment import default_lexicon_dir
+    from pipeline.corpus.articles import language_detector
+    from pipeline.corpus.lexicons import load_lexicon
+    from pipeline.corpus.sentiment import default_lexicon_dir
 
     t = time.perf_counter()
     language_detector()  # loading models and lexicons is a one-off start-up cost, timed apart
@@ -170,11 +170,12 @@ def run_vector(n: int) -> dict:
 def run_baseline(n: int) -> dict:
     import regex
 
-    from pipeline import corpus as c
-    from pipeline import numbers, sentences
-    from pipeline.entities import _alias_pattern, load_gazetteer
-    from pipeline.lexicons import NEGATORS, load_lexicon
-    from pipeline.sentiment import default_lexicon_dir
+    from pipeline.corpus import articles as c
+    from pipeline.corpus import sentences
+    from pipeline.corpus.entities import _alias_pattern, load_gazetteer
+    from pipeline.corpus.lexicons import NEGATORS, load_lexicon
+    from pipeline.corpus.sentiment import default_lexicon_dir
+    from pipeline.text import numbers
 
     texts = synthetic_corpus(n)
     mb = sum(len(t.encode()) for t in texts) / 1e6

@@ -18,7 +18,7 @@ from pipeline.errors import InputError
 
 
 def _tables(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.build import metadata_warnings
+    from pipeline.render.build import metadata_warnings
     from pipeline.tables import build_tables, write_tables
 
     out = Path(args.out).resolve() if args.out else settings.processed_dir
@@ -34,21 +34,21 @@ def _tables(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.build import report
+    from pipeline.render.build import report
 
     report(settings, engine=args.engine)
     return 0
 
 
 def _render(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.build import build_site, choose_engine
+    from pipeline.render.build import build_site, choose_engine
 
     build_site(settings, choose_engine(args.engine))
     return 0
 
 
 def _post_render(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.site import post_render
+    from pipeline.render import post_render
 
     site = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or settings.site_dir)
     post_render(site, settings)
@@ -56,7 +56,7 @@ def _post_render(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.editions import publish
+    from pipeline.editions.archive import publish
 
     target = publish(
         settings.site_dir,
@@ -72,7 +72,7 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _send(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.delivery import SmtpSettings, send_edition
+    from pipeline.editions.delivery import SmtpSettings, send_edition
 
     smtp = SmtpSettings.from_env() if args.send else None
     report = send_edition(
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             # kernel ends in DeadKernelError or CancelledError): still an interruption.
             print(_interrupted_message(_received[0]), file=sys.stderr)
             return 128 + _received[0]
-        from pipeline.render import RenderError
+        from pipeline.render.engine import RenderError
 
         if isinstance(exc, InputError | RenderError):
             print(f"error: {exc}", file=sys.stderr)

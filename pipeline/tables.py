@@ -18,7 +18,7 @@ import polars as pl
 import yaml
 
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.editions import Edition, compute_edition
+from pipeline.editions.archive import Edition, compute_edition
 from pipeline.errors import InputError
 
 TABLE_NAMES = (
@@ -63,15 +63,15 @@ def resolve_as_of(articles: pl.DataFrame, as_of: dt.date | None) -> dt.date:
 
 def build_tables(settings: Settings) -> Tables:
     """Every table for the edition described by `settings`, in memory."""
-    from pipeline.claims import claims_table, infer_publication_dates
-    from pipeline.corpus import read_corpus
-    from pipeline.entities import entities_table
-    from pipeline.events import events_table
-    from pipeline.flows import flows_table
-    from pipeline.market import prices_table, validation_table
-    from pipeline.returns import returns_table
-    from pipeline.sentences import sentences_table
-    from pipeline.sentiment import article_tone, sentence_sentiment_table
+    from pipeline.claims.engine import claims_table, infer_publication_dates
+    from pipeline.corpus.articles import read_corpus
+    from pipeline.corpus.entities import entities_table
+    from pipeline.corpus.sentences import sentences_table
+    from pipeline.corpus.sentiment import article_tone, sentence_sentiment_table
+    from pipeline.market.events import events_table
+    from pipeline.market.flows import flows_table
+    from pipeline.market.prices import prices_table, validation_table
+    from pipeline.market.returns import returns_table
 
     settings.check()
     corpus = read_corpus(settings.articles_dir, settings.as_of)
@@ -175,8 +175,8 @@ def edition_metadata(tables: Tables, settings: Settings) -> dict[str, str]:
     The summary comes from the manifest without outputs (they do not exist yet); the full
     manifest is written by post-render once every output does.
     """
-    from pipeline.editions import input_files_by_kind
-    from pipeline.manifest import build_manifest, manifest_summary
+    from pipeline.editions.archive import input_files_by_kind
+    from pipeline.editions.manifest import build_manifest, manifest_summary
 
     manifest = build_manifest(
         tables.edition,
@@ -200,7 +200,7 @@ def write_tables(tables: Tables, out_dir: Path, settings: Settings) -> list[Path
         path = out_dir / f"{name}.parquet"
         write_atomic(df, path)
         written.append(path)
-    from pipeline.summary import key_numbers
+    from pipeline.findings.summary import key_numbers
 
     numbers = out_dir / "key_numbers.parquet"
     write_atomic(key_numbers(tables.frames, tables.edition.as_of.isoformat()), numbers)

@@ -63,8 +63,8 @@ def tables(settings: Settings):
 @pytest.fixture(scope="session")
 def site(settings: Settings, tables, monkeypatch_session) -> Path:
     """The default edition's site and PDF, rendered once with the built-in renderer."""
-    from pipeline.build import render_site
-    from pipeline.editions import swap_in
+    from pipeline.editions.archive import swap_in
+    from pipeline.render.build import render_site
 
     monkeypatch_session.setenv("BRIEFING_PROCESSED_DIR", str(settings.processed_dir))
     swap_in(render_site(settings, "builtin", log=lambda *_: None), settings.site_dir)

@@ -1,4 +1,4 @@
-"""Reading the market snapshot independently of `pipeline.market`, so tests check the pipeline
+"""Reading the market snapshot independently of `pipeline.market.prices`, so tests check the pipeline
 against the raw files rather than against itself."""
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from pypdf import PdfReader
 
-from pipeline import charts, narrative
-from pipeline.summary import key_numbers, verdict_counts, year_to_date
+from pipeline.briefing import charts, narrative
+from pipeline.findings.summary import key_numbers, verdict_counts, year_to_date
 
 
 def _values(chart: alt.TopLevelMixin) -> list[list[dict]]:

@@ -7,7 +7,7 @@ import re
 
 import polars as pl
 
-from pipeline import charts
+from pipeline.briefing import charts
 from pipeline.config import PROJECT_ROOT
 
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}

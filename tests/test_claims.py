@@ -17,9 +17,15 @@ import polars as pl
 import pytest
 from market_files import rows_by_date
 
-from pipeline.claims import band, claims_table, infer_publication_dates, tolerance_table, within
+from pipeline.claims.engine import (
+    band,
+    claims_table,
+    infer_publication_dates,
+    tolerance_table,
+    within,
+)
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.market import BABA_FACTOR, BABA_FILE, HK_FILE, prices_table
+from pipeline.market.prices import BABA_FACTOR, BABA_FILE, HK_FILE, prices_table
 
 MARKET = Settings().market_dir
 ARTICLES = PROJECT_ROOT / "data" / "articles"

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from pipeline.delivery import (
+from pipeline.editions.delivery import (
     Ledger,
     SmtpSettings,
     read_recipients,

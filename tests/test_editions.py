@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.editions import (
+from pipeline.editions.archive import (
     Edition,
     changes_since_previous,
     compute_edition,
@@ -27,8 +27,8 @@ from pipeline.editions import (
     staged_build,
     swap_in,
 )
+from pipeline.editions.manifest import build_manifest, write_manifest
 from pipeline.errors import InputError
-from pipeline.manifest import build_manifest, write_manifest
 
 # --------------------------------------------------------------------------- fixture editions
 

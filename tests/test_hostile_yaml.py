@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.corpus import MAX_META_BYTES, read_corpus
+from pipeline.corpus.articles import MAX_META_BYTES, read_corpus
 
 SEEDS = PROJECT_ROOT / "data" / "articles"
 
@@ -129,7 +129,7 @@ def test_alias_bomb_is_rejected_quickly_and_cheaply(tmp_path: Path) -> None:
     (articles / "bomb.meta.yml").write_text(billion_laughs(), encoding="utf-8")
     (articles / "good.txt").write_text(body(2), encoding="utf-8")
     script = (
-        "import resource, sys; from pathlib import Path; from pipeline.corpus import read_corpus; "
+        "import resource, sys; from pathlib import Path; from pipeline.corpus.articles import read_corpus; "
         "r = read_corpus(Path(sys.argv[1])); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); "
         "print(dict(r.rejects.iter_rows())['bomb.txt'])"

@@ -26,9 +26,8 @@ import polars as pl
 import pytest
 from processes import alive, descendants
 
-from pipeline.build import build_lock, current_umask
 from pipeline.config import PROJECT_ROOT
-from pipeline.editions import (
+from pipeline.editions.archive import (
     CORRECTIONS_NAME,
     Edition,
     list_editions,
@@ -36,8 +35,9 @@ from pipeline.editions import (
     recover_site,
     verify_outputs,
 )
+from pipeline.editions.manifest import build_manifest, write_manifest
 from pipeline.errors import InputError
-from pipeline.manifest import build_manifest, write_manifest
+from pipeline.render.build import build_lock, current_umask
 from pipeline.tables import TABLE_NAMES
 
 SLOW_CLI = """

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.editions import compute_edition, input_files_by_kind, verify_outputs
-from pipeline.manifest import build_manifest, manifest_summary, write_manifest
+from pipeline.editions.archive import compute_edition, input_files_by_kind, verify_outputs
+from pipeline.editions.manifest import build_manifest, manifest_summary, write_manifest
 
 AS_OF = dt.date(2025, 11, 14)
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from pipeline.calendars import Calendar, exchange_calendars
 from pipeline.config import Settings
 from pipeline.errors import InputError
-from pipeline.market import (
+from pipeline.market.calendars import Calendar, exchange_calendars
+from pipeline.market.prices import (
     BABA_FILE,
     HK_FILE,
     PRICES_SCHEMA,
@@ -273,7 +273,7 @@ def chart_fixture() -> dict:
 
 
 def test_live_normaliser_gives_the_prices_schema():
-    from pipeline.market_live import chart_url, normalise_chart
+    from pipeline.market.live import chart_url, normalise_chart
 
     df = normalise_chart(chart_fixture(), "9988.HK")
     assert df.schema == pl.Schema(PRICES_SCHEMA)
@@ -290,7 +290,7 @@ def test_live_normaliser_gives_the_prices_schema():
 
 
 def test_live_normaliser_rejects_bad_payloads():
-    from pipeline.market_live import normalise_chart
+    from pipeline.market.live import normalise_chart
 
     with pytest.raises(InputError, match="not a Yahoo chart"):
         normalise_chart(b"{}", "BABA")
@@ -306,7 +306,7 @@ def test_live_normaliser_rejects_bad_payloads():
 def test_live_loader_with_a_fake_fetch(tmp_path):
     import json
 
-    from pipeline.market_live import load_live
+    from pipeline.market.live import load_live
 
     out = tmp_path / "live.parquet"
     df = load_live(

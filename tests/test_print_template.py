@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.render import render_project
+from pipeline.render.engine import render_project
 
 PAGE = """\
 ---
@@ -28,7 +28,7 @@ format:
 ---
 
 ```{python}
-from pipeline.briefing import Markdown, is_html
+from pipeline.briefing.sections import Markdown, is_html
 print("typst" if not is_html() else "html")
 ```
 
@@ -40,13 +40,13 @@ print("typst" if not is_html() else "html")
 #| label: fig-cjk
 #| fig-cap: "A chart with CJK labels"
 import altair as alt
-from pipeline.display import Chart
+from pipeline.briefing.display import Chart
 rows = [{"name": "港股通", "n": 3}, {"name": "Alibaba", "n": 2}]
 Chart(alt.Chart(alt.Data(values=rows)).mark_bar().encode(y="name:N", x="n:Q"), "cjk")
 ```
 
 ```{python}
-from pipeline.display import Markdown
+from pipeline.briefing.display import Markdown
 Markdown("```{=typst}\\n#key-findings[\\n```\\n\\n**Key findings**\\n\\n- one\\n\\n```{=typst}\\n]\\n```\\n")
 ```
 """

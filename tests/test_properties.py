@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pipeline.display import escape_md
-from pipeline.numbers import MONEY, NUMBER, PERCENT, find_quantities, parse_number
+from pipeline.briefing.display import escape_md
+from pipeline.text.numbers import MONEY, NUMBER, PERCENT, find_quantities, parse_number
 
 LANGUAGES = st.sampled_from(["en", "de"])
 NUMBERS = st.from_regex(NUMBER, fullmatch=True)
@@ -35,7 +35,7 @@ def german(amount: object) -> str:
     return english(amount).translate(str.maketrans({",": ".", ".": ","}))
 
 
-# ---- pipeline.numbers ---------------------------------------------------------------------
+# ---- pipeline.text.numbers ---------------------------------------------------------------------
 
 
 @FAST
@@ -112,7 +112,7 @@ def test_find_quantities_never_raises(text: str, language: str) -> None:
         assert math.isfinite(q.value)
 
 
-# ---- pipeline.display.escape_md -----------------------------------------------------------
+# ---- pipeline.briefing.display.escape_md -----------------------------------------------------------
 
 # Article text after cleaning: any printable character, HTML and Markdown included.
 UNTRUSTED = st.one_of(

@@ -13,8 +13,8 @@ from processes import alive, command_line, descendants
 from pypdf import PdfReader
 
 from pipeline.errors import InputError
-from pipeline.qmd import parse_qmd, read_project
-from pipeline.render import RenderError, render_project
+from pipeline.render.engine import RenderError, render_project
+from pipeline.render.qmd import parse_qmd, read_project
 
 QUARTO_YML = """\
 project:
@@ -53,7 +53,7 @@ format:
 #| label: setup
 import altair as alt
 import polars as pl
-from pipeline.display import Chart, table, output_format
+from pipeline.briefing.display import Chart, table, output_format
 df = pl.DataFrame({"x": [1, 2, 3], "y": [30, 10, 20]})
 print("format:", output_format())
 ```

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.render import render_project
+from pipeline.render.engine import render_project
 from pipeline.tables import build_tables, write_tables
 
 AS_OF = dt.date(2025, 11, 14)

@@ -11,10 +11,10 @@ import pytest
 from market_files import rows_by_date
 
 from pipeline.config import Settings
-from pipeline.events import events_table
-from pipeline.flows import flows_table, read_reference
-from pipeline.market import BABA_FILE, HK_FILE, prices_table
-from pipeline.returns import market_model, returns_table
+from pipeline.market.events import events_table
+from pipeline.market.flows import flows_table, read_reference
+from pipeline.market.prices import BABA_FILE, HK_FILE, prices_table
+from pipeline.market.returns import market_model, returns_table
 
 MARKET = Settings().market_dir
 REFERENCE = Settings().reference_dir

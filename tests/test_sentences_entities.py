@@ -7,11 +7,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import numbers
-from pipeline.corpus import articles_table
-from pipeline.entities import entities_table, load_gazetteer
+from pipeline.corpus.articles import articles_table
+from pipeline.corpus.entities import entities_table, load_gazetteer
+from pipeline.corpus.sentences import sentences_table
 from pipeline.errors import InputError
-from pipeline.sentences import sentences_table
+from pipeline.text import numbers
 
 SEEDS = Path(__file__).resolve().parent.parent / "data" / "articles"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.corpus import articles_table
-from pipeline.lexicons import BPW_REL, load_lexicon, read_lm
-from pipeline.sentences import sentences_table
-from pipeline.sentiment import article_tone, sentence_sentiment_table
+from pipeline.corpus.articles import articles_table
+from pipeline.corpus.lexicons import BPW_REL, load_lexicon, read_lm
+from pipeline.corpus.sentences import sentences_table
+from pipeline.corpus.sentiment import article_tone, sentence_sentiment_table
 
 SEEDS = Path(__file__).resolve().parent.parent / "data" / "articles"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lexicons"

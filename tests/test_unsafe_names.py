@@ -25,10 +25,10 @@ import polars as pl
 import pytest
 
 from pipeline.config import PROJECT_ROOT, Settings, ensure_inside, printable
-from pipeline.corpus import read_corpus
-from pipeline.editions import Edition, edition_path, publish
+from pipeline.corpus.articles import read_corpus
+from pipeline.editions.archive import Edition, edition_path, publish
+from pipeline.editions.manifest import build_manifest, write_manifest
 from pipeline.errors import InputError
-from pipeline.manifest import build_manifest, write_manifest
 
 SEEDS = PROJECT_ROOT / "data" / "articles"
 SECRET = "SECRET-7f3a: this line lives outside the articles folder"
@@ -252,8 +252,8 @@ def test_full_build_writes_only_into_the_output_folders(tmp_path: Path) -> None:
 
     # The site's download step copies the tables (names are the pipeline's own), and the
     # manifest lists every input by name: both must cope with the names above.
-    from pipeline.editions import input_files_by_kind
-    from pipeline.site import copy_downloads
+    from pipeline.editions.archive import input_files_by_kind
+    from pipeline.render.post_render import copy_downloads
 
     copy_downloads(outputs[0], outputs[1])
     meta = json.loads((outputs[0] / "edition.json").read_text(encoding="utf-8"))

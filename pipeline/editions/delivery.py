@@ -30,12 +30,12 @@ from pathlib import Path
 
 import jinja2
 
-from pipeline.editions import edition_path, site_manifest
+from pipeline.editions.archive import edition_path, site_manifest
 from pipeline.errors import InputError
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SECURITY_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")

@@ -12,11 +12,11 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from pipeline.charts import display_source, market_adjusted_moves
-from pipeline.display import escape_md
-from pipeline.summary import verdict_counts, year_to_date
+from pipeline.briefing.charts import display_source, market_adjusted_moves
+from pipeline.briefing.display import escape_md
+from pipeline.findings.summary import verdict_counts, year_to_date
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TRIGGER_WINDOW_DAYS = 3  # an article up to 3 days before a move counts as a possible trigger
 
 

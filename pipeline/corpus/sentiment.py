@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.lexicons import Lexicon, load_lexicon, negators_frame
+from pipeline.corpus.lexicons import Lexicon, load_lexicon, negators_frame
 
 TOKEN = r"\p{L}+(?:['’]\p{L}+)*"
 # TOKEN for text whose ’ are already replaced by ': a plain ' is ~15% faster to extract.

@@ -4,7 +4,7 @@ Split in two so the pure half can be tested offline: `fetch_chart` does the netw
 (plain urllib, no extra dependency) and `normalise_chart` turns the JSON into `prices` rows.
 Yahoo's chart `close` is the as-traded close (split-adjusted only) and `adjclose` the
 dividend-adjusted one, so live rows carry `adjusted = False` and `close_traded = close`.
-The snapshot in `pipeline.market` stays the default; this module is never called by the tests
+The snapshot in `pipeline.market.prices` stays the default; this module is never called by the tests
 with the network.
 """
 
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.market import PRICES_SCHEMA
+from pipeline.market.prices import PRICES_SCHEMA
 
 CHART_URL = "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}"
 SYMBOLS: dict[str, tuple[str, str]] = {  # instrument -> (Yahoo symbol, currency)

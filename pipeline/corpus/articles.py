@@ -36,7 +36,7 @@ LANGUAGES = ("en", "de", "zh", "fr", "es", "it", "nl", "ja")
 DATE_SCAN_LINES = 15  # datelines sit at the top of an article
 NEAR_DUP_THRESHOLD = 0.8
 DEFAULT_SIGNATURES = (
-    Path(__file__).resolve().parent.parent / "data" / "reference" / "publisher_signatures.csv"
+    Path(__file__).resolve().parents[2] / "data" / "reference" / "publisher_signatures.csv"
 )
 SIGNATURE_MIN_ROWS = 2  # distinct signature rows of one publisher an article must match
 SHARED_MIN_LINES = 2  # distinct boilerplate lines an article must share with a signed one

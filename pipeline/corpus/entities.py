@@ -2,7 +2,7 @@
 
 Names come from a small documented gazetteer (`data/reference/gazetteer.csv`), so every entity
 traces to a reviewed row rather than a statistical model's guess. Money and percentages use the
-shared patterns and parser in `pipeline.numbers`, so "2,5 Prozent", "HK$956 million" and
+shared patterns and parser in `pipeline.text.numbers`, so "2,5 Prozent", "HK$956 million" and
 "1,5 Mrd. Euro" are read the same way everywhere.
 
 Matching is vectorised: each pattern is applied to the whole sentence column by wrapping every
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline import numbers
 from pipeline.config import PROJECT_ROOT
-from pipeline.corpus import fast_regex
+from pipeline.corpus.articles import fast_regex
 from pipeline.errors import InputError
+from pipeline.text import numbers
 
 DEFAULT_GAZETTEER = PROJECT_ROOT / "data" / "reference" / "gazetteer.csv"
 TYPES = {"company", "person", "ticker", "isin", "organisation", "product", "index"}

@@ -2,7 +2,7 @@
 
 For every article and listing (BABA against the S&P 500, 9988.HK against the Hang Seng Index)
 the event day is the first session of that exchange that could react to the publication
-(`pipeline.calendars.Calendar.reaction_session`). A market model estimated by OLS on trading
+(`pipeline.market.calendars.Calendar.reaction_session`). A market model estimated by OLS on trading
 days [-250, -11] before the event (at least 60 days with both returns) gives abnormal returns;
 t statistics divide by the residual standard deviation (times sqrt(L) for an L-day CAR), and
 p-values are two-sided from the normal approximation.
@@ -15,8 +15,8 @@ import math
 
 import polars as pl
 
-from pipeline.calendars import Calendar
-from pipeline.returns import market_model
+from pipeline.market.calendars import Calendar
+from pipeline.market.returns import market_model
 
 LISTINGS: tuple[tuple[str, str, str], ...] = (("BABA", "SPX", "NYSE"), ("9988.HK", "HSI", "HKEX"))
 ESTIMATION = (-250, -11)

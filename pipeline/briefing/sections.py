@@ -1,7 +1,7 @@
 """What the report pages call: one function per block of the briefing.
 
 The `.qmd` files stay thin: each cell calls one function here, which reads the edition's tables
-and returns something `pipeline.display` can show. Tests call the same functions.
+and returns something `pipeline.briefing.display` can show. Tests call the same functions.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline import charts, narrative
+from pipeline.briefing import charts, narrative
+from pipeline.briefing.display import Chart, Markdown, code_md, escape_md, is_html, table, url_md
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.display import Chart, Markdown, code_md, escape_md, is_html, table, url_md
-from pipeline.summary import verdict_counts
+from pipeline.findings.summary import verdict_counts
 from pipeline.tables import load_edition, load_tables
 
 DOCS = PROJECT_ROOT / "docs"
@@ -292,7 +292,7 @@ def claims_table_view() -> Markdown:
 
 
 def tolerance() -> Markdown:
-    from pipeline.claims import tolerance_table
+    from pipeline.claims.engine import tolerance_table
 
     return table(tolerance_table(), caption="Tolerance by qualifier")
 
@@ -358,7 +358,7 @@ def downloads() -> Markdown:
 
 def editions_list() -> Markdown:
     """Every published edition, newest first, with permalink and PDF."""
-    from pipeline.editions import list_editions
+    from pipeline.editions.archive import list_editions
 
     eds = list_editions(settings().editions_dir)
     if eds.is_empty():
@@ -379,8 +379,8 @@ def changes_since_last() -> Markdown:
     """What this edition changes against the newest published one, from manifests and tables."""
     import datetime as dt
 
-    from pipeline.editions import Edition, changes_since_previous, input_files_by_kind
-    from pipeline.manifest import build_manifest
+    from pipeline.editions.archive import Edition, changes_since_previous, input_files_by_kind
+    from pipeline.editions.manifest import build_manifest
 
     ed = edition()
     current = Edition(as_of=dt.date.fromisoformat(ed["as-of"]), inputs_hash=ed["inputs-hash"])
@@ -406,7 +406,7 @@ def changes_since_last() -> Markdown:
 
 
 def corrections() -> Markdown:
-    from pipeline.editions import corrections_log
+    from pipeline.editions.archive import corrections_log
 
     log = corrections_log(settings().editions_dir)
     if log.is_empty():

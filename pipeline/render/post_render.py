@@ -15,11 +15,11 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.briefing.display import CHART_DATA_DIR, VEGA_BUNDLE
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.display import CHART_DATA_DIR, VEGA_BUNDLE
 from pipeline.tables import TABLE_NAMES, load_edition, load_tables, write_text_atomic
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BRIEFING_PAGE = "report/index.html"
 PDF_NAME = "alibaba-briefing.pdf"
 
@@ -89,7 +89,7 @@ def write_key_findings(
     site_dir: Path, processed_dir: Path, reference_dir: Path, as_of: str
 ) -> Path:
     """The findings as JSON, for the email body (same text as the briefing's box)."""
-    from pipeline.narrative import key_findings
+    from pipeline.briefing.narrative import key_findings
 
     target = site_dir / "key_findings.json"
     import pypandoc
@@ -105,7 +105,7 @@ def write_key_findings(
 
 def copy_archive(editions_dir: Path, site_dir: Path, site_url: str) -> list[Path]:
     """Published editions inside the site (so permalinks work when deployed) and their feed."""
-    from pipeline.editions import feed_xml, list_editions
+    from pipeline.editions.archive import feed_xml, list_editions
 
     written = []
     if editions_dir.is_dir() and any(editions_dir.iterdir()):
@@ -124,8 +124,8 @@ def copy_archive(editions_dir: Path, site_dir: Path, site_url: str) -> list[Path
 
 def write_site_manifest(site_dir: Path, settings: Settings, edition: dict[str, str]) -> Path:
     """The manifest, written last so it can hash every other output."""
-    from pipeline.editions import Edition, input_files_by_kind
-    from pipeline.manifest import build_manifest, write_manifest
+    from pipeline.editions.archive import Edition, input_files_by_kind
+    from pipeline.editions.manifest import build_manifest, write_manifest
 
     ed = Edition(as_of=dt.date.fromisoformat(edition["as-of"]), inputs_hash=edition["inputs-hash"])
     manifest = build_manifest(ed, input_files_by_kind(settings), site_dir, PROJECT_ROOT)

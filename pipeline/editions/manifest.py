@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from pipeline.editions import (
+from pipeline.editions.archive import (
     MANIFEST_NAME,
     SITE_ARCHIVE_DIR,
     Edition,

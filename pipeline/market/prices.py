@@ -378,7 +378,7 @@ def prices_table(market_dir: Path, as_of: dt.date | None = None) -> pl.DataFrame
 
     Fill files only add dates outside the range of the files above them in `SOURCES`, so a
     series switches source at most at its ends (returns across a switch are not computed; see
-    `pipeline.returns`). With `as_of`, no row after that date is kept.
+    `pipeline.market.returns`). With `as_of`, no row after that date is kept.
     """
     market_dir = Path(market_dir)
     cache: dict[str, pl.DataFrame] = {}
@@ -423,7 +423,7 @@ def validation_table(market_dir: Path) -> pl.DataFrame:
     `status` is pass / warn / fail / info. Structural problems (missing column, bad date, empty
     file) still raise `InputError`: a report on a file we cannot read would be a guess.
     """
-    from pipeline.calendars import exchange_calendars
+    from pipeline.market.calendars import exchange_calendars
 
     market_dir = Path(market_dir)
     prices = prices_table(market_dir)

@@ -32,11 +32,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from pipeline.errors import InputError
-from pipeline.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
+from pipeline.render.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Kernels and scripts import `pipeline` from this checkout, whatever folder the project is in.
-PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 DEFAULT_CELL_OPTIONS = {"echo": False, "output": True, "warning": False}
 
 

@@ -65,7 +65,7 @@ def build_lock(site_dir: Path) -> Iterator[Path]:
     proves no other build is using `.build/`: every temporary folder there is stale. A second
     build started meanwhile stops at once with a clear message instead of racing the first.
     """
-    from pipeline.editions import recover_site
+    from pipeline.editions.archive import recover_site
 
     root = build_root(site_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -91,7 +91,7 @@ def build_lock(site_dir: Path) -> Iterator[Path]:
 
 def build_site(settings: Settings, engine: str, log=print) -> Path:
     """Render and swap in the new site under the build lock; returns the site folder."""
-    from pipeline.editions import swap_in
+    from pipeline.editions.archive import swap_in
 
     with build_lock(settings.site_dir):
         swap_in(render_site(settings, engine, log=log), settings.site_dir)
@@ -119,7 +119,7 @@ def render_site(settings: Settings, engine: str, log=print) -> Path:
                 check=True,
             )
         else:
-            from pipeline.render import render_project
+            from pipeline.render.engine import render_project
 
             old = dict(os.environ)
             os.environ.update(env)
@@ -161,7 +161,7 @@ def metadata_warnings(articles, articles_dir: Path) -> list[str]:
     """
     import polars as pl
 
-    from pipeline.corpus import SIDECAR_SUFFIX
+    from pipeline.corpus.articles import SIDECAR_SUFFIX
 
     rows = (
         articles.select("path", issue=pl.col("issues"))

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from pipeline.calendars import INSTRUMENT_EXCHANGE, Calendar, calendars
-from pipeline.numbers import NUMBER, find_quantities
+from pipeline.market.calendars import INSTRUMENT_EXCHANGE, Calendar, calendars
+from pipeline.text.numbers import NUMBER, find_quantities
 
 # -- lexicon ------------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""What report cells call: views that read the tables and compute no dataset."""

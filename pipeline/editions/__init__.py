@@ -1,0 +1,1 @@
+"""Edition identity, manifests, the published archive, its feed and delivery by email."""

@@ -1,0 +1,1 @@
+"""The market stage: snapshot files to the prices, validation, returns, events and flows tables."""
