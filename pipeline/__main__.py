@@ -18,18 +18,18 @@ from pipeline.errors import InputError
 
 
 def _tables(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.editions.edition import build_edition
     from pipeline.render.build import metadata_warnings
-    from pipeline.tables import build_tables, write_tables
 
     out = Path(args.out).resolve() if args.out else settings.processed_dir
-    tables = build_tables(settings)
-    for warning in metadata_warnings(tables["articles"], settings.articles_dir):
+    built = build_edition(settings, out)
+    for warning in metadata_warnings(built["articles"], settings.articles_dir):
         print(warning, file=sys.stderr)
-    for path in write_tables(tables, out, settings):
+    for path in built.written:
         print(f"wrote {path}")
-    for row in tables.rejects.iter_rows(named=True):
+    for row in built.tables.rejects.iter_rows(named=True):
         print(f"skipped {row['path']}: {row['reason']}", file=sys.stderr)
-    print(f"edition {tables.edition.id}")
+    print(f"edition {built.edition.id}")
     return 0
 
 
@@ -48,7 +48,7 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _post_render(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.render import post_render
+    from pipeline.render.post_render import post_render
 
     site = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or settings.site_dir)
     post_render(site, settings)

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import yaml
 
-from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.editions.archive import Edition, compute_edition
+from pipeline.config import Settings
 from pipeline.errors import InputError
+from pipeline.io import write_parquet_atomic, write_text_atomic
 
 TABLE_NAMES = (
     "key_numbers",
@@ -38,9 +36,13 @@ TABLE_NAMES = (
 
 @dataclass
 class Tables:
-    """An edition's tables, keyed by name, with the edition they belong to."""
+    """An edition's tables, keyed by name, with the cut-off date they were built for.
 
-    edition: Edition
+    The edition id (a hash of every input and of the code) is not computed here: the CLI
+    computes it once per build and passes it to `write_tables` with the other metadata.
+    """
+
+    as_of: dt.date
     frames: dict[str, pl.DataFrame]
     rejects: pl.DataFrame
 
@@ -68,6 +70,7 @@ def build_tables(settings: Settings) -> Tables:
     from pipeline.corpus.entities import entities_table
     from pipeline.corpus.sentences import sentences_table
     from pipeline.corpus.sentiment import article_tone, sentence_sentiment_table
+    from pipeline.findings.summary import key_numbers
     from pipeline.market.events import events_table
     from pipeline.market.flows import flows_table
     from pipeline.market.prices import prices_table, validation_table
@@ -114,8 +117,8 @@ def build_tables(settings: Settings) -> Tables:
         "flows": flows,
         "validation": validation_table(settings.market_dir),
     }
-    edition = compute_edition(settings, as_of)
-    return Tables(edition=edition, frames=frames, rejects=corpus.rejects)
+    frames = {"key_numbers": key_numbers(frames, as_of.isoformat()), **frames}
+    return Tables(as_of=as_of, frames=frames, rejects=corpus.rejects)
 
 
 def apply_inferred_dates(articles: pl.DataFrame, inferred: pl.DataFrame) -> pl.DataFrame:
@@ -147,74 +150,21 @@ def check_as_of_in_market(prices: pl.DataFrame, as_of: dt.date) -> None:
         )
 
 
-def write_atomic(df: pl.DataFrame, path: Path) -> None:
-    """Write Parquet to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        # No statistics timestamps or compression randomness: same data, same bytes.
-        df.write_parquet(tmp, compression="zstd", statistics=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_tables(tables: Tables, out_dir: Path, metadata: dict[str, str]) -> list[Path]:
+    """Write every table as Parquet, the rejects, and the edition `metadata` as YAML and JSON.
 
-
-def write_text_atomic(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
-def edition_metadata(tables: Tables, settings: Settings) -> dict[str, str]:
-    """Metadata Quarto and the built-in renderer read through `metadata-files`.
-
-    The summary comes from the manifest without outputs (they do not exist yet); the full
-    manifest is written by post-render once every output does.
+    The metadata (edition id, as-of, manifest summary) is what Quarto and the built-in renderer
+    read through `metadata-files`; the caller builds it from the edition it computed.
     """
-    from pipeline.editions.archive import input_files_by_kind
-    from pipeline.editions.manifest import build_manifest, manifest_summary
-
-    manifest = build_manifest(
-        tables.edition,
-        input_files_by_kind(settings),
-        settings.site_dir,
-        PROJECT_ROOT,
-        include_outputs=False,
-    )
-    return {
-        "edition": tables.edition.id,
-        "as-of": tables.edition.as_of.isoformat(),
-        "inputs-hash": tables.edition.inputs_hash,
-        "manifest-summary": manifest_summary(manifest),
-    }
-
-
-def write_tables(tables: Tables, out_dir: Path, settings: Settings) -> list[Path]:
-    """Write every table as Parquet plus the edition metadata files; returns the paths written."""
     written = []
-    for name, df in tables.frames.items():
+    for name, df in [*tables.frames.items(), ("rejects", tables.rejects)]:
         path = out_dir / f"{name}.parquet"
-        write_atomic(df, path)
+        write_parquet_atomic(df, path)
         written.append(path)
-    from pipeline.findings.summary import key_numbers
-
-    numbers = out_dir / "key_numbers.parquet"
-    write_atomic(key_numbers(tables.frames, tables.edition.as_of.isoformat()), numbers)
-    written.append(numbers)
-    rejects = out_dir / "rejects.parquet"
-    write_atomic(tables.rejects, rejects)
-    written.append(rejects)
-    meta = edition_metadata(tables, settings)
-    write_text_atomic(
-        yaml.safe_dump(meta, allow_unicode=True, sort_keys=True), out_dir / "edition.yml"
-    )
-    write_text_atomic(json.dumps(meta, indent=2, sort_keys=True) + "\n", out_dir / "edition.json")
-    written += [out_dir / "edition.yml", out_dir / "edition.json"]
-    return written
+    yml, jsn = out_dir / "edition.yml", out_dir / "edition.json"
+    write_text_atomic(yaml.safe_dump(metadata, allow_unicode=True, sort_keys=True), yml)
+    write_text_atomic(json.dumps(metadata, indent=2, sort_keys=True) + "\n", jsn)
+    return [*written, yml, jsn]
 
 
 def load_tables(processed_dir: Path) -> dict[str, pl.DataFrame]:

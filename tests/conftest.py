@@ -52,18 +52,16 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def tables(settings: Settings):
-    """The default edition's tables, built and written once."""
-    from pipeline.tables import build_tables, write_tables
+    """The default edition's tables (and its `edition` id), built and written once."""
+    from pipeline.editions.edition import build_edition
 
-    built = build_tables(settings)
-    write_tables(built, settings.processed_dir, settings)
-    return built
+    return build_edition(settings)
 
 
 @pytest.fixture(scope="session")
 def site(settings: Settings, tables, monkeypatch_session) -> Path:
     """The default edition's site and PDF, rendered once with the built-in renderer."""
-    from pipeline.editions.archive import swap_in
+    from pipeline.io import swap_in
     from pipeline.render.build import render_site
 
     monkeypatch_session.setenv("BRIEFING_PROCESSED_DIR", str(settings.processed_dir))

@@ -16,19 +16,13 @@ import pytest
 import yaml
 
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.editions.archive import (
-    Edition,
-    changes_since_previous,
-    compute_edition,
-    corrections_log,
-    feed_xml,
-    list_editions,
-    publish,
-    staged_build,
-    swap_in,
-)
+from pipeline.editions.archive import corrections_log, list_editions, publish
+from pipeline.editions.changes import changes_since_previous
+from pipeline.editions.feed import feed_xml
+from pipeline.editions.identity import Edition, compute_edition
 from pipeline.editions.manifest import build_manifest, write_manifest
 from pipeline.errors import InputError
+from pipeline.io import staged_build, swap_in
 
 # --------------------------------------------------------------------------- fixture editions
 

@@ -27,16 +27,11 @@ import pytest
 from processes import alive, descendants
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.editions.archive import (
-    CORRECTIONS_NAME,
-    Edition,
-    list_editions,
-    publish,
-    recover_site,
-    verify_outputs,
-)
+from pipeline.editions.archive import CORRECTIONS_NAME, list_editions, publish, verify_outputs
+from pipeline.editions.identity import Edition
 from pipeline.editions.manifest import build_manifest, write_manifest
 from pipeline.errors import InputError
+from pipeline.io import recover_site
 from pipeline.render.build import build_lock, current_umask
 from pipeline.tables import TABLE_NAMES
 
@@ -46,13 +41,13 @@ import pipeline.tables as tables
 
 step, args = sys.argv[1], sys.argv[2:]
 if step == "tables":
-    real_write = tables.write_atomic
+    real_write = tables.write_parquet_atomic
 
     def slow_write(df, path):
         time.sleep(0.4)
         real_write(df, path)
 
-    tables.write_atomic = slow_write
+    tables.write_parquet_atomic = slow_write
 elif step == "copy":
     real_copyfile = shutil.copyfile
 

@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.editions.archive import compute_edition, input_files_by_kind, verify_outputs
+from pipeline.editions.archive import verify_outputs
+from pipeline.editions.identity import compute_edition, input_files_by_kind
 from pipeline.editions.manifest import build_manifest, manifest_summary, write_manifest
 
 AS_OF = dt.date(2025, 11, 14)

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 
 from pipeline.config import PROJECT_ROOT
+from pipeline.editions.edition import build_edition
 from pipeline.render.engine import render_project
-from pipeline.tables import build_tables, write_tables
 
 AS_OF = dt.date(2025, 11, 14)
 
@@ -28,8 +28,7 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory, make_settings) -> list[
     for n in range(2):
         root = tmp_path_factory.mktemp(f"build{n}")
         settings = make_settings(root, as_of=AS_OF)
-        tables = build_tables(settings)
-        write_tables(tables, settings.processed_dir, settings)
+        build_edition(settings)
         old = os.environ.get("BRIEFING_PROCESSED_DIR")
         os.environ["BRIEFING_PROCESSED_DIR"] = str(settings.processed_dir)
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipeline.editions.identity import compute_edition
 from pipeline.tables import build_tables
 
 ARTICLES = sorted(
@@ -123,5 +124,6 @@ def test_as_of_cut_off_drops_later_rows(tmp_path: Path, make_settings) -> None:
 
 
 def test_same_inputs_same_edition_id(tmp_path: Path, tables, make_settings) -> None:
-    again = build_tables(make_settings(tmp_path))
-    assert again.edition.id == tables.edition.id
+    settings = make_settings(tmp_path)
+    again = build_tables(settings)
+    assert compute_edition(settings, again.as_of).id == tables.edition.id

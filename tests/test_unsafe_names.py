@@ -26,7 +26,8 @@ import pytest
 
 from pipeline.config import PROJECT_ROOT, Settings, ensure_inside, printable
 from pipeline.corpus.articles import read_corpus
-from pipeline.editions.archive import Edition, edition_path, publish
+from pipeline.editions.archive import edition_path, publish
+from pipeline.editions.identity import Edition
 from pipeline.editions.manifest import build_manifest, write_manifest
 from pipeline.errors import InputError
 
@@ -252,7 +253,7 @@ def test_full_build_writes_only_into_the_output_folders(tmp_path: Path) -> None:
 
     # The site's download step copies the tables (names are the pipeline's own), and the
     # manifest lists every input by name: both must cope with the names above.
-    from pipeline.editions.archive import input_files_by_kind
+    from pipeline.editions.identity import input_files_by_kind
     from pipeline.render.post_render import copy_downloads
 
     copy_downloads(outputs[0], outputs[1])

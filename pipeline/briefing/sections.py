@@ -379,7 +379,8 @@ def changes_since_last() -> Markdown:
     """What this edition changes against the newest published one, from manifests and tables."""
     import datetime as dt
 
-    from pipeline.editions.archive import Edition, changes_since_previous, input_files_by_kind
+    from pipeline.editions.changes import changes_since_previous
+    from pipeline.editions.identity import Edition, input_files_by_kind
     from pipeline.editions.manifest import build_manifest
 
     ed = edition()

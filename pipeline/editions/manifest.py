@@ -14,13 +14,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from pipeline.editions.archive import (
-    MANIFEST_NAME,
-    SITE_ARCHIVE_DIR,
-    Edition,
-    sha256_file,
-    write_json_atomic,
-)
+from pipeline.editions.archive import MANIFEST_NAME, SITE_ARCHIVE_DIR
+from pipeline.editions.identity import Edition
+from pipeline.io import sha256_file, write_json_atomic
 
 SCHEMA_VERSION = 1
 INPUT_KINDS = ("articles", "market", "lexicons", "reference")

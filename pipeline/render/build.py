@@ -65,7 +65,7 @@ def build_lock(site_dir: Path) -> Iterator[Path]:
     proves no other build is using `.build/`: every temporary folder there is stale. A second
     build started meanwhile stops at once with a clear message instead of racing the first.
     """
-    from pipeline.editions.archive import recover_site
+    from pipeline.io import recover_site
 
     root = build_root(site_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -91,7 +91,7 @@ def build_lock(site_dir: Path) -> Iterator[Path]:
 
 def build_site(settings: Settings, engine: str, log=print) -> Path:
     """Render and swap in the new site under the build lock; returns the site folder."""
-    from pipeline.editions.archive import swap_in
+    from pipeline.io import swap_in
 
     with build_lock(settings.site_dir):
         swap_in(render_site(settings, engine, log=log), settings.site_dir)
@@ -136,14 +136,13 @@ def render_site(settings: Settings, engine: str, log=print) -> Path:
 
 def report(settings: Settings, engine: str | None = None, log=print) -> Path:
     """Tables, then site and PDF; the new `_site/` replaces the old one only on success."""
-    from pipeline.tables import build_tables, write_tables
+    from pipeline.editions.edition import build_edition
 
     t0 = time.perf_counter()
-    tables = build_tables(settings)
-    for warning in metadata_warnings(tables.frames["articles"], settings.articles_dir):
+    built = build_edition(settings)
+    for warning in metadata_warnings(built["articles"], settings.articles_dir):
         log(warning)
-    write_tables(tables, settings.processed_dir, settings)
-    log(f"tables for edition {tables.edition.id} in {time.perf_counter() - t0:.1f}s")
+    log(f"tables for edition {built.edition.id} in {time.perf_counter() - t0:.1f}s")
     chosen = choose_engine(engine)
     t1 = time.perf_counter()
     build_site(settings, chosen, log=log)

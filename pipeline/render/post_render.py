@@ -17,7 +17,8 @@ import polars as pl
 
 from pipeline.briefing.display import CHART_DATA_DIR, VEGA_BUNDLE
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.tables import TABLE_NAMES, load_edition, load_tables, write_text_atomic
+from pipeline.io import write_text_atomic
+from pipeline.tables import TABLE_NAMES, load_edition, load_tables
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BRIEFING_PAGE = "report/index.html"
@@ -105,7 +106,8 @@ def write_key_findings(
 
 def copy_archive(editions_dir: Path, site_dir: Path, site_url: str) -> list[Path]:
     """Published editions inside the site (so permalinks work when deployed) and their feed."""
-    from pipeline.editions.archive import feed_xml, list_editions
+    from pipeline.editions.archive import list_editions
+    from pipeline.editions.feed import feed_xml
 
     written = []
     if editions_dir.is_dir() and any(editions_dir.iterdir()):
@@ -124,7 +126,7 @@ def copy_archive(editions_dir: Path, site_dir: Path, site_url: str) -> list[Path
 
 def write_site_manifest(site_dir: Path, settings: Settings, edition: dict[str, str]) -> Path:
     """The manifest, written last so it can hash every other output."""
-    from pipeline.editions.archive import Edition, input_files_by_kind
+    from pipeline.editions.identity import Edition, input_files_by_kind
     from pipeline.editions.manifest import build_manifest, write_manifest
 
     ed = Edition(as_of=dt.date.fromisoformat(edition["as-of"]), inputs_hash=edition["inputs-hash"])
