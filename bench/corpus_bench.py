@@ -104,6 +104,7 @@ def _trim() -> None:
 
 
 def run_vector(n: int) -> dict:
+    from pipeline.config import Settings
     from pipeline.corpus.articles import build_articles, raw_frame
     from pipeline.corpus.entities import entities_table
     from pipeline.corpus.sentences import sentences_table
@@ -113,12 +114,11 @@ def run_vector(n: int) -> dict:
     mb = sum(len(t.encode()) for t in texts) / 1e6
     from pipeline.corpus.articles import language_detector
     from pipeline.corpus.lexicons import load_lexicon
-    from pipeline.corpus.sentiment import default_lexicon_dir
 
     t = time.perf_counter()
     language_detector()  # loading models and lexicons is a one-off start-up cost, timed apart
     for lang in ("en", "de"):
-        load_lexicon(lang, default_lexicon_dir())
+        load_lexicon(lang, Settings.from_env().lexicon_dir)
     startup = time.perf_counter() - t
     stages, cpu = {}, {}
     t0, c0 = time.perf_counter(), _cpu()
@@ -141,7 +141,12 @@ def run_vector(n: int) -> dict:
     )
     sents = timed("sentences", sentences_table, arts)
     ents = timed("entities", entities_table, sents)
-    tone = timed("sentiment", lambda: article_tone(arts, sentence_sentiment_table(sents)))
+    tone = timed(
+        "sentiment",
+        lambda: article_tone(
+            arts, sentence_sentiment_table(sents, Settings.from_env().lexicon_dir)
+        ),
+    )
     total = raw_s + sum(stages.values())
     total_cpu = _cpu() - c0
     return {
@@ -170,17 +175,17 @@ def run_vector(n: int) -> dict:
 def run_baseline(n: int) -> dict:
     import regex
 
+    from pipeline.config import Settings
     from pipeline.corpus import articles as c
     from pipeline.corpus import sentences
     from pipeline.corpus.entities import _alias_pattern, load_gazetteer
     from pipeline.corpus.lexicons import NEGATORS, load_lexicon
-    from pipeline.corpus.sentiment import default_lexicon_dir
     from pipeline.text import numbers
 
     texts = synthetic_corpus(n)
     mb = sum(len(t.encode()) for t in texts) / 1e6
     det = c.language_detector()
-    lexdir = default_lexicon_dir()
+    lexdir = Settings.from_env().lexicon_dir
     lex = {}
     for lang in ("en", "de"):
         f = load_lexicon(lang, lexdir).frame

@@ -73,13 +73,15 @@ def build_tables(settings: Settings) -> Tables:
     from pipeline.findings.summary import key_numbers
     from pipeline.market.events import events_table
     from pipeline.market.flows import flows_table
-    from pipeline.market.prices import prices_table, validation_table
+    from pipeline.market.prices import market_files, prices
     from pipeline.market.returns import returns_table
+    from pipeline.market.validation import validation
 
     settings.check()
     corpus = read_corpus(settings.articles_dir, settings.as_of)
     as_of = resolve_as_of(corpus.articles, settings.as_of)
-    all_prices = prices_table(settings.market_dir)
+    files = market_files(settings.market_dir)  # each market file is read once per build
+    all_prices = prices(files)
     check_as_of_in_market(all_prices, as_of)
 
     # No row dated after the cut-off enters the edition.
@@ -115,7 +117,7 @@ def build_tables(settings: Settings) -> Tables:
         "claims": claims,
         "events": events,
         "flows": flows,
-        "validation": validation_table(settings.market_dir),
+        "validation": validation(all_prices, files),
     }
     frames = {"key_numbers": key_numbers(frames, as_of.isoformat()), **frames}
     return Tables(as_of=as_of, frames=frames, rejects=corpus.rejects)

@@ -19,10 +19,11 @@ from pipeline.market.prices import (
     HK_FILE,
     PRICES_SCHEMA,
     SOURCES,
+    market_files,
     prices_table,
     read_market_file,
-    validation_table,
 )
+from pipeline.market.validation import validation
 
 MARKET = Settings().market_dir
 UTC = dt.UTC
@@ -138,7 +139,7 @@ def test_as_of_cut_off():
 
 
 def test_validation_table_covers_every_file():
-    v = validation_table(MARKET)
+    v = validation(prices_table(MARKET), market_files(MARKET))
     assert set(v["file"]) == {s.path for s in SOURCES}
     for check in ("schema", "duplicates", "non_positive", "gaps_vs_calendar", "outliers"):
         assert v.filter(pl.col("check") == check).height == len(SOURCES)
@@ -318,3 +319,24 @@ def test_live_loader_with_a_fake_fetch(tmp_path):
     )
     assert df["date"].max() == dt.date(2025, 2, 12)
     assert pl.read_parquet(out).equals(df)
+
+
+def test_a_build_reads_each_market_file_once(tmp_path, make_settings, monkeypatch) -> None:
+    """Prices and validation share one parse of each snapshot file (it used to be 67 reads)."""
+    from collections import Counter
+
+    from pipeline.tables import build_tables
+
+    reads: Counter[str] = Counter()
+    real = pl.read_csv
+
+    def counting_read_csv(source, *args, **kwargs):
+        if str(source).startswith(str(MARKET)):
+            reads[str(source)] += 1
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(pl, "read_csv", counting_read_csv)
+    build_tables(make_settings(tmp_path))
+    assert reads, "the build read no market file through polars"
+    assert set(reads.values()) == {1}, reads
+    assert len(reads) == len({src.path for src in SOURCES})

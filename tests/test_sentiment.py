@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipeline.config import Settings
 from pipeline.corpus.articles import articles_table
 from pipeline.corpus.lexicons import BPW_REL, load_lexicon, read_lm
 from pipeline.corpus.sentences import sentences_table
@@ -14,6 +15,7 @@ from pipeline.corpus.sentiment import article_tone, sentence_sentiment_table
 
 SEEDS = Path(__file__).resolve().parent.parent / "data" / "articles"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lexicons"
+LEXICONS = Settings.from_env().lexicon_dir
 
 
 def one(text: str, lang: str, lexicon_dir: Path | None = None) -> dict:
@@ -30,7 +32,7 @@ def one(text: str, lang: str, lexicon_dir: Path | None = None) -> dict:
 
 
 def lm_category(word: str) -> dict:
-    lex = load_lexicon("en")
+    lex = load_lexicon("en", LEXICONS)
     return lex.frame.filter(pl.col("token") == word).row(0, named=True)
 
 
@@ -38,7 +40,7 @@ def lm_category(word: str) -> dict:
 def seeds():
     arts = articles_table(SEEDS)
     sents = sentences_table(arts)
-    ss = sentence_sentiment_table(sents)
+    ss = sentence_sentiment_table(sents, LEXICONS)
     return arts, sents, ss, article_tone(arts, ss)
 
 
@@ -70,7 +72,7 @@ def test_article_counts_are_sentence_sums(seeds):
 def test_counts_match_the_lm_file():
     """Count LM hits in a sentence by reading LM.csv directly."""
     text = "Losses widened and the outlook is uncertain, but demand remained strong."
-    lm = read_lm(load_lexicon("en").path)
+    lm = read_lm(load_lexicon("en", LEXICONS).path)
     words = [w.strip(",.").lower() for w in text.split()]
     hits = lm.filter(pl.col("token").is_in(words))
     r = one(text, "en")
@@ -90,7 +92,7 @@ def test_english_negation_flips_within_three_tokens():
 
 
 def test_german_negation_flips():
-    lex = load_lexicon("de")
+    lex = load_lexicon("de", LEXICONS)
     assert lex.frame.filter(pl.col("token") == "erfolgreich")["positive"].to_list() == [1]
     plain, negated = (
         one("Das Quartal war erfolgreich.", "de"),

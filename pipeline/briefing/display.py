@@ -19,8 +19,6 @@ from urllib.parse import quote
 import altair as alt
 import polars as pl
 
-from pipeline.config import Settings
-
 # Report pages live in report/, one level below the site root, under both engines.
 SITE_ROOT_FROM_PAGE = ".."
 VEGA_BUNDLE = "libs/vega/vega-bundle.js"
@@ -146,9 +144,9 @@ class Chart:
         self.name = name
         self.alt_text = alt_text
         if data is not None:
-            out = (data_dir or Settings.from_env().processed_dir) / CHART_DATA_DIR.relative_to(
-                "data"
-            )
+            if data_dir is None:
+                raise ValueError("a chart with downloadable data needs the edition's data_dir")
+            out = data_dir / CHART_DATA_DIR.relative_to("data")
             out.mkdir(parents=True, exist_ok=True)
             data.write_csv(out / f"{name}.csv")
             self.csv_href = f"{SITE_ROOT_FROM_PAGE}/{CHART_DATA_DIR.as_posix()}/{name}.csv"

@@ -35,6 +35,11 @@ def tables() -> dict[str, pl.DataFrame]:
     return _tables(settings().processed_dir)
 
 
+def _chart(chart, name: str, *, data: pl.DataFrame | None = None, alt_text: str | None = None):
+    """A figure whose data is also written for download, beside this edition's tables."""
+    return Chart(chart, name, data=data, alt_text=alt_text, data_dir=settings().processed_dir)
+
+
 def edition() -> dict[str, str]:
     return load_edition(settings().processed_dir)
 
@@ -74,13 +79,13 @@ def price_paths() -> Chart:
         t["prices"], t["articles"], year(), returns=t["returns"], events=t["events"]
     )
     listings = data.filter(pl.col("instrument").is_in(charts.LISTINGS))
-    return Chart(chart, "price-paths", data=data, alt_text=charts.price_path_alt_text(listings))
+    return _chart(chart, "price-paths", data=data, alt_text=charts.price_path_alt_text(listings))
 
 
 def long_run() -> Chart:
     t = tables()
     chart, data = charts.long_run_chart(t["prices"])
-    return Chart(
+    return _chart(
         chart,
         "long-run",
         data=data,
@@ -110,7 +115,7 @@ def turnover() -> Chart:
         )
         for i in charts.LISTINGS
     )
-    return Chart(chart, "turnover", data=data, alt_text=alt_text)
+    return _chart(chart, "turnover", data=data, alt_text=alt_text)
 
 
 def reported_flows() -> Chart | Markdown:
@@ -120,7 +125,7 @@ def reported_flows() -> Chart | Markdown:
         return Markdown(
             "No flow figures are reported in this edition's corpus or reference table.\n"
         )
-    return Chart(
+    return _chart(
         chart,
         "reported-flows",
         data=data,
@@ -142,7 +147,7 @@ def reported_flows_table() -> Markdown:
 
 def tone_over_time() -> Chart:
     chart, data = charts.tone_over_time_chart(tables()["articles"])
-    return Chart(
+    return _chart(
         chart,
         "tone-over-time",
         data=data,
@@ -164,7 +169,7 @@ def sentence_tone() -> Chart:
         if lo and hi
         else "No scored sentences."
     )
-    return Chart(chart, "sentence-tone", data=data, alt_text=alt_text)
+    return _chart(chart, "sentence-tone", data=data, alt_text=alt_text)
 
 
 def tone_vs_car() -> Chart | Markdown:
@@ -172,7 +177,7 @@ def tone_vs_car() -> Chart | Markdown:
     chart, data = charts.tone_vs_car_chart(t["articles"], t["events"])
     if data.is_empty():
         return Markdown("No article has both a tone score and an event-study result.\n")
-    return Chart(
+    return _chart(
         chart,
         "tone-vs-car",
         data=data,
@@ -196,7 +201,7 @@ def claim_verdicts() -> Chart | Markdown:
         + ", ".join(f"{n} {v}" for v, n in counts.items())
         + "."
     )
-    return Chart(chart, "claim-verdicts", data=data, alt_text=alt_text)
+    return _chart(chart, "claim-verdicts", data=data, alt_text=alt_text)
 
 
 def risk_trend() -> Chart | Markdown:
@@ -205,7 +210,7 @@ def risk_trend() -> Chart | Markdown:
     if data.filter(pl.col("published_date").is_not_null()).is_empty():
         return Markdown("No dated article mentions the tracked risks.\n")
     chart, monthly = charts.risk_trend_chart(data)
-    return Chart(chart, "risk-terms", data=monthly, alt_text=charts.risk_trend_alt_text(monthly))
+    return _chart(chart, "risk-terms", data=monthly, alt_text=charts.risk_trend_alt_text(monthly))
 
 
 # Tables ----------------------------------------------------------------------------------------

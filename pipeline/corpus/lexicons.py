@@ -217,15 +217,12 @@ def _load(language: str, lexicon_dir: str | None) -> Lexicon | None:
     return None
 
 
-def load_lexicon(language: str, lexicon_dir: Path | None = None) -> Lexicon | None:
+def load_lexicon(language: str, lexicon_dir: Path | None) -> Lexicon | None:
     """The best available lexicon for an ISO 639-1 language, or None when there is none.
 
-    `lexicon_dir` defaults to Settings.lexicon_dir (BRIEFING_LEXICON_DIR).
+    `lexicon_dir` is Settings.lexicon_dir, passed down from the CLI; None means the PyPI
+    lexicons only.
     """
-    if lexicon_dir is None:
-        from pipeline.config import Settings
-
-        lexicon_dir = Settings.from_env().lexicon_dir
     return _load(language, str(lexicon_dir) if lexicon_dir else None)
 
 

@@ -44,13 +44,6 @@ SCHEMA = {
 }
 
 
-def default_lexicon_dir() -> Path | None:
-    """BRIEFING_LEXICON_DIR, else the project default from Settings."""
-    from pipeline.config import Settings
-
-    return Settings.from_env().lexicon_dir
-
-
 def tone_expr(pos: pl.Expr, neg: pl.Expr) -> pl.Expr:
     """(pos − neg) / (pos + neg); 0 when no polar word; null when the counts are null."""
     total = pos + neg
@@ -77,12 +70,8 @@ def _lexicons(languages: list[str], lexicon_dir: Path | None) -> dict[str, Lexic
     return found
 
 
-def sentence_sentiment_table(
-    sentences: pl.DataFrame, lexicon_dir: Path | None = None
-) -> pl.DataFrame:
+def sentence_sentiment_table(sentences: pl.DataFrame, lexicon_dir: Path | None) -> pl.DataFrame:
     """Per sentence: token count, positive/negative/uncertainty counts, tone, label, lexicon, note."""
-    if lexicon_dir is None:
-        lexicon_dir = default_lexicon_dir()
     langs = [x for x in sentences["language"].unique().to_list() if x is not None]
     lexes = _lexicons(sorted(langs), lexicon_dir)
     lex_frame = pl.concat(

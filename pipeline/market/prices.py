@@ -109,15 +109,40 @@ def _tidy_name(name: str) -> str:
     return _ALIASES.get(key, key)
 
 
+@dataclass(frozen=True)
+class MarketFile:
+    """One snapshot file, parsed once per build: its rows, and how many lines it had."""
+
+    label: str  # path relative to the market folder
+    frame: pl.DataFrame  # date, open, high, low, close, volume, dividends, line
+    rows_in_file: int  # data lines before ticker/header label rows were dropped
+
+
+def market_files(market_dir: Path) -> dict[str, MarketFile]:
+    """Every file named in `SOURCES`, each read exactly once; prices and validation share them."""
+    market_dir = Path(market_dir)
+    return {
+        label: _parse(market_dir / label, label)
+        for label in dict.fromkeys(src.path for src in SOURCES)
+    }
+
+
 def read_market_file(path: Path, label: str | None = None, strict: bool = True) -> pl.DataFrame:
+    """One snapshot CSV as a frame (see `_parse`); with `strict`, checked as `prices` checks it."""
+    out = _parse(Path(path), label or str(path)).frame
+    if strict:
+        check_file(out, label or str(path))
+    return out
+
+
+def _parse(path: Path, label: str) -> MarketFile:
     """Read one snapshot CSV in any of its layouts into date/open/high/low/close/volume.
 
     Returns the rows sorted by date with `line` (1-based line in the file) kept so that any later
     complaint can name the row. yfinance ticker rows and multi-header rows (no date, no numbers)
-    are dropped and counted in `validation_table`. With `strict`, duplicate days and non-positive
-    prices raise `InputError`; without it they are kept for the validation report.
+    are dropped and counted in `validation`. Duplicate days and non-positive prices are kept
+    here for the validation report; `check_file` refuses them in files that feed `prices`.
     """
-    label = label or str(path)
     if not path.is_file():
         raise InputError("market file not found", label)
     if path.stat().st_size == 0:
@@ -189,9 +214,7 @@ def read_market_file(path: Path, label: str | None = None, strict: bool = True) 
     if out["close"].null_count():
         r = out.filter(pl.col("close").is_null()).row(0, named=True)
         raise InputError("missing close", label, line=r["line"])
-    if strict:
-        check_file(out, label)
-    return out
+    return MarketFile(label=label, frame=out, rows_in_file=raw.height)
 
 
 def check_file(df: pl.DataFrame, label: str) -> None:
@@ -332,7 +355,7 @@ def hk_traded(main: pl.DataFrame) -> pl.DataFrame:
 
     The Yahoo factor chain derived from the Forriz Dividends column (`hk_factors`) does not
     reproduce prices on the HKEX tick grid before 2025-06-11 (about one row in ten lands on it,
-    no better than chance; see `validation_table`), so no as-traded close is claimed there.
+    no better than chance; see `validation`), so no as-traded close is claimed there.
     """
     return main.with_columns((pl.col("date") < HK_FIRST_RAW).alias("adjusted")).with_columns(
         pl.when(~pl.col("adjusted")).then(pl.col("close")).otherwise(None).alias("close_traded")
@@ -342,7 +365,7 @@ def hk_traded(main: pl.DataFrame) -> pl.DataFrame:
 # -- the prices table ---------------------------------------------------------------------------
 
 
-def _flag_placeholder(df: pl.DataFrame) -> pl.DataFrame:
+def flag_placeholder(df: pl.DataFrame) -> pl.DataFrame:
     """Zero-volume rows with open = high = low = close are half-day placeholders, not trades."""
     flat = (
         (pl.col("open") == pl.col("close"))
@@ -352,10 +375,9 @@ def _flag_placeholder(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns((flat & (pl.col("volume") == 0)).fill_null(False).alias("placeholder"))
 
 
-def _source_frame(market_dir: Path, src: Source, cache: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    if src.path not in cache:
-        cache[src.path] = read_market_file(market_dir / src.path, src.path)
-    df = cache[src.path]
+def _source_frame(files: dict[str, MarketFile], src: Source) -> pl.DataFrame:
+    df = files[src.path].frame
+    check_file(df, src.path)
     if src.path == BABA_FILE:
         df = baba_traded(df)
     elif src.path in (HK_FILE, HK_DIV_FILE):
@@ -366,7 +388,7 @@ def _source_frame(market_dir: Path, src: Source, cache: dict[str, pl.DataFrame])
         )
     else:
         df = df.with_columns(pl.lit(False).alias("adjusted"), pl.col("close").alias("close_traded"))
-    return _flag_placeholder(df).with_columns(
+    return flag_placeholder(df).with_columns(
         pl.lit(src.instrument).alias("instrument"),
         pl.lit(src.currency).alias("currency"),
         pl.lit(src.path).alias("source_file"),
@@ -374,20 +396,24 @@ def _source_frame(market_dir: Path, src: Source, cache: dict[str, pl.DataFrame])
 
 
 def prices_table(market_dir: Path, as_of: dt.date | None = None) -> pl.DataFrame:
+    """`prices` straight from a market folder; with `as_of`, no row after that date is kept."""
+    out = prices(market_files(market_dir))
+    return out if as_of is None else out.filter(pl.col("date") <= as_of)
+
+
+def prices(market_files: dict[str, MarketFile]) -> pl.DataFrame:
     """One row per instrument and trading day, from the primary file for each date range.
 
     Fill files only add dates outside the range of the files above them in `SOURCES`, so a
     series switches source at most at its ends (returns across a switch are not computed; see
-    `pipeline.market.returns`). With `as_of`, no row after that date is kept.
+    `pipeline.market.returns`). A file that feeds prices must pass `check_file`.
     """
-    market_dir = Path(market_dir)
-    cache: dict[str, pl.DataFrame] = {}
     parts: list[pl.DataFrame] = []
     covered: dict[str, list[tuple[dt.date, dt.date]]] = {}
     for src in SOURCES:
         if src.role == "crosscheck":
             continue
-        df = _source_frame(market_dir, src, cache)
+        df = _source_frame(market_files, src)
         spans = covered.setdefault(src.instrument, [])
         keep = pl.lit(True)
         for lo, hi in spans:
@@ -396,223 +422,4 @@ def prices_table(market_dir: Path, as_of: dt.date | None = None) -> pl.DataFrame
         spans.append((df["date"].min(), df["date"].max()))
         if df_kept.height:
             parts.append(df_kept.select(list(PRICES_SCHEMA)).cast(PRICES_SCHEMA))
-    prices = pl.concat(parts).sort("instrument", "date")
-    if as_of is not None:
-        prices = prices.filter(pl.col("date") <= as_of)
-    return prices
-
-
-# -- validation ---------------------------------------------------------------------------------
-
-
-def _row(file: str, instrument: str, check: str, status: str, n: int, detail: str) -> dict:
-    return {
-        "file": file,
-        "instrument": instrument,
-        "check": check,
-        "status": status,
-        "n": n,
-        "detail": detail,
-    }
-
-
-def validation_table(market_dir: Path) -> pl.DataFrame:
-    """One row per file x check: schema, ticker rows, duplicates, non-positive prices, gaps and
-    extra days against the exchange calendar, outliers, placeholders and adjustment checks.
-
-    `status` is pass / warn / fail / info. Structural problems (missing column, bad date, empty
-    file) still raise `InputError`: a report on a file we cannot read would be a guess.
-    """
-    from pipeline.market.calendars import exchange_calendars
-
-    market_dir = Path(market_dir)
-    prices = prices_table(market_dir)
-    cals = exchange_calendars(prices)
-    out: list[dict] = []
-    for src in SOURCES:
-        path = market_dir / src.path
-        df = read_market_file(path, src.path, strict=False)
-        total = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True).height
-        f, ins = src.path, src.instrument
-        out.append(
-            _row(
-                f,
-                ins,
-                "rows",
-                "info",
-                df.height,
-                f"{df['date'].min()}..{df['date'].max()}, role {src.role}",
-            )
-        )
-        label_rows = total - df.height
-        out.append(
-            _row(
-                f,
-                ins,
-                "label_rows_dropped",
-                "info",
-                label_rows,
-                "yfinance ticker/header rows without date or numbers",
-            )
-        )
-        try:
-            FILE_SCHEMA.validate(df.drop("dividends", "line"), lazy=True)
-            out.append(_row(f, ins, "schema", "pass", 0, "pandera FILE_SCHEMA"))
-        except pa.errors.SchemaErrors as exc:
-            out.append(
-                _row(
-                    f,
-                    ins,
-                    "schema",
-                    "fail",
-                    exc.failure_cases.height,
-                    "; ".join(sorted(set(exc.failure_cases["check"].cast(pl.String)))),
-                )
-            )
-        dups = df.filter(pl.col("date").is_duplicated())
-        out.append(
-            _row(
-                f,
-                ins,
-                "duplicates",
-                "fail" if dups.height else "pass",
-                dups.height,
-                ", ".join(str(d) for d in dups["date"].unique().sort().head(5)),
-            )
-        )
-        nonpos = df.filter(pl.any_horizontal(pl.col("open", "high", "low", "close") <= 0))
-        out.append(
-            _row(
-                f,
-                ins,
-                "non_positive",
-                "fail" if nonpos.height else "pass",
-                nonpos.height,
-                ", ".join(str(d) for d in nonpos["date"].head(5)),
-            )
-        )
-        cal = cals.filter(pl.col("exchange") == src.exchange)["date"]
-        span = cal.filter(cal.is_between(df["date"].min(), df["date"].max()))
-        missing = span.filter(~span.is_in(df["date"].implode()))
-        extra = df["date"].filter(~df["date"].is_in(cal.implode()))
-        ref = src.instrument in ("HSI", "SPX", "CSI300") and src.role == "primary"
-        out.append(
-            _row(
-                f,
-                ins,
-                "gaps_vs_calendar",
-                "info" if ref else ("warn" if missing.len() else "pass"),
-                missing.len(),
-                "reference calendar itself" if ref else ", ".join(str(d) for d in missing.head(5)),
-            )
-        )
-        out.append(
-            _row(
-                f,
-                ins,
-                "extra_days_vs_calendar",
-                "warn" if extra.len() else "pass",
-                extra.len(),
-                ", ".join(str(d) for d in extra.head(5)),
-            )
-        )
-        lr = df.select("date", pl.col("close").log().diff().alias("lr")).drop_nulls()
-        mad = (lr["lr"] - lr["lr"].median()).abs().median() or 0.0
-        outl = lr.filter((pl.col("lr") - pl.col("lr").median()).abs() > 10 * 1.4826 * mad)
-        out.append(
-            _row(
-                f,
-                ins,
-                "outliers",
-                "warn" if outl.height else "pass",
-                outl.height,
-                "|log return - median| > 10 robust SD: "
-                + ", ".join(str(d) for d in outl["date"].head(5)),
-            )
-        )
-        ph = _flag_placeholder(df).filter(pl.col("placeholder"))
-        out.append(
-            _row(
-                f,
-                ins,
-                "placeholders",
-                "info",
-                ph.height,
-                ", ".join(str(d) for d in ph["date"].tail(5)),
-            )
-        )
-    out.extend(_adjustment_checks(market_dir, prices))
-    return pl.DataFrame(
-        out,
-        schema={
-            "file": pl.String,
-            "instrument": pl.String,
-            "check": pl.String,
-            "status": pl.String,
-            "n": pl.Int64,
-            "detail": pl.String,
-        },
-    )
-
-
-def _adjustment_checks(market_dir: Path, prices: pl.DataFrame) -> list[dict]:
-    """Cross-checks from PROVENANCE.md that the adjustment handling depends on."""
-    rows = []
-    p = prices.filter((pl.col("source_file") == BABA_FILE) & pl.col("adjusted"))
-    derived = p.filter(pl.col("close_traded").is_not_null())
-    rows.append(
-        _row(
-            BABA_FILE,
-            "BABA",
-            "close_traded_derived",
-            "info",
-            derived.height,
-            f"{derived.height} of {p.height} adjusted rows: close / {BABA_FACTOR:.6f} lands "
-            f"on the cent grid from {derived['date'].min()} to {BABA_LAST_ADJUSTED}",
-        )
-    )
-    div = read_market_file(market_dir / HK_DIV_FILE, HK_DIV_FILE)
-    cand = hk_chain_candidate(div).filter(pl.col("date") >= pl.date(2024, 1, 1))
-    share = cand.select(
-        on_grid(pl.col("candidate"), hk_tick(pl.col("candidate")), 0.05).mean()
-    ).item()
-    rows.append(
-        _row(
-            HK_DIV_FILE,
-            "9988.HK",
-            "yahoo_factor_chain_on_tick_grid",
-            "warn" if share < 0.9 else "pass",
-            cand.height,
-            f"share of 2024+ adjusted rows whose derived close lands on the tick grid: "
-            f"{share:.3f}; below 0.9 -> close_traded left null before {HK_FIRST_RAW}",
-        )
-    )
-    a = read_market_file(market_dir / HK_FILE, HK_FILE)
-    b = read_market_file(market_dir / HK_DIV_FILE, HK_DIV_FILE)
-    j = a.join(b, on="date").filter(pl.col("date") >= HK_FIRST_RAW)
-    diff = j.filter((pl.col("close") - pl.col("close_right")).abs() > 1e-6).height
-    rows.append(
-        _row(
-            HK_FILE,
-            "9988.HK",
-            "raw_from_2025-06-11_equals_forriz",
-            "pass" if diff == 0 else "fail",
-            diff,
-            f"{j.height} common days compared",
-        )
-    )
-    h5 = read_market_file(market_dir / "clamx4__stockdata/index/HSI.csv", "HSI")
-    h6 = read_market_file(market_dir / "flippe2__blank-app/data/^HSI.csv", "^HSI")
-    j = h5.join(h6, on="date")
-    diff = j.filter((pl.col("close") - pl.col("close_right")).abs() > 0.01).height
-    rows.append(
-        _row(
-            "flippe2__blank-app/data/^HSI.csv",
-            "HSI",
-            "equals_clamx4_HSI",
-            "pass" if diff == 0 else "fail",
-            diff,
-            f"{j.height} common days compared",
-        )
-    )
-    return rows
+    return pl.concat(parts).sort("instrument", "date")
