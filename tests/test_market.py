@@ -340,3 +340,31 @@ def test_a_build_reads_each_market_file_once(tmp_path, make_settings, monkeypatc
     assert reads, "the build read no market file through polars"
     assert set(reads.values()) == {1}, reads
     assert len(reads) == len({src.path for src in SOURCES})
+
+
+def test_half_days_close_at_noon_and_move_later_news_to_the_next_session(prices) -> None:
+    """exchange_calendars knows Hong Kong's 31 December half-day; a fixed 16:00 close did not."""
+    hk = Calendar.from_prices("HKEX", prices)
+    assert hk.close_at(dt.date(2024, 12, 31)) == dt.time(12, 0)
+    assert hk.close_at(dt.date(2025, 2, 12)) == dt.time(16, 0)
+    # 13:00 Hong Kong on the half-day: after that day's close, so the next session reacts
+    afternoon = dt.datetime(2024, 12, 31, 5, 0, tzinfo=UTC)
+    assert hk.reaction_session(afternoon) == hk.on_or_after(dt.date(2025, 1, 1))
+    assert hk.reaction_session(dt.datetime(2024, 12, 31, 2, 0, tzinfo=UTC)) == dt.date(2024, 12, 31)
+    ny = Calendar.from_prices("NYSE", prices)
+    assert ny.close_at(dt.date(2025, 11, 28)) == dt.time(13, 0)  # the day after Thanksgiving
+
+
+def test_past_sessions_come_from_the_data_and_later_ones_from_the_exchange_rules(prices) -> None:
+    edition = prices.filter(pl.col("date") <= dt.date(2025, 11, 19))  # as an edition cuts them
+    hk = Calendar.from_prices("HKEX", edition)
+    last = hk.last
+    # Hong Kong closed for rainstorms on 8 Sep 2023: a session by the rules, not in the data.
+    assert not hk.is_session(dt.date(2023, 9, 8))
+    # After the data ends, holidays are known: Christmas is no session, 29 Dec 2025 is.
+    assert last < dt.date(2025, 12, 25)
+    assert not hk.is_session(dt.date(2025, 12, 25))
+    assert not hk.is_session(dt.date(2025, 12, 26))
+    assert hk.on_or_after(dt.date(2025, 12, 25)) == dt.date(2025, 12, 29)
+    ny = Calendar.from_prices("NYSE", edition)
+    assert not ny.is_session(dt.date(2025, 11, 27))  # Thanksgiving, after the edition's data

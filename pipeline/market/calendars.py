@@ -1,51 +1,76 @@
-"""Exchange calendars derived from the data, and the rule mapping a publication time to the
-first session that could react to it.
+"""Exchange sessions and closing times, and the rule mapping a publication time to the first
+session that could react to it.
 
-No calendar library is needed: the benchmark index of each exchange traded on exactly the
-exchange's sessions (HSI for HKEX, S&P 500 for NYSE, CSI 300 for Shanghai), and PROVENANCE.md
-confirms BABA/SPX and 9988.HK/HSI share their 2025 calendars. Beyond the last row of the data
-the calendar continues with weekdays, marked provisional, so a new article still gets a date.
+Two sources, each used for what it knows best:
+- **The data** decides which past days were sessions. Each exchange's calendar benchmark (the
+  first index of that exchange in `instruments.csv`: HSI, S&P 500, CSI 300) traded on exactly the
+  exchange's sessions, including ad-hoc closures that no rule-based calendar knows (Hong Kong's
+  typhoon and rainstorm days of September 2023 are sessions in `exchange_calendars`, not in the
+  data).
+- **`exchange_calendars`** (XHKG, XNYS, XSHG) gives closing times, so half-days such as Hong
+  Kong's 31 December close at noon, and the sessions after the data ends, so a holiday after
+  the snapshot is not counted as a trading day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
+from functools import cache
 from zoneinfo import ZoneInfo
 
+import exchange_calendars as xcals
+import pandas as pd
 import polars as pl
+
+from pipeline.reference import instruments
+
+HORIZON = dt.timedelta(days=400)  # how far past the data's last day sessions are known
 
 
 @dataclass(frozen=True)
 class Exchange:
     name: str
     tz: str
-    close: dt.time  # end of the continuous session, local time
-    benchmark: str  # instrument whose trading days define the calendar
+    close: dt.time  # the regular end of the continuous session, local time
+    benchmark: str  # instrument whose trading days define the past sessions
+    calendar: str  # exchange_calendars code
 
 
-EXCHANGES: dict[str, Exchange] = {
-    "HKEX": Exchange("HKEX", "Asia/Hong_Kong", dt.time(16, 0), "HSI"),
-    "NYSE": Exchange("NYSE", "America/New_York", dt.time(16, 0), "SPX"),
-    "SSE": Exchange("SSE", "Asia/Shanghai", dt.time(15, 0), "CSI300"),
-}
+def _exchanges() -> dict[str, Exchange]:
+    """One entry per exchange in the instruments table, with its calendar benchmark."""
+    found: dict[str, Exchange] = {}
+    rows = instruments().values()
+    for ins in sorted(rows, key=lambda i: i.kind != "index"):  # indices first, table order kept
+        if ins.exchange in found:
+            continue
+        cal = _rule_calendar(ins.calendar, dt.date(2024, 1, 2), dt.date(2024, 12, 31))
+        close = cal.closes.dt.tz_convert(ins.timezone).dt.time.mode().iloc[0]  # not a half-day
+        found[ins.exchange] = Exchange(
+            ins.exchange, ins.timezone, close, ins.instrument, ins.calendar
+        )
+    return found
 
-INSTRUMENT_EXCHANGE: dict[str, str] = {
-    "BABA": "NYSE",
-    "SPX": "NYSE",
-    "SPY": "NYSE",
-    "KWEB": "NYSE",
-    "MCHI": "NYSE",
-    "FXI": "NYSE",
-    "9988.HK": "HKEX",
-    "HSI": "HKEX",
-    "HSTECH": "HKEX",
-    "CSI300": "SSE",
-}
+
+@cache
+def _rule_calendar(code: str, start: dt.date, end: dt.date) -> xcals.ExchangeCalendar:
+    """`exchange_calendars` for `code`, clamped to the years its holiday rules are recorded for."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its pandas deprecation notices are not ours to act on
+        kind = type(xcals.get_calendar(code))
+        lo, hi = kind.bound_min(), kind.bound_max()
+        start = max(start, lo.date()) if lo is not None else start
+        end = min(end, hi.date()) if hi is not None else end
+        return xcals.get_calendar(code, start=start.isoformat(), end=end.isoformat())
+
+
+EXCHANGES: dict[str, Exchange] = _exchanges()
+INSTRUMENT_EXCHANGE: dict[str, str] = {i: ins.exchange for i, ins in instruments().items()}
 
 
 def exchange_calendars(prices: pl.DataFrame) -> pl.DataFrame:
-    """`exchange`, `date`: every session of each exchange, from its benchmark's rows."""
+    """`exchange`, `date`: every past session of each exchange, from its benchmark's rows."""
     parts = [
         prices.filter(pl.col("instrument") == ex.benchmark).select(
             pl.lit(name).alias("exchange"), "date"
@@ -56,13 +81,19 @@ def exchange_calendars(prices: pl.DataFrame) -> pl.DataFrame:
 
 
 class Calendar:
-    """Sorted sessions of one exchange with next/previous lookups."""
+    """Sorted sessions of one exchange with next/previous lookups and each day's close."""
 
     def __init__(self, exchange: str, sessions: list[dt.date]) -> None:
         self.exchange = EXCHANGES[exchange]
         self.sessions = sorted(set(sessions))
         self._set = set(self.sessions)
         self.last = self.sessions[-1] if self.sessions else dt.date.min
+        first = self.sessions[0] if self.sessions else dt.date(2000, 1, 3)
+        end = max(self.last, first) + HORIZON
+        self._rules = _rule_calendar(self.exchange.calendar, max(first, dt.date(1990, 1, 2)), end)
+        self._after = {d.date() for d in self._rules.sessions if d.date() > self.last}
+        # Past the rules' last recorded year, weekdays stand in (provisional).
+        self._rules_end = self._rules.last_session.date()
 
     @classmethod
     def from_prices(cls, exchange: str, prices: pl.DataFrame) -> Calendar:
@@ -70,9 +101,18 @@ class Calendar:
         return cls(exchange, prices.filter(pl.col("instrument") == bench)["date"].to_list())
 
     def is_session(self, day: dt.date) -> bool:
+        if day > self._rules_end:
+            return day.weekday() < 5
         if day > self.last:
-            return day.weekday() < 5  # provisional beyond the data
+            return day in self._after
         return day in self._set
+
+    def close_at(self, day: dt.date) -> dt.time:
+        """Local closing time of `day`'s session: noon on a Hong Kong half-day, else the regular close."""
+        stamp = pd.Timestamp(day)
+        if day > self._rules_end or not self._rules.is_session(stamp):
+            return self.exchange.close
+        return self._rules.session_close(stamp).tz_convert(self.exchange.tz).time()
 
     def on_or_after(self, day: dt.date) -> dt.date:
         d = day
@@ -99,24 +139,26 @@ class Calendar:
         """First session whose prices could react to a publication.
 
         With a time: convert to the exchange's local time (zoneinfo, so New York daylight
-        saving is handled); published before that day's close on a session day -> that
-        session; otherwise (after the close, weekend, holiday) -> the next session. With a date
-        only, the time is unknown: the first session on or after that date.
+        saving is handled); published before that day's close on a session day (noon on a
+        half-day) -> that session; otherwise (after the close, weekend, holiday) -> the next
+        session. With a date only, the time is unknown: the first session on or after that date.
         """
         if published_at is not None:
-            utc = published_at if published_at.tzinfo else published_at.replace(tzinfo=dt.UTC)
-            local = utc.astimezone(ZoneInfo(self.exchange.tz))
+            local = self.local_time(published_at)
             day = local.date()
-            if self.is_session(day) and local.time() < self.exchange.close:
+            if self.is_session(day) and local.time() < self.close_at(day):
                 return day
             return self.on_or_after(day + dt.timedelta(days=1))
         if published_date is not None:
             return self.on_or_after(published_date)
         return None
 
-    def local_date(self, published_at: dt.datetime) -> dt.date:
+    def local_time(self, published_at: dt.datetime) -> dt.datetime:
         utc = published_at if published_at.tzinfo else published_at.replace(tzinfo=dt.UTC)
-        return utc.astimezone(ZoneInfo(self.exchange.tz)).date()
+        return utc.astimezone(ZoneInfo(self.exchange.tz))
+
+    def local_date(self, published_at: dt.datetime) -> dt.date:
+        return self.local_time(published_at).date()
 
 
 def calendars(prices: pl.DataFrame) -> dict[str, Calendar]:
