@@ -14,7 +14,8 @@ from pipeline.config import Settings
 from pipeline.market.events import events_table
 from pipeline.market.flows import flows_table, read_reference
 from pipeline.market.prices import BABA_FILE, HK_FILE, prices_table
-from pipeline.market.returns import market_model, returns_table
+from pipeline.market.events import market_models
+from pipeline.market.returns import returns_table
 
 MARKET = Settings().market_dir
 REFERENCE = Settings().reference_dir
@@ -30,27 +31,35 @@ def returns(prices):
     return returns_table(prices)
 
 
+def last_model(y: list[float], x: list[float]) -> dict:
+    """The model fitted on all of y, x: the one for the session just after them."""
+    pair = pl.DataFrame({"x": [*x, 0.0], "y": [*y, 0.0]})
+    return market_models(pair, estimation=(-len(x), -1)).row(-1, named=True)
+
+
 def test_market_model_recovers_a_toy_line():
     rng = random.Random(7)
     x = [rng.uniform(-0.03, 0.03) for _ in range(120)]
     y = [0.001 + 1.5 * v for v in x]
-    mm = market_model(y, x)
-    assert mm.alpha == pytest.approx(0.001, abs=1e-12)
-    assert mm.beta == pytest.approx(1.5, abs=1e-12)
-    assert mm.resid_sd == pytest.approx(0.0, abs=1e-12)
-    assert mm.n == 120
+    mm = last_model(y, x)
+    assert mm["alpha"] == pytest.approx(0.001, abs=1e-12)
+    assert mm["beta"] == pytest.approx(1.5, abs=1e-12)
+    assert mm["resid_sd"] == pytest.approx(0.0, abs=1e-6)
+    assert mm["n"] == 120
 
 
 def test_market_model_hand_example():
     # y = 1 + 2x with residuals +1, -1, +1, -1 at x = 0..3: OLS slope from the formula
     x, y = [0.0, 1.0, 2.0, 3.0], [2.0, 2.0, 6.0, 6.0]
-    mm = market_model(y, x)
+    mm = last_model(y, x)
     mx, my = 1.5, 4.0
     beta = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sum(
         (a - mx) ** 2 for a in x
     )
-    assert mm.beta == pytest.approx(beta)
-    assert mm.alpha == pytest.approx(my - beta * mx)
+    assert mm["beta"] == pytest.approx(beta)
+    assert mm["alpha"] == pytest.approx(my - beta * mx)
+    resid = [b - mm["alpha"] - beta * a for a, b in zip(x, y, strict=True)]
+    assert mm["resid_sd"] == pytest.approx(math.sqrt(sum(r * r for r in resid) / 2))
 
 
 def test_daily_return_matches_csv(returns):

@@ -114,6 +114,31 @@ class Calendar:
             return self.exchange.close
         return self._rules.session_close(stamp).tz_convert(self.exchange.tz).time()
 
+    def sessions_frame(self) -> pl.DataFrame:
+        """`date`, `close_utc`: every known session (past ones from the data, later ones from
+        the rules) with its closing instant, for as-of joins of publication times."""
+        days = pl.DataFrame({"date": sorted(self._set | self._after)}, schema={"date": pl.Date})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            closes = self._rules.closes
+            rules = pl.DataFrame(
+                {
+                    "date": [d.date() for d in closes.index],
+                    "close_utc": [c.to_pydatetime() for c in closes],
+                }
+            ).with_columns(pl.col("close_utc").dt.convert_time_zone("UTC"))
+        regular = (
+            pl.col("date")
+            .dt.combine(pl.lit(self.exchange.close))
+            .dt.replace_time_zone(self.exchange.tz)
+            .dt.convert_time_zone("UTC")
+        )
+        return (
+            days.join(rules, on="date", how="left")
+            .with_columns(pl.col("close_utc").fill_null(regular).dt.cast_time_unit("us"))
+            .sort("date")
+        )
+
     def on_or_after(self, day: dt.date) -> dt.date:
         d = day
         while not self.is_session(d):

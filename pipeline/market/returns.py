@@ -1,4 +1,4 @@
-"""Daily returns and the market model behind abnormal returns.
+"""Daily returns (the market model behind abnormal returns is in `pipeline.market.events`).
 
 Returns are computed from `close` (dividend-adjusted where the file is): within one file that
 equals the as-traded move on every day except an ex-date, where the adjusted return includes
@@ -8,9 +8,6 @@ half-day placeholder row, which repeats the previous close and is not a real tra
 """
 
 from __future__ import annotations
-
-import math
-from dataclasses import dataclass
 
 import polars as pl
 
@@ -31,25 +28,3 @@ def returns_table(prices: pl.DataFrame) -> pl.DataFrame:
         .select("instrument", "date", "close", "ret", "log_ret", "source_file")
         .collect()
     )
-
-
-@dataclass(frozen=True)
-class MarketModel:
-    alpha: float
-    beta: float
-    resid_sd: float  # standard deviation of the residuals (n - 2 degrees of freedom)
-    n: int
-
-
-def market_model(y: list[float], x: list[float]) -> MarketModel:
-    """OLS of stock returns y on market returns x: y = alpha + beta x + e."""
-    n = len(y)
-    if n != len(x) or n < 3:
-        raise ValueError("market model needs at least 3 paired observations")
-    mx, my = sum(x) / n, sum(y) / n
-    sxx = sum((a - mx) ** 2 for a in x)
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
-    beta = sxy / sxx if sxx else 0.0
-    alpha = my - beta * mx
-    sse = sum((b - alpha - beta * a) ** 2 for a, b in zip(x, y, strict=True))
-    return MarketModel(alpha, beta, math.sqrt(sse / (n - 2)), n)
