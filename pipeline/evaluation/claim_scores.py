@@ -10,11 +10,12 @@ Matching rule (one label, at most one pipeline claim, and the other way round):
    negative number (the labels README and `claims/engine.py` agree), but the sign is not part
    of the match: a claim whose sign is wrong was still found, and `sign right` and the verdict
    say what went wrong. The instrument is not part of the match either (it is scored).
-3. Overlapping quotes: after NFKC, case-folding and collapsing spaces, the longest common
-   substring of the two quotes covers at least half of the shorter quote. This tells apart
-   two equal numbers in one article ("18.5%" in the headline and in the body).
-4. One to one: pairs are taken best first (longest common substring, then smallest value
-   difference); a label or claim already taken is skipped.
+3. Overlapping quotes: the two quotes share characters at the same place of the article's
+   text (`quote_overlap`; where a quote is not found verbatim, their longest common
+   substring must cover half the shorter one). This tells apart two equal numbers in one
+   article ("18.5%" in the headline and again in the body).
+4. One to one: pairs are taken best first (largest overlap over the shorter quote, then
+   smallest value difference); a label or claim already taken is skipped.
 
 Labels without a number cannot be matched this way and are counted apart. Labels whose
 `expected_verdict` is `not_a_market_claim` are not in recall: they are checked instead for
@@ -96,17 +97,50 @@ def _plain(text: str | None) -> str:
     return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
 
 
-def _common_share(pair: dict) -> float:
-    """Longest common substring of two quotes over the shorter one's length (0..1).
+def _spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """Every place `quote` occurs in `text`, as (start, end)."""
+    found, at = [], text.find(quote)
+    while quote and at >= 0:
+        found.append((at, at + len(quote)))
+        at = text.find(quote, at + 1)
+    return found
 
-    difflib is the standard library's matcher; Polars has no string-similarity expression.
-    It runs only on pairs already in the same article with the same value: a few hundred.
+
+def quote_overlap(pair: dict) -> float:
+    """How much two quotes of one article overlap, over the shorter one's length (0..1).
+
+    Where both quotes occur in the article's text, this is where they lie: the most
+    characters any occurrence of one shares with any occurrence of the other. Where one does
+    not (a text the reader normalised differently), it is the longest common substring of
+    the two quotes after NFKC, case-folding and collapsing spaces, counted only from half the
+    shorter quote up (two quotes sharing just "8%" are not the same place). difflib is the
+    standard library's matcher; Polars has no string-similarity expression. This runs only on
+    pairs already in one article with one value: a few hundred.
     """
-    a, b = _plain(pair["quote"]), _plain(pair["p_quote"])
+    a, b, text = pair["quote"] or "", pair["p_quote"] or "", pair["text"] or ""
     if not a or not b:
         return 0.0
-    m = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
-    return m.size / min(len(a), len(b))
+    shorter = min(len(a), len(b))
+    spans_a, spans_b = _spans(text, a), _spans(text, b)
+    if spans_a and spans_b:
+        shared = max(min(ea, eb) - max(sa, sb) for sa, ea in spans_a for sb, eb in spans_b)
+        return max(shared, 0) / shorter
+    pa, pb = _plain(a), _plain(b)
+    m = difflib.SequenceMatcher(None, pa, pb, autojunk=False).find_longest_match(
+        0, len(pa), 0, len(pb)
+    )
+    share = m.size / min(len(pa), len(pb))
+    return share if share >= 0.5 else 0.0
+
+
+def _with_overlap(pairs: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
+    """`pairs` with `overlap` (see `quote_overlap`), keeping those that overlap at all."""
+    texts = articles.select(file="path", text="text")
+    overlap = pl.struct("quote", "p_quote", "text").map_elements(
+        quote_overlap, return_dtype=pl.Float64
+    )
+    with_text = pairs.join(texts, on="file", how="left")
+    return with_text.with_columns(overlap=overlap).filter(pl.col("overlap") > 0).drop("text")
 
 
 def pipeline_claims(claims: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
@@ -125,7 +159,9 @@ def pipeline_claims(claims: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFram
     )
 
 
-def candidate_pairs(labels: pl.DataFrame, pipe: pl.DataFrame) -> pl.DataFrame:
+def candidate_pairs(
+    labels: pl.DataFrame, pipe: pl.DataFrame, articles: pl.DataFrame
+) -> pl.DataFrame:
     """Label x pipeline-claim pairs in one article with the same value and overlapping quotes."""
     half_unit = 0.5 * pl.lit(10.0).pow(-pl.col("decimals").cast(pl.Float64))
     diff = (pl.col("p_value").abs() - pl.col("value").abs()).abs()
@@ -135,8 +171,7 @@ def candidate_pairs(labels: pl.DataFrame, pipe: pl.DataFrame) -> pl.DataFrame:
         .with_columns(value_diff=diff)
         .filter(pl.col("value_diff") <= half_unit + 1e-9 * pl.col("value").abs())
     )
-    share = pl.struct("quote", "p_quote").map_elements(_common_share, return_dtype=pl.Float64)
-    return pairs.with_columns(overlap=share).filter(pl.col("overlap") >= 0.5)
+    return _with_overlap(pairs, articles)
 
 
 def one_to_one(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -162,7 +197,7 @@ def claim_scores(
     """One row per claim label with its matched pipeline claim (null columns when missed)
     and one boolean per field checked on a match."""
     pipe = pipeline_claims(claims, articles)
-    matched = one_to_one(candidate_pairs(claim_labels, pipe)).select(
+    matched = one_to_one(candidate_pairs(claim_labels, pipe, articles)).select(
         "label_id", *[c for c in pipe.columns if c != "file"], "overlap"
     )
     scored = claim_labels.join(matched, on="label_id", how="left")
@@ -199,14 +234,8 @@ def amounts_read_as_prices(
     ).filter(pl.col("value").is_not_null() & (pl.col("value") != 0))
     ratio = (pl.col("value").abs() / pl.col("p_value").abs()).log10()
     same_digits = (ratio - ratio.round()).abs() < 1e-6
-    share = pl.struct("quote", "p_quote").map_elements(_common_share, return_dtype=pl.Float64)
-    by_label = (
-        amounts.join(pipe.filter(pl.col("p_value") != 0), on="file")
-        .filter(same_digits)
-        .filter(share >= 0.5)
-        .group_by("claim_row")
-        .agg(pl.col("label_id").first())
-    )
+    pairs = amounts.join(pipe.filter(pl.col("p_value") != 0), on="file").filter(same_digits)
+    by_label = _with_overlap(pairs, articles).group_by("claim_row").agg(pl.col("label_id").first())
     flagged = pipe.join(by_label, on="claim_row", how="left").with_columns(
         huge=pl.col("p_value").abs() >= HUGE_PRICE
     )
