@@ -174,7 +174,7 @@ def claim_labels(rows: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
     )
     _fail_first(
         rows,
-        ~pl.col("file").is_in(articles["file"]),
+        ~pl.col("file").is_in(articles["file"].implode()),
         pl.format("{} has no row in any articles_*.csv", pl.col("file")),
     )
     decimals = pl.col("value").str.extract(r"\.(\d+)$").str.len_chars().fill_null(0)

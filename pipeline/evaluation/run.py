@@ -52,6 +52,13 @@ class Evaluation:
     def languages(self) -> list[str]:
         return sorted(set(self.articles["lang"]))
 
+    def figures(self) -> dict[tuple[str, str], float | None]:
+        """(lang, metric) -> the rate (num / den) or the count; None for a rate of 0/0."""
+        return {
+            (lang, metric): (float(num) if den is None else (num / den if den else None))
+            for lang, metric, num, den in self.metrics.rows()
+        }
+
 
 def evaluate(
     labels_dir: Path, articles_dir: Path, as_of: dt.date | None = None, base: Settings | None = None
