@@ -266,3 +266,10 @@ def test_the_eval_command_names_a_bad_label_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{labels / 'claims_xx.csv'}:2" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_labelled_article_missing_from_the_folder_is_an_error(tmp_path: Path) -> None:
+    labels = write_labels(tmp_path / "labels", ONE_ARTICLE)
+    with pytest.raises(InputError, match="note.txt is not in the articles folder") as caught:
+        evaluate(labels, DEV / "articles")
+    assert (caught.value.path, caught.value.line) == (labels / "articles_xx.csv", 2)

@@ -185,3 +185,21 @@ def claim_labels(rows: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
         decimals=decimals.cast(pl.Int32),
         date=_date("date"),
     )
+
+
+def check_labelled_files(articles: pl.DataFrame, articles_dir: Path) -> None:
+    """Every labelled article must be in the folder: otherwise a typo in a label, or the wrong
+    folder, would be scored as an article the engine dropped."""
+    folder = Path(articles_dir)
+    absent = articles.filter(
+        pl.col("file").map_elements(lambda f: not (folder / f).is_file(), return_dtype=pl.Boolean)
+    )
+    if absent.height:
+        path, line, file = absent.select("label_file", "line", "file").row(0)
+        more = f" (and {absent.height - 1} more)" if absent.height > 1 else ""
+        raise InputError(
+            f"{file} is not in the articles folder {printable(folder)}{more}",
+            path,
+            line,
+            fix="pass the folder the labels describe with --articles, or fix the file name",
+        )

@@ -30,7 +30,7 @@ from pipeline.evaluation.claim_scores import (
     unmatched_claims,
     verdict_confusion,
 )
-from pipeline.evaluation.labels import Labels, read_labels
+from pipeline.evaluation.labels import Labels, check_labelled_files, read_labels
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ def evaluate(
     from pipeline.tables import build_tables
 
     labels = read_labels(labels_dir)
+    check_labelled_files(labels.articles, articles_dir)
     settings = dataclasses.replace(
         base or Settings.from_env(), articles_dir=Path(articles_dir).resolve(), as_of=as_of
     )
