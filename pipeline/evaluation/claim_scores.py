@@ -61,7 +61,6 @@ KIND_MAP: dict[tuple[str, str, bool], str] = {
 INTRADAY_QUALIFIERS = ("intraday", "as much as", "as_much_as")
 PRICE_KINDS = ("close_price", "intraday_price")
 HUGE_PRICE = 1e6  # no share price or index level in the corpus comes near this
-VERDICT_COLUMNS = ("supported", "contradicted", "unverifiable")
 
 
 def label_kind(claims: pl.DataFrame) -> pl.DataFrame:
