@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.errors import InputError
 from pipeline.evaluation.article_scores import article_scores
 from pipeline.evaluation.claim_scores import (
@@ -210,7 +210,7 @@ def test_article_fields_are_compared_after_normalising(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def dev_eval():
-    return evaluate(DEV / "labels", DEV / "articles")
+    return evaluate(DEV / "labels", DEV / "articles", None, Settings.from_env())
 
 
 def test_the_dev_corpus_stays_above_the_floors(dev_eval) -> None:
@@ -271,5 +271,5 @@ def test_the_eval_command_names_a_bad_label_line(tmp_path: Path) -> None:
 def test_a_labelled_article_missing_from_the_folder_is_an_error(tmp_path: Path) -> None:
     labels = write_labels(tmp_path / "labels", ONE_ARTICLE)
     with pytest.raises(InputError, match="note.txt is not in the articles folder") as caught:
-        evaluate(labels, DEV / "articles")
+        evaluate(labels, DEV / "articles", None, Settings.from_env())
     assert (caught.value.path, caught.value.line) == (labels / "articles_xx.csv", 2)

@@ -11,10 +11,9 @@ import pytest
 from market_files import rows_by_date
 
 from pipeline.config import Settings
-from pipeline.market.events import events_table
+from pipeline.market.events import events_table, market_models
 from pipeline.market.flows import flows_table, read_reference
 from pipeline.market.prices import BABA_FILE, HK_FILE, prices_table
-from pipeline.market.events import market_models
 from pipeline.market.returns import returns_table
 
 MARKET = Settings().market_dir

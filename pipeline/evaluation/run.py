@@ -61,19 +61,17 @@ class Evaluation:
 
 
 def evaluate(
-    labels_dir: Path, articles_dir: Path, as_of: dt.date | None = None, base: Settings | None = None
+    labels_dir: Path, articles_dir: Path, as_of: dt.date | None, base: Settings
 ) -> Evaluation:
     """Score the pipeline on `articles_dir` against the labels in `labels_dir`."""
     from pipeline.tables import build_tables
 
     labels = read_labels(labels_dir)
     check_labelled_files(labels.articles, articles_dir)
-    settings = dataclasses.replace(
-        base or Settings.from_env(), articles_dir=Path(articles_dir).resolve(), as_of=as_of
-    )
+    settings = dataclasses.replace(base, articles_dir=Path(articles_dir).resolve(), as_of=as_of)
     tables = build_tables(settings)
     scores = score_tables(
-        labels, tables["articles"], tables.rejects, tables["claims"], tables.edition.as_of
+        labels, tables["articles"], tables.rejects, tables["claims"], tables.as_of
     )
     return Evaluation(labels_dir=Path(labels_dir), articles_dir=Path(articles_dir), **scores)
 
