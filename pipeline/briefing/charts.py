@@ -12,10 +12,12 @@ import datetime as dt
 import altair as alt
 import polars as pl
 
+from pipeline import reference
+
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FONT = "DejaVu Sans"
-LISTINGS = ("BABA", "9988.HK")
+LISTINGS = reference.listings()
 # Lines are broken, never drawn across missing data: a price series gap longer than this
 # (longer than any exchange holiday) or articles further apart than this.
 PRICE_GAP_DAYS = 10
@@ -24,7 +26,7 @@ ROLLING_GAP_DAYS = 31
 ROLLING_ARTICLES = 3
 # The long-run chart labels BABA's highest close of one year and lowest of another.
 LONG_RUN_EXTREMES = ((2020, "max"), (2022, "min"))
-BENCHMARKS = ("HSI", "SPX")
+BENCHMARKS = tuple(sorted(set(reference.benchmark_of().values())))
 
 
 def theme() -> dict:
@@ -109,7 +111,7 @@ def market_adjusted_moves(returns: pl.DataFrame, year: int, top: int = 3) -> pl.
     )
 
 
-BENCHMARK_OF = {"BABA": "SPX", "9988.HK": "HSI"}
+BENCHMARK_OF = reference.benchmark_of()
 
 
 def price_path_chart(

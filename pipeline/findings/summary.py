@@ -10,6 +10,8 @@ from typing import Any
 
 import polars as pl
 
+from pipeline import reference
+
 
 def verdict_counts(claims: pl.DataFrame) -> dict[str, int]:
     counts = claims.group_by("verdict").agg(n=pl.len())
@@ -17,7 +19,7 @@ def verdict_counts(claims: pl.DataFrame) -> dict[str, int]:
     return {v: int(found.get(v, 0)) for v in ("supported", "contradicted", "unverifiable")}
 
 
-LISTINGS = ("BABA", "9988.HK")
+LISTINGS = reference.listings()
 
 
 def year_to_date(prices: pl.DataFrame, year: int) -> pl.DataFrame:

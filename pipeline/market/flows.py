@@ -11,9 +11,10 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline import reference
 from pipeline.errors import InputError
 
-LISTINGS = ("BABA", "9988.HK")
+LISTINGS = reference.listings()
 SPIKE_RATIO = 2.0  # volume at least twice the mean of the previous 20 sessions
 REFERENCE_FILE = "reported_flows.csv"
 REFERENCE_COLUMNS = ("date", "figure", "unit", "description", "source_url")

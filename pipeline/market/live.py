@@ -19,20 +19,16 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from pipeline import reference
 from pipeline.errors import InputError
 from pipeline.market.prices import PRICES_SCHEMA
 
 CHART_URL = "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}"
-SYMBOLS: dict[str, tuple[str, str]] = {  # instrument -> (Yahoo symbol, currency)
-    "BABA": ("BABA", "USD"),
-    "9988.HK": ("9988.HK", "HKD"),
-    "HSI": ("^HSI", "points"),
-    "SPX": ("^GSPC", "points"),
-    "CSI300": ("000300.SS", "points"),
-    "SPY": ("SPY", "USD"),
-    "KWEB": ("KWEB", "USD"),
-    "MCHI": ("MCHI", "USD"),
-    "FXI": ("FXI", "USD"),
+# instrument -> (live symbol, currency), from the instruments table
+SYMBOLS: dict[str, tuple[str, str]] = {
+    i: (ins.live_symbol, ins.currency)
+    for i, ins in reference.instruments().items()
+    if ins.live_symbol
 }
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
+from pipeline import reference
 from pipeline.errors import InputError
 
 # -- what to read -------------------------------------------------------------------------------
@@ -29,34 +30,39 @@ class Source:
 
     instrument: str
     path: str  # relative to the market folder
-    currency: str
     adjusted: bool  # whether the file is dividend-adjusted (before its newest ex-date)
-    exchange: str  # calendar it trades on: HKEX, NYSE or SSE
     role: str = "primary"  # primary | fill | crosscheck
+
+    @property
+    def currency(self) -> str:
+        return reference.instruments()[self.instrument].currency
+
+    @property
+    def exchange(self) -> str:
+        """The exchange whose calendar it trades on (instruments table): HKEX, NYSE or SSE."""
+        return reference.instruments()[self.instrument].exchange
 
 
 # Priority order per instrument. A `fill` file only contributes dates outside the range already
 # covered by the files above it, so sources never interleave. `crosscheck` files are validated
 # but never enter `prices`.
 SOURCES: tuple[Source, ...] = (
-    Source("BABA", "Koi-west__stock-predictor/data/BABA.csv", "USD", True, "NYSE"),
-    Source(
-        "BABA", "Bluefin-Tuna__Yahoo-Finance-Historical-Data/BABA.csv", "USD", False, "NYSE", "fill"
-    ),
-    Source("BABA", "dsturdy__Factor_Attribution_5_csvs/data/BABA.csv", "USD", True, "NYSE", "fill"),
-    Source("9988.HK", "AZScience__mohinhdudoan/data/9988.HK.csv", "HKD", True, "HKEX"),
-    Source("9988.HK", "CCF0001__Forriz-Pair-Trading/data/9988.HK.csv", "HKD", True, "HKEX", "fill"),
-    Source("HSI", "clamx4__stockdata/index/HSI.csv", "points", False, "HKEX"),
-    Source("HSI", "flippe2__blank-app/data/^HSI.csv", "points", False, "HKEX", "crosscheck"),
-    Source("SPX", "clamx4__stockdata/index/SPX.csv", "points", False, "NYSE"),
-    Source("SPY", "Koi-west__stock-predictor/data/SPY.csv", "USD", True, "NYSE"),
-    Source("SPY", "dsturdy__Factor_Attribution_5_csvs/data/SPY.csv", "USD", True, "NYSE", "fill"),
-    Source("KWEB", "AZScience__mohinhdudoan/data/KWEB.csv", "USD", True, "NYSE"),
-    Source("KWEB", "dsturdy__Factor_Attribution_5_csvs/data/KWEB.csv", "USD", True, "NYSE", "fill"),
-    Source("MCHI", "AZScience__mohinhdudoan/data/MCHI.csv", "USD", True, "NYSE"),
-    Source("MCHI", "dsturdy__Factor_Attribution_5_csvs/data/MCHI.csv", "USD", True, "NYSE", "fill"),
-    Source("FXI", "dsturdy__Factor_Attribution_5_csvs/data/FXI.csv", "USD", True, "NYSE"),
-    Source("CSI300", "AZScience__mohinhdudoan/data/000300.SS.csv", "points", False, "SSE"),
+    Source("BABA", "Koi-west__stock-predictor/data/BABA.csv", True),
+    Source("BABA", "Bluefin-Tuna__Yahoo-Finance-Historical-Data/BABA.csv", False, "fill"),
+    Source("BABA", "dsturdy__Factor_Attribution_5_csvs/data/BABA.csv", True, "fill"),
+    Source("9988.HK", "AZScience__mohinhdudoan/data/9988.HK.csv", True),
+    Source("9988.HK", "CCF0001__Forriz-Pair-Trading/data/9988.HK.csv", True, "fill"),
+    Source("HSI", "clamx4__stockdata/index/HSI.csv", False),
+    Source("HSI", "flippe2__blank-app/data/^HSI.csv", False, "crosscheck"),
+    Source("SPX", "clamx4__stockdata/index/SPX.csv", False),
+    Source("SPY", "Koi-west__stock-predictor/data/SPY.csv", True),
+    Source("SPY", "dsturdy__Factor_Attribution_5_csvs/data/SPY.csv", True, "fill"),
+    Source("KWEB", "AZScience__mohinhdudoan/data/KWEB.csv", True),
+    Source("KWEB", "dsturdy__Factor_Attribution_5_csvs/data/KWEB.csv", True, "fill"),
+    Source("MCHI", "AZScience__mohinhdudoan/data/MCHI.csv", True),
+    Source("MCHI", "dsturdy__Factor_Attribution_5_csvs/data/MCHI.csv", True, "fill"),
+    Source("FXI", "dsturdy__Factor_Attribution_5_csvs/data/FXI.csv", True),
+    Source("CSI300", "AZScience__mohinhdudoan/data/000300.SS.csv", False),
 )
 
 # Documented in PROVENANCE.md: Koi-west BABA rows up to and including 2025-06-11 are RAW x
