@@ -146,3 +146,30 @@ def instruments_table(reference_dir: Path = DEFAULT_DIR) -> pl.DataFrame:
         for ins in instruments(reference_dir).values()
     ]
     return pl.DataFrame(rows)
+
+
+RISK_TERM_COLUMNS = ("risk", "language", "pattern")
+
+
+def risk_terms(reference_dir: Path = DEFAULT_DIR) -> pl.DataFrame:
+    """The risks the briefing tracks (`risk`, `language`, `pattern`), from `risk_terms.csv`.
+
+    Each pattern must compile as a regular expression; a bad one is an error naming its line.
+    """
+    import re
+
+    path = Path(reference_dir) / "risk_terms.csv"
+    if not path.is_file():
+        raise InputError("reference table not found", path, fix="restore it from git")
+    terms = pl.read_csv(path, infer_schema=False)
+    missing = [c for c in RISK_TERM_COLUMNS if c not in terms.columns]
+    if missing:
+        raise InputError(f"missing columns {', '.join(missing)}", path, 1)
+    for line, pattern in enumerate(terms["pattern"].to_list(), start=2):
+        try:
+            re.compile(pattern or "")
+        except re.error as exc:
+            raise InputError(
+                f"pattern {pattern!r} is not a regular expression ({exc})", path, line
+            ) from None
+    return terms

@@ -31,6 +31,10 @@ TABLE_NAMES = (
     "events",
     "flows",
     "validation",
+    "abnormal_returns",
+    "risk_mentions",
+    "year_to_date",
+    "long_run_extremes",
 )
 
 
@@ -64,18 +68,24 @@ def resolve_as_of(articles: pl.DataFrame, as_of: dt.date | None) -> dt.date:
 
 
 def build_tables(settings: Settings) -> Tables:
-    """Every table for the edition described by `settings`, in memory."""
-    from pipeline.claims.engine import claims_table, infer_publication_dates
+    """Every table of the edition described by `settings`, in memory: the DAG, in order.
+
+    Each table is built by one function named after it, from the tables it needs.
+    """
+    from pipeline.claims.engine import claims_table
     from pipeline.corpus.articles import read_corpus
     from pipeline.corpus.entities import entities_table
-    from pipeline.corpus.sentences import sentences_table
     from pipeline.corpus.sentiment import article_tone, sentence_sentiment_table
+    from pipeline.findings.long_run import long_run_extremes
+    from pipeline.findings.risk_mentions import risk_mentions
     from pipeline.findings.summary import key_numbers
-    from pipeline.market.events import events_table
+    from pipeline.findings.year_to_date import year_to_date
+    from pipeline.market.events import abnormal_returns_table, events_table
     from pipeline.market.flows import flows_table
     from pipeline.market.prices import market_files, prices
     from pipeline.market.returns import returns_table
     from pipeline.market.validation import validation
+    from pipeline.reference import risk_terms
 
     settings.check()
     corpus = read_corpus(settings.articles_dir, settings.as_of)
@@ -84,43 +94,60 @@ def build_tables(settings: Settings) -> Tables:
     all_prices = prices(files)
     check_as_of_in_market(all_prices, as_of)
 
-    # No row dated after the cut-off enters the edition.
-    # Duplicates are recorded in `duplicate_of` and kept out of the edition's tables.
-    articles = corpus.articles.filter(pl.col("duplicate_of").is_null()).filter(
-        pl.col("published_date").is_null() | (pl.col("published_date") <= as_of)
+    t: dict[str, pl.DataFrame] = {}
+    t["prices"] = all_prices.filter(pl.col("date") <= as_of)
+    t["returns"] = returns_table(t["prices"])
+    t["abnormal_returns"] = abnormal_returns_table(t["returns"])
+    t["validation"] = validation(all_prices, files)
+    articles, inferred, t["sentences"] = edition_corpus(corpus.articles, t["prices"], as_of)
+    t["sentence_sentiment"] = sentence_sentiment_table(t["sentences"], settings.lexicon_dir)
+    t["articles"] = article_tone(articles, t["sentence_sentiment"])
+    t["entities"] = entities_table(t["sentences"], settings.reference_dir / "gazetteer.csv")
+    t["claims"] = claims_table(t["sentences"], t["articles"], t["prices"], inferred=inferred)
+    t["events"] = events_table(t["articles"], t["prices"], t["returns"])
+    t["flows"] = flows_table(t["prices"], t["claims"], settings.reference_dir)
+    t["risk_mentions"] = risk_mentions(
+        t["sentences"], t["articles"], risk_terms(settings.reference_dir)
     )
-    prices = all_prices.filter(pl.col("date") <= as_of)
-    returns = returns_table(prices)
+    t["year_to_date"] = year_to_date(t["prices"], as_of.year)
+    t["long_run_extremes"] = long_run_extremes(t["prices"])
+    t["key_numbers"] = key_numbers(t["articles"], t["claims"], t["year_to_date"], as_of.isoformat())
+    frames = {name: sort_table(name, t[name]) for name in TABLE_NAMES}
+    return Tables(as_of=as_of, frames=frames, rejects=corpus.rejects)
 
+
+def edition_corpus(
+    articles: pl.DataFrame, prices: pl.DataFrame, as_of: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The edition's articles (no duplicates, none after the cut-off), the dates inferred for
+    undated ones from their claims, and their sentences."""
+    from pipeline.claims.engine import infer_publication_dates
+    from pipeline.corpus.sentences import sentences_table
+
+    in_edition = pl.col("published_date").is_null() | (pl.col("published_date") <= as_of)
+    # Duplicates are recorded in `duplicate_of` and kept out of the edition's tables.
+    articles = articles.filter(pl.col("duplicate_of").is_null()).filter(in_edition)
     sentences = sentences_table(articles)
-    # Undated articles get a date inferred from the market facts their claims match.
     inferred = infer_publication_dates(sentences, articles, prices)
     if inferred.height:
-        articles = apply_inferred_dates(articles, inferred).filter(
-            pl.col("published_date").is_null() | (pl.col("published_date") <= as_of)
-        )
+        articles = apply_inferred_dates(articles, inferred).filter(in_edition)
         sentences = sentences.join(articles.select("article_id"), on="article_id", how="semi")
-    sentiment = sentence_sentiment_table(sentences, settings.lexicon_dir)
-    articles = article_tone(articles, sentiment)
-    entities = entities_table(sentences, settings.reference_dir / "gazetteer.csv")
-    claims = claims_table(sentences, articles, prices, inferred=inferred)
-    events = events_table(articles, prices, returns)
-    flows = flows_table(prices, claims, settings.reference_dir)
+    return articles, inferred, sentences
 
-    frames = {
-        "articles": articles.sort("published_date", "article_id", nulls_last=True),
-        "sentences": sentences.sort("article_id", "sentence_idx"),
-        "entities": entities,
-        "sentence_sentiment": sentiment.sort("article_id", "sentence_idx"),
-        "prices": prices.sort("instrument", "date"),
-        "returns": returns.sort("instrument", "date"),
-        "claims": claims,
-        "events": events,
-        "flows": flows,
-        "validation": validation(all_prices, files),
-    }
-    frames = {"key_numbers": key_numbers(frames, as_of.isoformat()), **frames}
-    return Tables(as_of=as_of, frames=frames, rejects=corpus.rejects)
+
+SORT_KEYS = {
+    "articles": ("published_date", "article_id"),
+    "sentences": ("article_id", "sentence_idx"),
+    "sentence_sentiment": ("article_id", "sentence_idx"),
+    "prices": ("instrument", "date"),
+    "returns": ("instrument", "date"),
+}
+
+
+def sort_table(name: str, df: pl.DataFrame) -> pl.DataFrame:
+    """Tables are written in a stable order, so the same inputs give the same bytes."""
+    keys = SORT_KEYS.get(name)
+    return df.sort(*keys, nulls_last=True) if keys else df
 
 
 def apply_inferred_dates(articles: pl.DataFrame, inferred: pl.DataFrame) -> pl.DataFrame:

@@ -12,7 +12,10 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.briefing import charts, narrative
-from pipeline.findings.summary import key_numbers, verdict_counts, year_to_date
+from pipeline.findings.risk_mentions import risk_mentions
+from pipeline.findings.summary import verdict_counts
+from pipeline.findings.year_to_date import year_to_date
+from pipeline.reference import risk_terms
 
 
 def _values(chart: alt.TopLevelMixin) -> list[list[dict]]:
@@ -44,7 +47,7 @@ def test_price_path_chart_plots_the_prices_table(tables, year) -> None:
         tables["prices"],
         tables["articles"],
         year,
-        returns=tables["returns"],
+        abnormal_returns=tables["abnormal_returns"],
         events=tables["events"],
     )
     line = max(_values(chart), key=len)
@@ -77,7 +80,7 @@ def test_price_path_alt_text_names_computed_extremes(tables, year) -> None:
 
 
 def test_long_run_extremes_found_in_data(tables) -> None:
-    ext = charts.long_run_extremes(tables["prices"])
+    ext = tables["long_run_extremes"]
     baba = tables["prices"].filter(pl.col("instrument") == "BABA")
     peak_2020 = (
         baba.filter(pl.col("date").dt.year() == 2020)
@@ -85,7 +88,7 @@ def test_long_run_extremes_found_in_data(tables) -> None:
         .item()
     )
     assert ext.filter(pl.col("event") == "2020 peak")["shown"].item() == pytest.approx(peak_2020)
-    chart, series = charts.long_run_chart(tables["prices"])
+    chart, series = charts.long_run_chart(tables["prices"], ext)
     text = charts.long_run_alt_text(series, ext)
     assert f"${peak_2020:,.2f}" in text
     _values(chart)
@@ -120,7 +123,7 @@ def test_turnover_is_close_times_volume(tables, year) -> None:
 def test_key_findings_come_from_the_tables(tables, settings) -> None:
     frames = dict(tables.frames)
     as_of = tables.edition.as_of.isoformat()
-    findings = narrative.key_findings(frames, as_of, settings.reference_dir)
+    findings = narrative.key_findings(frames, as_of)
     text = " ".join(findings)
     ytd = year_to_date(frames["prices"], tables.edition.as_of.year)
     for row in ytd.iter_rows(named=True):
@@ -132,7 +135,7 @@ def test_key_findings_come_from_the_tables(tables, settings) -> None:
 def test_prose_changes_when_the_data_change(tables, settings) -> None:
     frames = dict(tables.frames)
     as_of = tables.edition.as_of.isoformat()
-    before = narrative.key_findings(frames, as_of, settings.reference_dir)
+    before = narrative.key_findings(frames, as_of)
     # Double BABA's latest close: the finding must follow the data.
     last = frames["prices"].filter(pl.col("instrument") == "BABA")["date"].max()
     bump = (pl.col("instrument") == "BABA") & (pl.col("date") == last)
@@ -142,7 +145,8 @@ def test_prose_changes_when_the_data_change(tables, settings) -> None:
         .then(pl.col("close_traded") * 2)
         .otherwise(pl.col("close_traded")),
     )
-    after = narrative.key_findings(frames, as_of, settings.reference_dir)
+    frames["year_to_date"] = year_to_date(frames["prices"], tables.edition.as_of.year)
+    after = narrative.key_findings(frames, as_of)
     assert before != after
     new_ytd = year_to_date(frames["prices"], tables.edition.as_of.year).filter(
         pl.col("instrument") == "BABA"
@@ -151,9 +155,10 @@ def test_prose_changes_when_the_data_change(tables, settings) -> None:
 
 
 def test_risk_mentions_count_the_corpus_terms(tables, settings) -> None:
-    mentions = narrative.risk_mentions(
-        tables["sentences"], tables["articles"], settings.reference_dir
+    mentions = risk_mentions(
+        tables["sentences"], tables["articles"], risk_terms(settings.reference_dir)
     )
+    assert mentions.equals(tables["risk_mentions"])
     expected = (
         tables["sentences"]
         .select(pl.col("text").str.count_matches(r"(?i)\bsanction(s|ed|ing)?\b").sum())
@@ -166,7 +171,7 @@ def test_risk_mentions_count_the_corpus_terms(tables, settings) -> None:
 def test_pdf_contains_key_numbers(site, tables) -> None:
     pdf = site / f"alibaba-briefing-{tables.edition.id}.pdf"
     text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(pdf).pages))
-    numbers = key_numbers(dict(tables.frames), tables.edition.as_of.isoformat())
+    numbers = tables["key_numbers"]
     for row in numbers.filter(pl.col("name").str.contains("change in")).iter_rows(named=True):
         assert f"{row['value']:+.1f}%" in text, row["name"]
     n_claims = tables["claims"].height

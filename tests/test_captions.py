@@ -9,6 +9,7 @@ import polars as pl
 
 from pipeline.briefing import charts
 from pipeline.config import PROJECT_ROOT
+from pipeline.findings.long_run import LONG_RUN_EXTREMES
 
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 
@@ -28,7 +29,7 @@ def test_tone_caption_states_the_rolling_window():
 def test_long_run_caption_states_the_listing_year_and_the_extremes(tables):
     baba = tables["prices"].filter(pl.col("instrument") == "BABA")
     listed = baba["date"].min().year
-    (peak_year, _), (low_year, _) = charts.LONG_RUN_EXTREMES
+    (peak_year, _), (low_year, _) = LONG_RUN_EXTREMES
     text = caption("fig-long-run")
     assert f"since its {listed} listing" in text
     assert f"{peak_year} peak and {low_year} low" in text

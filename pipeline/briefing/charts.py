@@ -24,8 +24,6 @@ PRICE_GAP_DAYS = 10
 ROLLING_GAP_DAYS = 31
 # The tone chart's rolling mean spans this many consecutive articles.
 ROLLING_ARTICLES = 3
-# The long-run chart labels BABA's highest close of one year and lowest of another.
-LONG_RUN_EXTREMES = ((2020, "max"), (2022, "min"))
 BENCHMARKS = tuple(sorted(set(reference.benchmark_of().values())))
 
 
@@ -87,27 +85,16 @@ def article_marks(articles: pl.DataFrame, path: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(rows).sort("instrument", "published_date")
 
 
-def market_adjusted_moves(returns: pl.DataFrame, year: int, top: int = 3) -> pl.DataFrame:
-    """The largest daily moves of each listing net of its benchmark (HSI for 9988.HK, SPX for
-    BABA): the simplest abnormal return, used to annotate the price chart."""
-    bench = pl.DataFrame(
-        {"instrument": list(BENCHMARK_OF), "benchmark": list(BENCHMARK_OF.values())}
-    )
-    r = returns.lazy().filter(pl.col("date").dt.year() == year).select("instrument", "date", "ret")
+def market_adjusted_moves(abnormal_returns: pl.DataFrame, year: int, top: int = 3) -> pl.DataFrame:
+    """The `top` largest abnormal returns of each listing in `year`, from the event study's
+    market model (the `abnormal_returns` table), to annotate the price chart."""
     return (
-        r.join(bench.lazy(), on="instrument")
-        .join(
-            r.rename({"instrument": "benchmark", "ret": "bench_ret"}),
-            on=["benchmark", "date"],
-            how="left",
-        )
-        .with_columns(abnormal=pl.col("ret") - pl.col("bench_ret"))
-        .drop_nulls("abnormal")
+        abnormal_returns.filter(pl.col("date").dt.year() == year)
+        .rename({"abnormal_ret": "abnormal", "benchmark_ret": "bench_ret"})
         .sort(pl.col("abnormal").abs(), descending=True)
         .group_by("instrument", maintain_order=True)
         .head(top)
         .sort("instrument", "date")
-        .collect()
     )
 
 
@@ -118,7 +105,7 @@ def price_path_chart(
     prices: pl.DataFrame,
     articles: pl.DataFrame,
     year: int,
-    returns: pl.DataFrame | None = None,
+    abnormal_returns: pl.DataFrame | None = None,
     events: pl.DataFrame | None = None,
 ) -> tuple[alt.Chart, pl.DataFrame]:
     """BABA and 9988.HK over `year`, indexed to 100 with HSI and SPX as benchmarks.
@@ -135,7 +122,11 @@ def price_path_chart(
         marks = marks.join(car, on=["article_id", "instrument"], how="left")
     if marks.height and "tone" in articles.columns:
         marks = marks.join(articles.select("article_id", "tone"), on="article_id", how="left")
-    moves = market_adjusted_moves(returns, year) if returns is not None else pl.DataFrame()
+    moves = (
+        market_adjusted_moves(abnormal_returns, year)
+        if abnormal_returns is not None
+        else pl.DataFrame()
+    )
     if moves.height:
         moves = moves.join(
             path.select("instrument", "date", "index", "close"), on=["instrument", "date"]
@@ -292,31 +283,9 @@ def as_of_year(as_of: dt.date | str) -> int:
     return (dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of).year
 
 
-def long_run_extremes(prices: pl.DataFrame) -> pl.DataFrame:
-    """BABA's 2020 peak and 2022 low closes, found in the data, with as-traded values where the
-    snapshot has them (`close_traded`) and a note where only adjusted data exists."""
-    baba = prices.lazy().filter(pl.col("instrument") == "BABA")
-    rows = []
-    for year, pick in LONG_RUN_EXTREMES:
-        in_year = baba.filter(pl.col("date").dt.year() == year)
-        ranked = in_year.sort(
-            pl.col("close_traded").fill_null(pl.col("close")), descending=pick == "max"
-        )
-        row = ranked.head(1).collect()
-        if row.height:
-            rows.append(
-                row.with_columns(
-                    event=pl.lit(f"{year} {'peak' if pick == 'max' else 'low'}"),
-                    shown=pl.col("close_traded").fill_null(pl.col("close")),
-                    basis=pl.when(pl.col("close_traded").is_not_null())
-                    .then(pl.lit("as traded"))
-                    .otherwise(pl.lit("adjusted only")),
-                ).select("event", "date", "close", "close_traded", "shown", "basis", "source_file")
-            )
-    return pl.concat(rows) if rows else pl.DataFrame()
-
-
-def long_run_chart(prices: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
+def long_run_chart(
+    prices: pl.DataFrame, long_run_extremes: pl.DataFrame
+) -> tuple[alt.Chart, pl.DataFrame]:
     """BABA since listing, as-traded where known, with the 2020 peak and 2022 low labelled."""
     series = (
         prices.lazy()
@@ -332,7 +301,7 @@ def long_run_chart(prices: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
         .with_columns(line_segments("date", PRICE_GAP_DAYS, by="basis"))
         .collect()
     )
-    extremes = long_run_extremes(prices)
+    extremes = long_run_extremes
     line = (
         alt.Chart(alt.Data(values=_records(series)))
         .mark_line(strokeWidth=1.2)

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.briefing.charts import display_source, market_adjusted_moves
 from pipeline.briefing.display import escape_md
-from pipeline.findings.summary import verdict_counts, year_to_date
+from pipeline.findings.summary import verdict_counts
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TRIGGER_WINDOW_DAYS = 3  # an article up to 3 days before a move counts as a possible trigger
@@ -34,39 +34,11 @@ def _env() -> Environment:
     return env
 
 
-def risk_terms(reference_dir: Path) -> pl.DataFrame:
-    """The corpus's risk vocabulary (risk, language, regex), from a documented reference table."""
-    return pl.read_csv(reference_dir / "risk_terms.csv")
-
-
-def risk_mentions(
-    sentences: pl.DataFrame, articles: pl.DataFrame, reference_dir: Path
-) -> pl.DataFrame:
-    """Mentions of each risk per article, by publication date: `article_id`, `published_date`,
-    `risk`, `mentions`."""
-    terms = risk_terms(reference_dir)
-    per_risk = []
-    for risk, group in terms.group_by("risk", maintain_order=True):
-        pattern = "(?i)" + "|".join(f"(?:{p})" for p in group["pattern"].to_list())
-        per_risk.append(
-            sentences.lazy()
-            .group_by("article_id")
-            .agg(mentions=pl.col("text").str.count_matches(pattern).sum())
-            .with_columns(risk=pl.lit(risk[0]))
-        )
-    counts = pl.concat(per_risk).collect()
-    return (
-        counts.join(articles.select("article_id", "published_date", "title"), on="article_id")
-        .select("article_id", "published_date", "title", "risk", "mentions")
-        .sort("published_date", "risk", nulls_last=True)
-    )
-
-
 def biggest_moves(
-    returns: pl.DataFrame, articles: pl.DataFrame, year: int, top: int = 3
+    abnormal_returns: pl.DataFrame, articles: pl.DataFrame, year: int, top: int = 3
 ) -> list[dict[str, Any]]:
-    """The largest market-adjusted daily moves, each with the nearest article before it."""
-    moves = market_adjusted_moves(returns, year, top=top)
+    """The largest abnormal daily moves, each with the nearest article before it."""
+    moves = market_adjusted_moves(abnormal_returns, year, top=top)
     dated = (
         articles.filter(pl.col("published_date").is_not_null())
         .select("title", display_source("publisher unknown"), pl.col("published_date"))
@@ -118,14 +90,11 @@ def flow_claims(claims: pl.DataFrame, articles: pl.DataFrame) -> list[dict[str, 
     return flows.sort("published_date", nulls_last=True).to_dicts()
 
 
-def findings_context(
-    tables: dict[str, pl.DataFrame], as_of: str, reference_dir: Path
-) -> dict[str, Any]:
+def findings_context(tables: dict[str, pl.DataFrame], as_of: str) -> dict[str, Any]:
     """Every value the findings mention, computed from the tables."""
     year = int(as_of[:4])
     articles, claims = tables["articles"], tables["claims"]
-    mentions = risk_mentions(tables["sentences"], articles, reference_dir)
-    ytd = year_to_date(tables["prices"], year)
+    mentions, ytd = tables["risk_mentions"], tables["year_to_date"]
     return {
         "as_of": as_of,
         "trigger_days": TRIGGER_WINDOW_DAYS,
@@ -134,7 +103,7 @@ def findings_context(
         "n_dated": articles.filter(pl.col("published_date").is_not_null()).height,
         "languages": sorted(articles["language"].drop_nulls().unique().to_list()),
         "ytd": ytd.to_dicts(),
-        "moves": biggest_moves(tables["returns"], articles, year),
+        "moves": biggest_moves(tables["abnormal_returns"], articles, year),
         "tone": tone_shift(articles, mentions),
         "flows": flow_claims(claims, articles),
         "verdicts": verdict_counts(claims),
@@ -149,11 +118,7 @@ def findings_context(
     }
 
 
-def key_findings(tables: dict[str, pl.DataFrame], as_of: str, reference_dir: Path) -> list[str]:
+def key_findings(tables: dict[str, pl.DataFrame], as_of: str) -> list[str]:
     """The key findings as Markdown bullet texts, one string per finding."""
-    text = (
-        _env()
-        .get_template("findings.md.j2")
-        .render(**findings_context(tables, as_of, reference_dir))
-    )
+    text = _env().get_template("findings.md.j2").render(**findings_context(tables, as_of))
     return [line[2:].strip() for line in text.splitlines() if line.startswith("- ")]

@@ -56,7 +56,7 @@ def edition_line() -> Markdown:
 
 def key_findings() -> Markdown:
     """The key-findings box: bullets written from the tables."""
-    items = narrative.key_findings(tables(), edition()["as-of"], settings().reference_dir)
+    items = narrative.key_findings(tables(), edition()["as-of"])
     body = (
         "\n".join(f"- {item}" for item in items)
         if items
@@ -76,7 +76,11 @@ def price_paths() -> Chart:
     """BABA and 9988.HK in the edition's year with benchmarks; articles and big moves marked."""
     t = tables()
     chart, data = charts.price_path_chart(
-        t["prices"], t["articles"], year(), returns=t["returns"], events=t["events"]
+        t["prices"],
+        t["articles"],
+        year(),
+        abnormal_returns=t["abnormal_returns"],
+        events=t["events"],
     )
     listings = data.filter(pl.col("instrument").is_in(charts.LISTINGS))
     return _chart(chart, "price-paths", data=data, alt_text=charts.price_path_alt_text(listings))
@@ -84,18 +88,18 @@ def price_paths() -> Chart:
 
 def long_run() -> Chart:
     t = tables()
-    chart, data = charts.long_run_chart(t["prices"])
+    chart, data = charts.long_run_chart(t["prices"], t["long_run_extremes"])
     return _chart(
         chart,
         "long-run",
         data=data,
-        alt_text=charts.long_run_alt_text(data, charts.long_run_extremes(t["prices"])),
+        alt_text=charts.long_run_alt_text(data, t["long_run_extremes"]),
     )
 
 
 def long_run_note() -> Markdown:
     """Says which extremes are as traded and which only adjusted, from the data."""
-    ext = charts.long_run_extremes(tables()["prices"])
+    ext = tables()["long_run_extremes"]
     if ext.is_empty():
         return Markdown("The market snapshot has no BABA history for 2020 or 2022.\n")
     lines = [
@@ -206,7 +210,7 @@ def claim_verdicts() -> Chart | Markdown:
 
 def risk_trend() -> Chart | Markdown:
     t = tables()
-    data = narrative.risk_mentions(t["sentences"], t["articles"], settings().reference_dir)
+    data = t["risk_mentions"]
     if data.filter(pl.col("published_date").is_not_null()).is_empty():
         return Markdown("No dated article mentions the tracked risks.\n")
     chart, monthly = charts.risk_trend_chart(data)

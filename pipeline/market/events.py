@@ -92,7 +92,7 @@ def market_models(pair: pl.DataFrame, estimation: tuple[int, int] = ESTIMATION) 
     ).drop("sx", "sy", "sxx", "sxy", "syy")
 
 
-def abnormal_returns(models: pl.DataFrame) -> pl.DataFrame:
+def with_abnormal_returns(models: pl.DataFrame) -> pl.DataFrame:
     """Per session: its abnormal return and CARs under that session's own model, with t
     statistics. Days past either end of the data leave a CAR null."""
     ar = {
@@ -201,7 +201,7 @@ def listing_events(
 ) -> pl.DataFrame:
     """One listing's rows of `events`: each article's event day joined to that day's study."""
     cal = Calendar.from_prices(INSTRUMENT_EXCHANGE[stock], prices)
-    study = abnormal_returns(market_models(paired_returns(returns, stock, bench), estimation))
+    study = with_abnormal_returns(market_models(paired_returns(returns, stock, bench), estimation))
     joined = event_days(articles, cal).join(
         study, left_on="event_date", right_on="date", how="left"
     )
@@ -240,3 +240,30 @@ def events_table(
 def _two_sided_p(t: pl.Expr) -> pl.Expr:
     """erfc(|t| / sqrt 2), the two-sided normal p-value (the stdlib has erfc; no scipy here)."""
     return t.map_elements(lambda v: math.erfc(abs(v) / math.sqrt(2)), return_dtype=pl.Float64)
+
+
+def abnormal_returns_table(
+    returns: pl.DataFrame,
+    estimation: tuple[int, int] = ESTIMATION,
+    min_days: int = MIN_ESTIMATION_DAYS,
+) -> pl.DataFrame:
+    """Every session's abnormal return of each listing under the same market model as the
+    event study: `instrument`, `benchmark`, `date`, `ret`, `benchmark_ret`, `abnormal_ret`,
+    `t_ar`, `estimation_days`. The chart's "largest moves" are picked from here, so the
+    briefing has one definition of an abnormal return, not two."""
+    parts = [
+        with_abnormal_returns(market_models(paired_returns(returns, stock, bench), estimation))
+        .filter(pl.col("n") >= min_days)
+        .select(
+            instrument=pl.lit(stock),
+            benchmark=pl.lit(bench),
+            date="date",
+            ret="y",
+            benchmark_ret="x",
+            abnormal_ret="abnormal_ret",
+            t_ar="t_ar",
+            estimation_days="n",
+        )
+        for stock, bench in benchmark_of().items()
+    ]
+    return pl.concat(parts).sort("instrument", "date")

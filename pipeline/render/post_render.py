@@ -86,9 +86,7 @@ def write_root_index(site_dir: Path) -> Path:
     return target
 
 
-def write_key_findings(
-    site_dir: Path, processed_dir: Path, reference_dir: Path, as_of: str
-) -> Path:
+def write_key_findings(site_dir: Path, processed_dir: Path, as_of: str) -> Path:
     """The findings as JSON, for the email body (same text as the briefing's box)."""
     from pipeline.briefing.narrative import key_findings
 
@@ -98,7 +96,7 @@ def write_key_findings(
     # Plain text: the email escapes it for HTML itself.
     findings = [
         pypandoc.convert_text(item, "plain", format="markdown", extra_args=["--wrap=none"]).strip()
-        for item in key_findings(load_tables(processed_dir), as_of, reference_dir)
+        for item in key_findings(load_tables(processed_dir), as_of)
     ]
     target.write_text(json.dumps(findings, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return target
@@ -151,9 +149,7 @@ def post_render(site_dir: Path, settings: Settings) -> list[Path]:
         named = site_dir / pdf_name(edition["edition"])
         shutil.copyfile(pdf, named)
         written.append(named)
-    written.append(
-        write_key_findings(site_dir, processed_dir, settings.reference_dir, edition["as-of"])
-    )
+    written.append(write_key_findings(site_dir, processed_dir, edition["as-of"]))
     written += copy_archive(settings.editions_dir, site_dir, settings.site_url)
     write_text_atomic(edition["edition"] + "\n", site_dir / "EDITION")
     written.append(write_site_manifest(site_dir, settings, edition))
