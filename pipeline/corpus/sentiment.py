@@ -70,25 +70,48 @@ def _lexicons(languages: list[str], lexicon_dir: Path | None) -> dict[str, Lexic
     return found
 
 
+LEX_SCHEMA = {
+    "token": pl.String,
+    "positive": pl.Int8,
+    "negative": pl.Int8,
+    "uncertainty": pl.Int8,
+    "language": pl.String,
+}
+COUNT_SCHEMA = {
+    "sid": pl.UInt32,
+    "positive": pl.Int64,
+    "negative": pl.Int64,
+    "uncertainty": pl.Int64,
+}
+
+
 def sentence_sentiment_table(sentences: pl.DataFrame, lexicon_dir: Path | None) -> pl.DataFrame:
     """Per sentence: token count, positive/negative/uncertainty counts, tone, label, lexicon, note."""
     langs = [x for x in sentences["language"].unique().to_list() if x is not None]
     lexes = _lexicons(sorted(langs), lexicon_dir)
+    sents = sentences.select("article_id", "sentence_idx", "language", "text").with_row_index("sid")
+    scored = sents.filter(pl.col("language").is_in(list(lexes)))
+    n_tokens, hits = _tokens_and_hits(scored, lexes, _word_table(lexes))
+    counts = n_tokens.join(_polarity_counts(hits), on="sid", how="left")
+    return _with_labels(sents.drop("text"), counts, _lexicon_meta(lexes))
+
+
+def _word_table(lexes: dict[str, Lexicon]) -> pl.DataFrame:
+    """Per language: lexicon words and negators, joined on the token alone."""
     lex_frame = pl.concat(
         [lx.frame.with_columns(language=pl.lit(lang)) for lang, lx in lexes.items()]
-        or [
-            pl.DataFrame(
-                schema={
-                    "token": pl.String,
-                    "positive": pl.Int8,
-                    "negative": pl.Int8,
-                    "uncertainty": pl.Int8,
-                    "language": pl.String,
-                }
-            )
-        ]
+        or [pl.DataFrame(schema=LEX_SCHEMA)]
     )
-    meta = pl.DataFrame(
+    neg = negators_frame().with_columns(is_neg=pl.lit(True))
+    return (
+        lex_frame.join(neg, on=["language", "token"], how="full", coalesce=True)
+        .with_columns(pl.col("is_neg").fill_null(False))
+        .filter(pl.col("language").is_in(list(lexes)))
+    )
+
+
+def _lexicon_meta(lexes: dict[str, Lexicon]) -> pl.DataFrame:
+    return pl.DataFrame(
         {
             "language": list(lexes),
             "lexicon": [lx.name for lx in lexes.values()],
@@ -102,16 +125,12 @@ def sentence_sentiment_table(sentences: pl.DataFrame, lexicon_dir: Path | None) 
             "has_unc": pl.Boolean,
         },
     )
-    neg = negators_frame().with_columns(is_neg=pl.lit(True))
-    # One table per language: lexicon words and negators, joined on the token alone.
-    table = (
-        lex_frame.join(neg, on=["language", "token"], how="full", coalesce=True)
-        .with_columns(pl.col("is_neg").fill_null(False))
-        .filter(pl.col("language").is_in(list(lexes)))
-    )
 
-    sents = sentences.select("article_id", "sentence_idx", "language", "text").with_row_index("sid")
-    scored = sents.filter(pl.col("language").is_in(list(lexes)))
+
+def _tokens_and_hits(
+    scored: pl.DataFrame, lexes: dict[str, Lexicon], table: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Token counts per sentence, and the lexicon hits and negators with their positions."""
     n_parts, hit_parts = [], []
     # Batches of sentences bound the memory of the token lists; each sentence stays whole.
     for start in range(0, scored.height, BATCH_SENTENCES):
@@ -136,11 +155,7 @@ def sentence_sentiment_table(sentences: pl.DataFrame, lexicon_dir: Path | None) 
                 .select("sid", "token")
                 .explode("token")
                 .with_row_index("pos")
-                .join(
-                    table.filter(pl.col("language") == lang).drop("language").lazy(),
-                    on="token",
-                    how="inner",
-                )
+                .join(table.filter(pl.col("language") == lang).drop("language").lazy(), on="token")
                 .collect()
             )
         del tokens
@@ -154,42 +169,43 @@ def sentence_sentiment_table(sentences: pl.DataFrame, lexicon_dir: Path | None) 
         or [pl.DataFrame(schema={"sid": pl.UInt32, "pos": pl.UInt32, "token": pl.String})],
         how="diagonal_relaxed",
     ).sort("sid", "pos")
-    if hits.height:
-        flag, same, pos_ = pl.col("is_neg"), pl.col("sid"), pl.col("pos").cast(pl.Int64)
-        negated = pl.lit(False)
-        for k in range(1, NEGATION_WINDOW + 1):  # a negator among the 3 tokens before
-            negated = negated | (
-                flag.shift(k) & (same.shift(k) == same) & (pos_ - pos_.shift(k) <= NEGATION_WINDOW)
-            ).fill_null(False)
-        p_ = pl.col("positive").fill_null(0).cast(pl.Int64)
-        n_ = pl.col("negative").fill_null(0).cast(pl.Int64)
-        counts = (
-            hits.with_columns(negated=negated)
-            .group_by("sid")
-            .agg(
-                positive=pl.when(pl.col("negated")).then(n_).otherwise(p_).sum(),
-                negative=pl.when(pl.col("negated")).then(p_).otherwise(n_).sum(),
-                uncertainty=pl.col("uncertainty").cast(pl.Int64).sum(),
-            )
+    return n_tokens, hits
+
+
+def _polarity_counts(hits: pl.DataFrame) -> pl.DataFrame:
+    """Positive, negative and uncertainty counts per sentence; a negator among the 3 tokens
+    before a word swaps its polarity."""
+    if not hits.height:
+        return pl.DataFrame(schema=COUNT_SCHEMA)
+    flag, same, pos_ = pl.col("is_neg"), pl.col("sid"), pl.col("pos").cast(pl.Int64)
+    negated = pl.lit(False)
+    for k in range(1, NEGATION_WINDOW + 1):
+        negated = negated | (
+            flag.shift(k) & (same.shift(k) == same) & (pos_ - pos_.shift(k) <= NEGATION_WINDOW)
+        ).fill_null(False)
+    p_ = pl.col("positive").fill_null(0).cast(pl.Int64)
+    n_ = pl.col("negative").fill_null(0).cast(pl.Int64)
+    return (
+        hits.with_columns(negated=negated)
+        .group_by("sid")
+        .agg(
+            positive=pl.when(pl.col("negated")).then(n_).otherwise(p_).sum(),
+            negative=pl.when(pl.col("negated")).then(p_).otherwise(n_).sum(),
+            uncertainty=pl.col("uncertainty").cast(pl.Int64).sum(),
         )
-    else:
-        counts = pl.DataFrame(
-            schema={
-                "sid": pl.UInt32,
-                "positive": pl.Int64,
-                "negative": pl.Int64,
-                "uncertainty": pl.Int64,
-            }
-        )
-    counts = n_tokens.join(counts, on="sid", how="left")
+    )
+
+
+def _with_labels(sents: pl.DataFrame, counts: pl.DataFrame, meta: pl.DataFrame) -> pl.DataFrame:
+    """Counts, tone, label and the note saying what could not be scored, in SCHEMA."""
+    has_lexicon = pl.col("lexicon").is_not_null()
     out = (
-        sents.drop("text")
-        .join(counts, on="sid", how="left")
+        sents.join(counts, on="sid", how="left")
         .join(meta, on="language", how="left")
         .with_columns(
-            n_tokens=pl.when(pl.col("lexicon").is_not_null()).then(pl.col("n_tokens").fill_null(0)),
-            positive=pl.when(pl.col("lexicon").is_not_null()).then(pl.col("positive").fill_null(0)),
-            negative=pl.when(pl.col("lexicon").is_not_null()).then(pl.col("negative").fill_null(0)),
+            n_tokens=pl.when(has_lexicon).then(pl.col("n_tokens").fill_null(0)),
+            positive=pl.when(has_lexicon).then(pl.col("positive").fill_null(0)),
+            negative=pl.when(has_lexicon).then(pl.col("negative").fill_null(0)),
             uncertainty=pl.when(pl.col("has_unc")).then(pl.col("uncertainty").fill_null(0)),
         )
         .with_columns(tone=tone_expr(pl.col("positive"), pl.col("negative")))
