@@ -128,6 +128,22 @@ def _input_changes(prev: dict, cur: dict) -> pl.DataFrame:
     )
 
 
+EMPTY_ARTICLES = pl.DataFrame(schema={c: pl.String for c in ARTICLE_COLS})
+EMPTY_KEYS = pl.DataFrame(
+    schema={
+        "name": pl.String,
+        "unit": pl.String,
+        "previous": pl.Float64,
+        "current": pl.Float64,
+        "delta": pl.Float64,
+        "status": pl.String,
+    }
+)
+EMPTY_VERDICTS = pl.DataFrame(
+    schema={c: pl.String for c in [*CLAIM_KEY, "previous_verdict", "verdict", "status"]}
+)
+
+
 def changes_between(
     prev_manifest: dict | None,
     prev_tables_dir: Path | None,
@@ -137,31 +153,17 @@ def changes_between(
     """Compare two editions from their manifests and their `data/*.parquet` tables."""
     notes: list[str] = []
     cur_id = current_manifest.get("edition_id", "?")
-    empty_articles = pl.DataFrame(schema={c: pl.String for c in ARTICLE_COLS})
-    empty_keys = pl.DataFrame(
-        schema={
-            "name": pl.String,
-            "unit": pl.String,
-            "previous": pl.Float64,
-            "current": pl.Float64,
-            "delta": pl.Float64,
-            "status": pl.String,
-        }
-    )
-    empty_verdicts = pl.DataFrame(
-        schema={c: pl.String for c in [*CLAIM_KEY, "previous_verdict", "verdict", "status"]}
-    )
     if prev_manifest is None:
         return Changes(
-            None,
-            cur_id,
-            empty_articles,
-            empty_articles,
-            empty_keys,
-            empty_verdicts,
-            _input_changes({}, {}),
-            None,
-            notes,
+            previous_id=None,
+            current_id=cur_id,
+            new_articles=EMPTY_ARTICLES,
+            removed_articles=EMPTY_ARTICLES,
+            key_numbers=EMPTY_KEYS,
+            verdicts=EMPTY_VERDICTS,
+            inputs=_input_changes({}, {}),
+            code_changed=None,
+            notes=notes,
         )
     prev_id = prev_manifest.get("edition_id", "?")
     prev_label, cur_label = f"Edition {prev_id}", f"This edition ({cur_id})"
@@ -173,79 +175,89 @@ def changes_between(
         c = _read_table(current_tables_dir, name, cur_label, notes)
         return (p, c) if p is not None and c is not None else None
 
-    new_articles = removed_articles = empty_articles
-    if arts := pair("articles"):
-        p, c = arts
-        cols = [col for col in ARTICLE_COLS if col in c.columns]
-        new_articles = c.join(p.select("article_id"), on="article_id", how="anti").select(cols)
-        removed_articles = p.join(c.select("article_id"), on="article_id", how="anti").select(
-            [col for col in ARTICLE_COLS if col in p.columns]
-        )
-        new_articles, removed_articles = (
-            df.sort("article_id") for df in (new_articles, removed_articles)
-        )
+    new_articles, removed_articles = _article_changes(pair("articles"))
+    return Changes(
+        previous_id=prev_id,
+        current_id=cur_id,
+        new_articles=new_articles,
+        removed_articles=removed_articles,
+        key_numbers=_key_number_changes(pair("key_numbers")),
+        verdicts=_verdict_changes(pair("claims")),
+        inputs=_input_changes(prev_manifest, current_manifest),
+        code_changed=_code_changed(prev_manifest, current_manifest),
+        notes=notes,
+    )
 
-    key_numbers = empty_keys
-    if keys := pair("key_numbers"):
-        p, c = (
-            df.select("name", pl.col("value").cast(pl.Float64), pl.col("unit").cast(pl.String))
-            for df in keys
-        )
-        j = p.join(c, on="name", how="full", coalesce=True, suffix="_cur")
-        key_numbers = (
-            j.select(
-                "name",
-                unit=pl.coalesce("unit_cur", "unit"),
-                previous=pl.col("value"),
-                current=pl.col("value_cur"),
-                delta=pl.col("value_cur") - pl.col("value"),
-                status=pl.when(pl.col("value").is_null() & pl.col("value_cur").is_not_null())
-                .then(pl.lit("new"))
-                .when(pl.col("value_cur").is_null() & pl.col("value").is_not_null())
-                .then(pl.lit("removed"))
-                .when(
-                    pl.col("value").ne_missing(pl.col("value_cur"))
-                    | pl.col("unit").ne_missing(pl.col("unit_cur"))
-                )
-                .then(pl.lit("moved")),
-            )
-            .filter(pl.col("status").is_not_null())
-            .sort("name")
-        )
 
-    verdicts = empty_verdicts
-    if claims := pair("claims"):
-        p, c = (df.select(*CLAIM_KEY, "verdict").unique(maintain_order=True) for df in claims)
-        seen = p.rename({"verdict": "previous_verdict"}).with_columns(_seen=pl.lit(True))
-        j = c.join(seen, on=CLAIM_KEY, how="left", nulls_equal=True)
-        verdicts = (
-            j.with_columns(
-                status=pl.when(pl.col("_seen").is_null())
-                .then(pl.lit("new"))
-                .when(pl.col("verdict").ne_missing(pl.col("previous_verdict")))
-                .then(pl.lit("changed"))
-            )
-            .filter(pl.col("status").is_not_null())
-            .drop("_seen")
-            .sort("article_id", "sentence_idx")
-        )
+def _article_changes(arts) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Articles in the current edition only, and in the previous one only."""
+    if not arts:
+        return EMPTY_ARTICLES, EMPTY_ARTICLES
+    p, c = arts
+    new = c.join(p.select("article_id"), on="article_id", how="anti")
+    removed = p.join(c.select("article_id"), on="article_id", how="anti")
+    return (
+        new.select([col for col in ARTICLE_COLS if col in c.columns]).sort("article_id"),
+        removed.select([col for col in ARTICLE_COLS if col in p.columns]).sort("article_id"),
+    )
 
+
+def _key_number_changes(keys) -> pl.DataFrame:
+    """Key numbers that are new, removed or moved between the two editions."""
+    if not keys:
+        return EMPTY_KEYS
+    p, c = (
+        df.select("name", pl.col("value").cast(pl.Float64), pl.col("unit").cast(pl.String))
+        for df in keys
+    )
+    j = p.join(c, on="name", how="full", coalesce=True, suffix="_cur")
+    before, now = pl.col("value"), pl.col("value_cur")
+    return (
+        j.select(
+            "name",
+            unit=pl.coalesce("unit_cur", "unit"),
+            previous=before,
+            current=now,
+            delta=now - before,
+            status=pl.when(before.is_null() & now.is_not_null())
+            .then(pl.lit("new"))
+            .when(now.is_null() & before.is_not_null())
+            .then(pl.lit("removed"))
+            .when(before.ne_missing(now) | pl.col("unit").ne_missing(pl.col("unit_cur")))
+            .then(pl.lit("moved")),
+        )
+        .filter(pl.col("status").is_not_null())
+        .sort("name")
+    )
+
+
+def _verdict_changes(claims) -> pl.DataFrame:
+    """Claims that are new in the current edition, or whose verdict changed."""
+    if not claims:
+        return EMPTY_VERDICTS
+    p, c = (df.select(*CLAIM_KEY, "verdict").unique(maintain_order=True) for df in claims)
+    seen = p.rename({"verdict": "previous_verdict"}).with_columns(_seen=pl.lit(True))
+    j = c.join(seen, on=CLAIM_KEY, how="left", nulls_equal=True)
+    return (
+        j.with_columns(
+            status=pl.when(pl.col("_seen").is_null())
+            .then(pl.lit("new"))
+            .when(pl.col("verdict").ne_missing(pl.col("previous_verdict")))
+            .then(pl.lit("changed"))
+        )
+        .filter(pl.col("status").is_not_null())
+        .drop("_seen")
+        .sort("article_id", "sentence_idx")
+    )
+
+
+def _code_changed(prev_manifest: dict, current_manifest: dict) -> bool:
+    """Did the lock file or the commit change between the two editions?"""
     lock_p, lock_c = prev_manifest.get("uv_lock_sha256"), current_manifest.get("uv_lock_sha256")
     commit_p = (prev_manifest.get("git") or {}).get("commit")
     commit_c = (current_manifest.get("git") or {}).get("commit")
-    code_changed = (lock_p != lock_c) or (
+    return (lock_p != lock_c) or (
         commit_p is not None and commit_c is not None and commit_p != commit_c
-    )
-    return Changes(
-        prev_id,
-        cur_id,
-        new_articles,
-        removed_articles,
-        key_numbers,
-        verdicts,
-        _input_changes(prev_manifest, current_manifest),
-        code_changed,
-        notes,
     )
 
 
