@@ -149,43 +149,9 @@ def _parse(path: Path, label: str) -> MarketFile:
     are dropped and counted in `validation`. Duplicate days and non-positive prices are kept
     here for the validation report; `check_file` refuses them in files that feed `prices`.
     """
-    if not path.is_file():
-        raise InputError("market file not found", label)
-    if path.stat().st_size == 0:
-        raise InputError("market file is empty", label, fix="restore the file from the snapshot")
-    try:
-        raw = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True)
-    except (pl.exceptions.NoDataError, pl.exceptions.ComputeError) as exc:
-        raise InputError(f"cannot read CSV: {exc}", label) from None
-    raw = raw.rename({c: _tidy_name(c) for c in raw.columns})
-    if "date" not in raw.columns and raw.columns and raw.columns[0] == "price":
-        # yfinance multi-header: "Price,Close,..." then "Ticker,..." and "Date,,,," rows
-        raw = raw.rename({"price": "date"})
-    if raw.height == 0:
-        raise InputError("market file has a header but no rows", label)
-    missing = [c for c in ("date", "close") if c not in raw.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {missing}; found {raw.columns}",
-            label,
-            line=1,
-            fix="the file needs at least Date and Close",
-        )
-    num_cols = [
-        c for c in ("open", "high", "low", "close", "volume", "dividends") if c in raw.columns
-    ]
-    df = raw.with_columns(
-        pl.int_range(2, pl.len() + 2).alias("line"),
-        *[pl.col(c).str.strip_chars() for c in ["date", *num_cols]],
-    )
-    # Label rows (ticker row, "Date,,,," row): no usable date and no number anywhere.
-    numeric = [pl.col(c).cast(pl.Float64, strict=False) for c in num_cols]
-    is_label = pl.col("date").str.to_lowercase().is_in(list(_HEADER_LABELS)) & pl.all_horizontal(
-        [n.is_null() for n in numeric]
-    )
-    df = df.filter(~is_label)
-    if df.height == 0:
-        raise InputError("market file has no data rows", label)
+    raw = _read_raw(path, label)
+    num_cols = [c for c in NUMERIC_COLUMNS if c in raw.columns]
+    df = _data_rows(raw, num_cols, label)
     iso = pl.col("date").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
     mdy = pl.col("date").str.to_date("%m/%d/%y", strict=False)
     df = df.with_columns(
@@ -221,6 +187,54 @@ def _parse(path: Path, label: str) -> MarketFile:
         r = out.filter(pl.col("close").is_null()).row(0, named=True)
         raise InputError("missing close", label, line=r["line"])
     return MarketFile(label=label, frame=out, rows_in_file=raw.height)
+
+
+NUMERIC_COLUMNS = ("open", "high", "low", "close", "volume", "dividends")
+
+
+def _read_raw(path: Path, label: str) -> pl.DataFrame:
+    """The CSV as text columns with tidy names; a file that is missing, empty or lacks Date
+    and Close is an InputError naming it."""
+    if not path.is_file():
+        raise InputError("market file not found", label)
+    if path.stat().st_size == 0:
+        raise InputError("market file is empty", label, fix="restore the file from the snapshot")
+    try:
+        raw = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True)
+    except (pl.exceptions.NoDataError, pl.exceptions.ComputeError) as exc:
+        raise InputError(f"cannot read CSV: {exc}", label) from None
+    raw = raw.rename({c: _tidy_name(c) for c in raw.columns})
+    if "date" not in raw.columns and raw.columns and raw.columns[0] == "price":
+        # yfinance multi-header: "Price,Close,..." then "Ticker,..." and "Date,,,," rows
+        raw = raw.rename({"price": "date"})
+    if raw.height == 0:
+        raise InputError("market file has a header but no rows", label)
+    missing = [c for c in ("date", "close") if c not in raw.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {missing}; found {raw.columns}",
+            label,
+            line=1,
+            fix="the file needs at least Date and Close",
+        )
+    return raw
+
+
+def _data_rows(raw: pl.DataFrame, num_cols: list[str], label: str) -> pl.DataFrame:
+    """Rows with their file line number, without yfinance ticker and header label rows."""
+    df = raw.with_columns(
+        pl.int_range(2, pl.len() + 2).alias("line"),
+        *[pl.col(c).str.strip_chars() for c in ["date", *num_cols]],
+    )
+    # Label rows (ticker row, "Date,,,," row): no usable date and no number anywhere.
+    numeric = [pl.col(c).cast(pl.Float64, strict=False) for c in num_cols]
+    is_label = pl.col("date").str.to_lowercase().is_in(list(_HEADER_LABELS)) & pl.all_horizontal(
+        [n.is_null() for n in numeric]
+    )
+    df = df.filter(~is_label)
+    if df.height == 0:
+        raise InputError("market file has no data rows", label)
+    return df
 
 
 def check_file(df: pl.DataFrame, label: str) -> None:
