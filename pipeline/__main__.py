@@ -49,7 +49,7 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _post_render(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.render import post_render
+    from pipeline.render.post_render import post_render
 
     site = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or settings.site_dir)
     post_render(site, settings)

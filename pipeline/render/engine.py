@@ -30,7 +30,7 @@ import pypandoc
 import yaml
 
 from pipeline.errors import InputError
-from pipeline.render.failures import RenderError, last_line
+from pipeline.render.failures import RenderError, last_line, said_why
 from pipeline.render.kernel import KernelSpace, kernel_space, run_cells
 from pipeline.render.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
 
@@ -525,7 +525,7 @@ def run_scripts(
                 "_quarto.yml", f"{stage} script {command!r} did not start", str(exc)
             ) from exc
         if result.returncode != 0:
-            said = last_line(result.stderr) or last_line(result.stdout)
+            said = said_why(result.stderr) or last_line(result.stdout)
             raise RenderError(
                 "_quarto.yml",
                 f"{stage} script {command!r} failed",

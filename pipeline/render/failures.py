@@ -54,3 +54,10 @@ def last_line(text: str) -> str:
     """The last non-empty line of a program's output: where Python and most tools say why."""
     lines = [line.strip() for line in plain(text).splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def said_why(stderr: str) -> str:
+    """A program's reason for failing: its last `error:` line (this CLI's own one-line form,
+    when a script is `python -m pipeline …`), else its last line."""
+    errors = [line.strip() for line in plain(stderr).splitlines() if line.startswith("error:")]
+    return errors[-1] if errors else last_line(stderr)
