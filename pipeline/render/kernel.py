@@ -124,10 +124,38 @@ def run_cells(
     progress = _Progress()
     try:
         with open(log_path, "ab") as log:
-            asyncio.run(_run(client, km, cwd, log, progress))
+            run_quietly(_run(client, km, cwd, log, progress), log)
     except Exception as exc:
         kernel_output = log_path.read_text(encoding="utf-8", errors="replace")
         raise _failure(exc, progress, kernel_output, describe, cell_lines, timeout) from exc
+
+
+def run_quietly(coro, log) -> None:
+    """Run `coro` on a new event loop, closed at the end whatever happens.
+
+    Unlike `asyncio.run`, a task cancelled by a signal that then ends in another error (a
+    kernel stopped mid-cell raises DeadKernelError) is reported to the kernel log, not to the
+    terminal through asyncio's logger.
+    """
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda _, context: _note(log, context))
+    task = loop.create_task(coro)
+    try:
+        loop.run_until_complete(task)
+    finally:
+        try:
+            if not task.done():
+                task.cancel()  # interrupted: let its `finally` stop the kernel
+                loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+def _note(log, context: dict) -> None:
+    text = f"event loop: {context.get('message')}: {context.get('exception')!r}\n"
+    with contextlib.suppress(ValueError, OSError):  # the log may already be closed
+        log.write(text.encode())
 
 
 async def _run(client: NotebookClient, km: AsyncKernelManager, cwd, log, progress) -> None:
