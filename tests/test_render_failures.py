@@ -298,6 +298,45 @@ def test_sigterm_ends_a_build_stuck_after_an_error(tmp_path: Path) -> None:
     drill.assert_untouched()
 
 
+def test_verbose_prints_the_full_report(tmp_path: Path) -> None:
+    drill = Drill(tmp_path, cell("raise LookupError('no close price for the as-of day')"))
+    result = drill.run(
+        sys.executable, "-m", "pipeline", "render", "--verbose", "--project", str(drill.project)
+    )
+    assert result.code == EXIT_RENDER
+    assert "Traceback" in result.err and "LookupError" in result.err
+
+
+# A stand-in for Quarto (which cannot be installed here): it starts a helper that would
+# outlive it, says what Quarto says when a cell fails, and fails.
+FAKE_QUARTO = """#!/bin/sh
+sleep 300 &
+echo "[1/2] report/index.qmd"
+echo "Starting python3 kernel...Done"
+echo "ERROR: LookupError: no close price for the as-of day" >&2
+sleep 1
+exit 1
+"""
+
+
+def test_quarto_failure_is_one_line_and_takes_its_processes_along(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "quarto").write_text(FAKE_QUARTO, encoding="utf-8")
+    (bin_dir / "quarto").chmod(0o755)
+    drill = Drill(tmp_path / "drill", cell("print('not run by the fake')"))
+    result = drill.run(QUARTO="1", PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    assert result.code == EXIT_RENDER, result.err
+    line = result.err.splitlines()[0]
+    assert line == (
+        "error: report/index.qmd (quarto engine): quarto render failed (exit code 1): "
+        "ERROR: LookupError: no close price for the as-of day"
+    ), result.err
+    assert "Traceback" not in result.err and "[1/2]" not in result.err
+    assert not result.left_running, result.left_running  # the `sleep` went with Quarto
+    drill.assert_untouched()
+
+
 # --------------------------------------------------------------------------- the real report
 
 
