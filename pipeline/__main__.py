@@ -1,7 +1,9 @@
 """Command line: `python -m pipeline {tables,render,report,post-render,publish,send}`.
 
 Bad input ends with one clear message naming the file (and line) and exit status 2, never a
-traceback; nothing already built or published is touched.
+traceback; nothing already built or published is touched. A render that fails ends the same
+way with status 3, naming the page, engine, step and cause, and the path of a report in
+`.build/logs/` that holds the traceback (`--verbose` prints it). See docs/rendering.md.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ class _Progress:
     """How far a run got, so a failure can name its step."""
 
     started: bool = False
-    spec: str = KERNEL_NAME
+    spec: str = f"kernel {KERNEL_NAME!r}"
     cell: int | None = None
     exit_code: int | None = None
 
