@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -245,6 +246,7 @@ def test_kernel_falls_back_to_quiet_loopback_tcp(
     monkeypatch.setattr(kernel, "SOCKET_BASES", (str(deep),))
     with kernel.kernel_space() as space:
         assert space.transport == "tcp" and space.folder.parent == deep
+        assert stat.S_IMODE(space.folder.stat().st_mode) == 0o700  # private to this user
     assert not list(deep.iterdir())
     drill = Drill(tmp_path / "drill", cell("print('over loopback')"))
     render_project(drill.project, log=lambda *_: None)
