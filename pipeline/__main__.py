@@ -1,7 +1,9 @@
 """Command line: `python -m pipeline {tables,render,report,post-render,publish,send,eval}`.
 
 Bad input ends with one clear message naming the file (and line) and exit status 2, never a
-traceback; nothing already built or published is touched.
+traceback; nothing already built or published is touched. A render that fails ends the same
+way with status 3, naming the page, engine, step and cause, and the path of a report in
+`.build/logs/` that holds the traceback (`--verbose` prints it). See docs/rendering.md.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from pipeline.config import Settings
@@ -44,7 +47,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 def _render(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.render.build import build_site, choose_engine
 
-    build_site(settings, choose_engine(args.engine))
+    build_site(settings, choose_engine(args.engine), project=args.project)
     return 0
 
 
@@ -183,6 +186,7 @@ def _interrupted_message(signum: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("tables", help="build the Parquet tables")
     p.add_argument("--out", help="folder for the tables (default data/processed)")
@@ -198,7 +202,12 @@ def main(argv: list[str] | None = None) -> int:
             default=None,
             help="default: quarto if on PATH, else builtin (QUARTO=0 forces builtin)",
         )
+        p.add_argument(
+            "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+        )
         p.set_defaults(func=func)
+    p = sub.choices["render"]
+    p.add_argument("--project", type=Path, help="Quarto project to render (default: this one)")
     p = sub.add_parser("post-render", help="finish a rendered site (run by _quarto.yml)")
     p.set_defaults(func=_post_render)
     p = sub.add_parser("publish", help="freeze the built site as editions/<edition>/")
@@ -239,26 +248,96 @@ def main(argv: list[str] | None = None) -> int:
     for signum in HANDLED:
         signal.signal(signum, _raise_interrupted)
     asyncio.set_event_loop_policy(_SignalAwarePolicy())
+    settings = None
     try:
-        settings = Settings.from_env()
-        return args.func(args, settings)
-    except KeyboardInterrupt as exc:
-        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-        print(_interrupted_message(signum), file=sys.stderr)
-        return 128 + signum
-    except BaseException as exc:
-        if _received and not isinstance(exc, SystemExit):
-            # A library's cleanup failed while unwinding from the signal (nbclient stopping its
-            # kernel ends in DeadKernelError or CancelledError): still an interruption.
-            print(_interrupted_message(_received[0]), file=sys.stderr)
-            return 128 + _received[0]
-        from pipeline.render.engine import RenderError
+        try:
+            settings = Settings.from_env()
+            return args.func(args, settings)
+        except SystemExit:
+            raise
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+            return _interrupted(signum)
+        except BaseException as exc:
+            if _received:
+                # A library's cleanup failed while unwinding from the signal (nbclient stopping
+                # its kernel ends in DeadKernelError or CancelledError): still an interruption.
+                return _interrupted(_received[0])
+            return _failed(exc, settings, args.verbose)
+    except KeyboardInterrupt as exc:  # a signal while the failure was being reported
+        return _interrupted(exc.signum if isinstance(exc, Interrupted) else signal.SIGINT)
 
-        if isinstance(exc, InputError | RenderError):
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        raise
+
+VERBOSE_HELP = "on failure, also print the full report (traceback) kept in .build/logs/"
+EXIT_INPUT, EXIT_RENDER, EXIT_BUG = 2, 3, 1
+
+
+def _interrupted(signum: int) -> int:
+    _stop_kernels()
+    print(_interrupted_message(signum), file=sys.stderr)
+    return 128 + signum
+
+
+def _failed(exc: BaseException, settings: Settings | None, verbose: bool) -> int:
+    """One line (and where the full report is) for a failure; the traceback goes to the log.
+
+    Bad input is fully explained by its message and needs no log. A render failure names the
+    page, the engine, the step and the cause; anything else is a bug, reported the same way.
+    """
+    import traceback
+
+    from pipeline.render.failures import RenderError, one_line
+
+    _stop_kernels()  # no kernel outlives a failed build, whatever left it running
+    if isinstance(exc, InputError):
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    report = "".join(traceback.format_exception(exc))
+    if isinstance(exc, RenderError):
+        message, code = f"error: {exc}", EXIT_RENDER
+        if exc.details.strip():
+            report = f"{exc.details.rstrip()}\n\n{report}"
+    else:
+        message = f"error: unexpected {type(exc).__name__}: {one_line(str(exc))} (a bug)"
+        code = EXIT_BUG
+    report = f"python -m pipeline {' '.join(sys.argv[1:])}\n{message}\n\n{report}"
+    log = _write_log(settings, report)
+    print(message, file=sys.stderr)
+    print(f"  details: {log}" if log else "  (the report could not be written)", file=sys.stderr)
+    if verbose:
+        print(report, file=sys.stderr)
+    return code
+
+
+def _write_log(settings: Settings | None, report: str) -> Path | None:
+    from pipeline.config import PROJECT_ROOT
+    from pipeline.render.build import write_failure_log
+
+    site_dir = settings.site_dir if settings else PROJECT_ROOT / "_site"
+    try:
+        return write_failure_log(site_dir, report)
+    except OSError:
+        return None
+
+
+def _exit(code: int) -> None:
+    """Leave with `code`, promptly: a signal now ends the process at once, and a library
+    thread left running (not a daemon) gets a few seconds, not forever."""
+    import threading
+
+    for signum in HANDLED:
+        signal.signal(signum, lambda sig, frame: os._exit(128 + sig))
+    deadline = time.monotonic() + 5
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    for thread in others:
+        if not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() and not t.daemon for t in others):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

@@ -177,7 +177,9 @@ def test_failing_cell_names_page_and_line(tmp_path: Path, project: Path) -> None
         "---\ntitle: x\n---\n\ntext\n\n```{python}\n1 / 0\n```\n"
     )
     with pytest.raises(
-        RenderError, match=r"index.qmd: cell at line 7 failed \(html\): ZeroDivisionError"
+        RenderError,
+        match=r"^report/index.qmd \(builtin engine, html\): cell at line 7 raised: "
+        r"ZeroDivisionError: division by zero$",
     ):
         render_project(root, log=lambda *_: None)
 

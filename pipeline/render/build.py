@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,19 +91,21 @@ def build_lock(site_dir: Path) -> Iterator[Path]:
         os.close(fd)  # closing releases the lock
 
 
-def build_site(settings: Settings, engine: str, log=print) -> Path:
+def build_site(settings: Settings, engine: str, log=print, project: Path | None = None) -> Path:
     """Render and swap in the new site under the build lock; returns the site folder."""
     from pipeline.io import swap_in
 
     with build_lock(settings.site_dir):
-        swap_in(render_site(settings, engine, log=log), settings.site_dir)
+        swap_in(render_site(settings, engine, log=log, project=project), settings.site_dir)
     return settings.site_dir
 
 
-def render_site(settings: Settings, engine: str, log=print) -> Path:
-    """Render the project into a fresh temporary folder and return it (not yet swapped in)."""
+def render_site(settings: Settings, engine: str, log=print, project: Path | None = None) -> Path:
+    """Render the project (default: this checkout) into a fresh temporary folder and return it
+    (not yet swapped in)."""
     root = build_root(settings.site_dir)
     root.mkdir(parents=True, exist_ok=True)
+    project = Path(project or PROJECT_ROOT).resolve()
     out = Path(tempfile.mkdtemp(prefix="site-", dir=root))
     os.chmod(out, 0o777 & ~current_umask())  # mkdtemp makes it private; a site is for readers
     env = dict(
@@ -112,19 +116,14 @@ def render_site(settings: Settings, engine: str, log=print) -> Path:
     try:
         if engine == "quarto":
             env.setdefault("QUARTO_PYTHON", sys.executable)
-            subprocess.run(
-                ["quarto", "render", "--output-dir", str(out)],
-                cwd=PROJECT_ROOT,
-                env=env,
-                check=True,
-            )
+            quarto_render(project, out, env, root)
         else:
             from pipeline.render.engine import render_project
 
             old = dict(os.environ)
             os.environ.update(env)
             try:
-                render_project(PROJECT_ROOT, out, log=log)
+                render_project(project, out, log=log)
             finally:
                 os.environ.clear()
                 os.environ.update(old)
@@ -132,6 +131,80 @@ def render_site(settings: Settings, engine: str, log=print) -> Path:
         shutil.rmtree(out, ignore_errors=True)
         raise
     return out
+
+
+QUARTO_PAGE = re.compile(r"^\s*\[\s*\d+/\d+\]\s+(\S+)")  # "[2/3] report/index.qmd"
+
+
+def quarto_render(project: Path, out: Path, env: dict[str, str], root: Path) -> None:
+    """`quarto render --output-dir out`, its output kept for the failure report.
+
+    Quarto runs in its own process group, so its kernels go with it when the build fails or
+    is interrupted; whatever it printed becomes the RenderError's details, never the terminal.
+    """
+    from pipeline.render.failures import RenderError, last_line
+
+    with tempfile.TemporaryFile(dir=root, prefix="render-quarto-") as output:
+        proc = subprocess.Popen(
+            ["quarto", "render", "--output-dir", str(out)],
+            cwd=project,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            code = proc.wait()
+        finally:
+            stop_process_group(proc)
+        if code == 0:
+            return
+        output.seek(0)
+        text = output.read().decode("utf-8", errors="replace")
+    pages = [m[1] for m in map(QUARTO_PAGE.match, text.splitlines()) if m]
+    errors = [line for line in text.splitlines() if line.strip().startswith("ERROR")]
+    cause = (errors[-1].strip() if errors else last_line(text)) or f"exit code {code}"
+    raise RenderError(
+        pages[-1] if pages else "the project",
+        f"quarto render failed (exit code {code})",
+        cause,
+        engine="quarto",
+        details=text,
+    )
+
+
+def stop_process_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """End `proc`'s whole process group: SIGTERM, then SIGKILL after `grace` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        if sig == signal.SIGTERM:
+            # The leader is gone; make sure none of its children lingers either.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        return
+
+
+LOGS_DIR = "logs"  # failure reports, beside the build folders
+KEEP_LOGS = 20
+
+
+def write_failure_log(site_dir: Path, text: str) -> Path:
+    """Write one failure report under `.build/logs/` (the newest KEEP_LOGS are kept)."""
+    folder = build_root(site_dir) / LOGS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = folder / f"failed-{stamp}-{os.getpid()}.log"
+    path.write_text(text, encoding="utf-8", errors="replace")
+    for old in sorted(folder.glob("failed-*.log"))[:-KEEP_LOGS]:
+        old.unlink(missing_ok=True)
+    return path
 
 
 def report(settings: Settings, engine: str | None = None, log=print) -> Path:

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -27,21 +28,18 @@ from typing import Any
 import nbformat
 import pypandoc
 import yaml
-from jupyter_client.manager import KernelManager
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 from pipeline.errors import InputError
+from pipeline.render.failures import RenderError, last_line, said_why
+from pipeline.render.kernel import KernelSpace, kernel_space, run_cells
 from pipeline.render.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Kernels and scripts import `pipeline` from this checkout, whatever folder the project is in.
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 DEFAULT_CELL_OPTIONS = {"echo": False, "output": True, "warning": False}
-
-
-class RenderError(Exception):
-    """A page failed to render; the message names the page and the cell."""
+DEFAULT_CELL_TIMEOUT = 900  # seconds per cell when `execute: timeout` is not set
+__all__ = ["RenderError", "render_project"]  # RenderError is re-exported for callers
 
 
 @dataclass
@@ -72,11 +70,14 @@ def _cell_options(cell: Cell, page: Page, project: Project) -> dict[str, Any]:
     return opts
 
 
-def execute_page(page: Page, project: Project, fmt: str, workdir: Path) -> list[dict[str, Any]]:
+def execute_page(
+    page: Page, project: Project, fmt: str, workdir: Path, kernels: KernelSpace
+) -> list[dict[str, Any]]:
     """Run every cell of `page` in a fresh kernel, as Quarto would for format `fmt`.
 
-    Returns the nbformat outputs of each cell, in order. A cell that raises stops the render with
-    the page, the cell's line and the error, never a half-written page.
+    Returns the nbformat outputs of each cell, in order. Any failure (a kernel that does not
+    start or dies, a cell that raises or runs past `execute: timeout`) stops the render with a
+    RenderError naming the page, the step and the cause, never a half-written page.
     """
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c.code) for c in page.cells]
@@ -102,39 +103,39 @@ def execute_page(page: Page, project: Project, fmt: str, workdir: Path) -> list[
         QUARTO_PROJECT_ROOT=str(project.root),
         QUARTO_DOCUMENT_PATH=str(page.path.parent),
     ):
-        # Local IPC sockets in the scratch folder: the kernel listens on no TCP port, and
-        # ipykernel has nothing to warn about.
-        km = KernelManager(
-            kernel_name="python3", transport="ipc", ip=str(workdir / f"kernel-{page.path.stem}")
-        )
-        client = NotebookClient(
+        run_cells(
             nb,
-            km=km,
-            kernel_name="python3",
-            timeout=900,
-            allow_errors=False,
-            resources={"metadata": {"path": str(cwd)}},
+            kernels,
+            cwd,
+            cell_timeout(page, project),
+            {"page": page_name(page, project), "fmt": fmt},
+            [c.line for c in page.cells],
         )
-        try:
-            client.execute()
-        except CellExecutionError as exc:
-            failed = next(
-                (
-                    i
-                    for i, c in enumerate(nb.cells)
-                    if any(o.get("output_type") == "error" for o in c.get("outputs", []))
-                ),
-                None,
-            )
-            where = f"cell at line {page.cells[failed].line}" if failed is not None else "a cell"
-            ename = getattr(exc, "ename", "Error")
-            evalue = getattr(exc, "evalue", str(exc))
-            raise RenderError(f"{page.path}: {where} failed ({fmt}): {ename}: {evalue}") from None
-        finally:
-            # nbclient leaves a kernel it was given running; stop it so none outlives its page.
-            if km.has_kernel:
-                km.shutdown_kernel(now=False)  # graceful: the kernel writes its coverage data
     return [c.get("outputs", []) for c in nb.cells]
+
+
+def page_name(page: Page, project: Project) -> str:
+    """The page as the user knows it: relative to the project when it lies inside."""
+    try:
+        return page.path.relative_to(project.root).as_posix()
+    except ValueError:
+        return str(page.path)
+
+
+def cell_timeout(page: Page, project: Project) -> float | None:
+    """Quarto's `execute: timeout` (seconds per cell; page over project), else the default."""
+    value = DEFAULT_CELL_TIMEOUT
+    for source in (project.config, page.front_matter):
+        execute = source.get("execute") or {}
+        if isinstance(execute, dict) and "timeout" in execute:
+            value = execute["timeout"]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(
+            f"execute: timeout must be a number of seconds, not {value!r}",
+            page.path,
+            fix="write e.g. `execute: {timeout: 300}` (0 or less: no limit)",
+        )
+    return float(value) if value > 0 else None
 
 
 def _fenced(text: str, cls: str = "") -> str:
@@ -332,9 +333,7 @@ def render_html(
     ]
     if fmt_opts.get("toc"):
         args.append("--toc")
-    pypandoc.convert_text(
-        markdown, "html5", format="markdown", outputfile=str(target), extra_args=args
-    )
+    pandoc(markdown, "html5", target, args, page, project)
     return target
 
 
@@ -368,18 +367,45 @@ def render_pdf(
     ]
     if fmt_opts.get("toc"):
         args.append("--toc")
-    pypandoc.convert_text(
-        markdown, "typst", format="markdown", outputfile=str(typ), extra_args=args
-    )
+    pandoc(markdown, "typst", typ, args, page, project)
+    compile_pdf(typ, target, workdir, meta.get("as-of"), page_name(page, project))
+    return target
+
+
+def pandoc(
+    markdown: str, to: str, target: Path, args: list[str], page: Page, project: Project
+) -> None:
+    """Convert with pandoc; its complaint becomes a RenderError naming the page."""
+    try:
+        pypandoc.convert_text(
+            markdown, to, format="markdown", outputfile=str(target), extra_args=args
+        )
+    except (RuntimeError, OSError) as exc:  # pypandoc reports pandoc's exit as RuntimeError
+        fmt = "typst" if to == "typst" else "html"
+        raise RenderError(
+            page_name(page, project),
+            "pandoc failed",
+            str(exc) or type(exc).__name__,
+            fmt=fmt,
+            details=str(exc),
+        ) from exc
+
+
+def compile_pdf(typ: Path, target: Path, workdir: Path, as_of: Any, page: str) -> None:
+    """Compile the Typst file to PDF, dated by the as-of day; a missing font is an error.
+
+    Typst only warns about a font family it cannot find and sets the text in another font, so
+    the PDF would silently look wrong. When every family of one `font:` list is missing, the
+    build stops instead.
+    """
     import typst
 
-    as_of = meta.get("as-of")
     stamp = None
     if as_of:
         day = dt.date.fromisoformat(str(as_of))
         stamp = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
     try:
-        typst.compile(
+        _, warnings = typst.compile_with_warnings(
             str(typ),
             output=str(target),
             root=str(workdir.parent if workdir.parent else workdir),
@@ -387,8 +413,42 @@ def render_pdf(
             timestamp=stamp,
         )
     except Exception as exc:  # typst raises its own error type with the compiler's message
-        raise RenderError(f"{page.path}: Typst could not compile the PDF: {exc}") from None
-    return target
+        where = TYPST_LOCATION.search(str(getattr(exc, "diagnostic", "")) or "")
+        cause = str(getattr(exc, "message", "") or exc)
+        if where:
+            cause += f" at {Path(where[1]).name}:{where[2]}"
+        details = str(getattr(exc, "diagnostic", "") or exc)
+        raise RenderError(
+            page, "Typst could not compile the PDF", cause, fmt="typst", details=details
+        ) from exc
+    missing = missing_fonts(typ.read_text(encoding="utf-8"), [str(w) for w in warnings])
+    if missing:
+        target.unlink(missing_ok=True)
+        raise RenderError(
+            page,
+            "font missing",
+            f"Typst found no font of the list {', '.join(missing)}; install one "
+            "(`make system-deps` installs the briefing's fonts)",
+            fmt="typst",
+        )
+
+
+TYPST_LOCATION = re.compile(r"─ (\S+):(\d+):(\d+)")
+FONT_LIST = re.compile(r"\bfont:\s*(\([^)]*\)|\"[^\"]*\")")
+
+
+def missing_fonts(source: str, warnings: list[str]) -> list[str]:
+    """The families of the first `font:` setting in `source` of which Typst found none."""
+    unknown = {
+        w.split(":", 1)[1].strip().lower()
+        for w in warnings
+        if w.lower().startswith("unknown font family:")
+    }
+    for match in FONT_LIST.finditer(source):
+        families = re.findall(r'"([^"]+)"', match[1])
+        if families and all(f.lower() in unknown for f in families):
+            return [f'"{f}"' for f in families]
+    return []
 
 
 TYPST_PARTIALS = ("definitions.typ", "typst-template.typ", "typst-show.typ")
@@ -430,7 +490,12 @@ def font_paths() -> list[str]:
 
 
 def run_scripts(
-    commands: list[str], project: Project, out_dir: Path, inputs: list[Path], outputs: list[Path]
+    commands: list[str],
+    project: Project,
+    out_dir: Path,
+    inputs: list[Path],
+    outputs: list[Path],
+    stage: str = "post-render",
 ) -> None:
     """Run `pre-render`/`post-render` commands with the variables Quarto gives them."""
     env = dict(os.environ)
@@ -453,9 +518,20 @@ def run_scripts(
             argv[0] = sys.executable  # the project's interpreter, as QUARTO_PYTHON would give
         elif argv and argv[0].endswith(".py"):
             argv = [sys.executable, *argv]
-        result = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True)
+        try:
+            result = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True)
+        except OSError as exc:
+            raise RenderError(
+                "_quarto.yml", f"{stage} script {command!r} did not start", str(exc)
+            ) from exc
         if result.returncode != 0:
-            raise RenderError(f"_quarto.yml script {command!r} failed:\n{result.stderr.strip()}")
+            said = said_why(result.stderr) or last_line(result.stdout)
+            raise RenderError(
+                "_quarto.yml",
+                f"{stage} script {command!r} failed",
+                f"exit code {result.returncode}" + (f": {said}" if said else ""),
+                details=f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}",
+            )
         if result.stdout.strip():
             print(result.stdout.strip())
 
@@ -477,45 +553,14 @@ def render_project(
             raise InputError("page listed in _quarto.yml project.render does not exist", p)
     chosen = [p for p in project.pages if only is None or p.relative_to(root).as_posix() in only]
     pages = [parse_qmd(p) for p in chosen]
-    run_scripts(project.pre_render, project, out_dir, project.pages, [])
+    run_scripts(project.pre_render, project, out_dir, project.pages, [], "pre-render")
     rendered: list[RenderedPage] = []
-    with tempfile.TemporaryDirectory(prefix="render-", dir=out_dir.parent) as tmp:
-        workdir = Path(tmp)
+    with (
+        tempfile.TemporaryDirectory(prefix="render-", dir=out_dir.parent) as tmp,
+        kernel_space() as kernels,
+    ):
         for page in pages:
-            outputs: list[Path] = []
-            formats = page_formats(page, project)
-            pdf_name = None
-            if "typst" in formats:
-                pdf_name = str(
-                    formats["typst"].get("output-file") or page.path.with_suffix(".pdf").name
-                )
-            for fmt, opts in formats.items():
-                t0 = dt.datetime.now()
-                cell_outputs = execute_page(page, project, fmt, workdir)
-                if fmt == "html":
-                    media = _output_path(project, page, out_dir, f"{page.path.stem}_files")
-                    media.mkdir(parents=True, exist_ok=True)
-                    md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
-                    extra = (
-                        {"other-formats": [{"text": "PDF", "href": pdf_name}]} if pdf_name else {}
-                    )
-                    outputs.append(render_html(page, project, md, opts, out_dir, workdir, extra))
-                elif fmt == "typst":
-                    media = workdir / f"{page.path.stem}_media"
-                    media.mkdir(parents=True, exist_ok=True)
-                    md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
-                    outputs.append(render_pdf(page, project, md, opts, out_dir, workdir, {}))
-                else:
-                    raise InputError(
-                        f"format {fmt!r} is not supported by the built-in renderer "
-                        "(html and typst are)",
-                        page.path,
-                    )
-                log(
-                    f"  rendered {page.path.relative_to(root)} -> {fmt} "
-                    f"in {(dt.datetime.now() - t0).total_seconds():.1f}s"
-                )
-            rendered.append(RenderedPage(page.path, outputs))
+            rendered.append(render_page(page, project, out_dir, Path(tmp), kernels, log))
     run_scripts(
         project.post_render,
         project,
@@ -524,3 +569,38 @@ def render_project(
         [p for r in rendered for p in r.outputs],
     )
     return rendered
+
+
+def render_page(
+    page: Page, project: Project, out_dir: Path, workdir: Path, kernels: KernelSpace, log: Any
+) -> RenderedPage:
+    """Every format of one page: run its cells per format, then write HTML or the PDF."""
+    outputs: list[Path] = []
+    formats = page_formats(page, project)
+    pdf_name = None
+    if "typst" in formats:
+        pdf_name = str(formats["typst"].get("output-file") or page.path.with_suffix(".pdf").name)
+    for fmt, opts in formats.items():
+        if fmt not in ("html", "typst"):
+            raise InputError(
+                f"format {fmt!r} is not supported by the built-in renderer (html and typst are)",
+                page.path,
+            )
+        t0 = dt.datetime.now()
+        cell_outputs = execute_page(page, project, fmt, workdir, kernels)
+        if fmt == "html":
+            media = _output_path(project, page, out_dir, f"{page.path.stem}_files")
+            media.mkdir(parents=True, exist_ok=True)
+            md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
+            extra = {"other-formats": [{"text": "PDF", "href": pdf_name}]} if pdf_name else {}
+            outputs.append(render_html(page, project, md, opts, out_dir, workdir, extra))
+        else:
+            media = workdir / f"{page.path.stem}_media"
+            media.mkdir(parents=True, exist_ok=True)
+            md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
+            outputs.append(render_pdf(page, project, md, opts, out_dir, workdir, {}))
+        log(
+            f"  rendered {page_name(page, project)} -> {fmt} "
+            f"in {(dt.datetime.now() - t0).total_seconds():.1f}s"
+        )
+    return RenderedPage(page.path, outputs)
