@@ -131,14 +131,7 @@ def publish(
     manifest = site_manifest(site_dir)
     edition_id = manifest["edition_id"]
     if verify:
-        problems = verify_outputs(manifest, site_dir)
-        if problems:
-            shown = "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else "")
-            raise InputError(
-                f"the site does not match its manifest ({shown})",
-                site_dir,
-                fix="rebuild with make report, then publish without editing _site/",
-            )
+        _check_outputs(manifest, site_dir)
     editions_dir.mkdir(parents=True, exist_ok=True)
     with _lock(editions_dir):
         _clear_stale_publishes(editions_dir)
@@ -152,45 +145,65 @@ def publish(
             )
         existing = _edition_meta(editions_dir)
         if corrects is not None:
-            if (
-                corrects == edition_id
-                or not EDITION_ID.match(corrects)
-                or not edition_path(editions_dir, corrects).is_dir()
-            ):
-                known = ", ".join(m["dir"].name for m in existing) or "none"
-                raise InputError(
-                    f"cannot correct {corrects!r}: no such published edition",
-                    editions_dir,
-                    fix=f"use one of the published ids: {known}",
-                )
-        sequence = 1 + max((m["meta"].get("sequence", 0) for m in existing), default=0)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{edition_id}.tmp-", dir=editions_dir))
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it private; the archive is served too
-        try:
-            shutil.copytree(
-                site_dir,
-                tmp,
-                dirs_exist_ok=True,
-                ignore=lambda d, names: (
-                    [SITE_ARCHIVE_DIR] if Path(d) == site_dir and SITE_ARCHIVE_DIR in names else []
-                ),
-            )
-            meta = {
-                "edition_id": edition_id,
-                "as_of": manifest.get("as_of"),
-                "corrects": corrects,
-                "note": note,
-                "sequence": sequence,
-            }
-            write_json_atomic(meta, tmp / EDITION_META)
-            os.rename(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            _check_corrects(corrects, edition_id, editions_dir, existing)
+        meta = {
+            "edition_id": edition_id,
+            "as_of": manifest.get("as_of"),
+            "corrects": corrects,
+            "note": note,
+            "sequence": 1 + max((m["meta"].get("sequence", 0) for m in existing), default=0),
+        }
+        _freeze(site_dir, target, meta)
         write_json_atomic(_corrections_records(editions_dir), editions_dir / CORRECTIONS_NAME)
     return target
+
+
+def _check_outputs(manifest: dict, site_dir: Path) -> None:
+    problems = verify_outputs(manifest, site_dir)
+    if problems:
+        shown = "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else "")
+        raise InputError(
+            f"the site does not match its manifest ({shown})",
+            site_dir,
+            fix="rebuild with make report, then publish without editing _site/",
+        )
+
+
+def _check_corrects(corrects: str, edition_id: str, editions_dir: Path, existing: list) -> None:
+    """A correction names an edition that is published and is not this one."""
+    if (
+        corrects == edition_id
+        or not EDITION_ID.match(corrects)
+        or not edition_path(editions_dir, corrects).is_dir()
+    ):
+        known = ", ".join(m["dir"].name for m in existing) or "none"
+        raise InputError(
+            f"cannot correct {corrects!r}: no such published edition",
+            editions_dir,
+            fix=f"use one of the published ids: {known}",
+        )
+
+
+def _freeze(site_dir: Path, target: Path, meta: dict) -> None:
+    """Copy the site beside `target`, add its `edition.json`, then rename it into place."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{meta['edition_id']}.tmp-", dir=target.parent))
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it private; the archive is served too
+    try:
+        shutil.copytree(
+            site_dir,
+            tmp,
+            dirs_exist_ok=True,
+            ignore=lambda d, names: (
+                [SITE_ARCHIVE_DIR] if Path(d) == site_dir and SITE_ARCHIVE_DIR in names else []
+            ),
+        )
+        write_json_atomic(meta, tmp / EDITION_META)
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def edition_path(editions_dir: Path, edition_id: str) -> Path:
