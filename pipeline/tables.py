@@ -84,6 +84,7 @@ def build_tables(settings: Settings) -> Tables:
     articles = corpus.articles.filter(pl.col("duplicate_of").is_null()).filter(
         pl.col("published_date").is_null() | (pl.col("published_date") <= as_of)
     )
+    left_out = [left_out_articles(corpus.articles, articles, as_of)]
     prices = all_prices.filter(pl.col("date") <= as_of)
     returns = returns_table(prices)
 
@@ -91,9 +92,11 @@ def build_tables(settings: Settings) -> Tables:
     # Undated articles get a date inferred from the market facts their claims match.
     inferred = infer_publication_dates(sentences, articles, prices)
     if inferred.height:
-        articles = apply_inferred_dates(articles, inferred).filter(
+        dated = apply_inferred_dates(articles, inferred)
+        articles = dated.filter(
             pl.col("published_date").is_null() | (pl.col("published_date") <= as_of)
         )
+        left_out.append(left_out_articles(dated, articles, as_of))
         sentences = sentences.join(articles.select("article_id"), on="article_id", how="semi")
     sentiment = sentence_sentiment_table(sentences, settings.lexicon_dir)
     articles = article_tone(articles, sentiment)
@@ -115,23 +118,47 @@ def build_tables(settings: Settings) -> Tables:
         "validation": validation_table(settings.market_dir),
     }
     edition = compute_edition(settings, as_of)
-    return Tables(edition=edition, frames=frames, rejects=corpus.rejects)
+    rejects = pl.concat([corpus.rejects, *left_out])
+    return Tables(edition=edition, frames=frames, rejects=rejects)
+
+
+def left_out_articles(before: pl.DataFrame, after: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """path, reason for every article in `before` that the edition's rules left out of `after`:
+    nothing is dropped silently."""
+    gone = before.join(after.select("article_id"), on="article_id", how="anti")
+    kept_path = before.select(duplicate_of="article_id", _kept="path")
+    return gone.join(kept_path, on="duplicate_of", how="left").select(
+        "path",
+        reason=pl.when(pl.col("duplicate_of").is_not_null())
+        .then(pl.format("{}: duplicate of {}, which the edition keeps", "path", "_kept"))
+        .otherwise(
+            pl.format(
+                "{}: published {} ({}), after the edition's as-of {}: left out of the edition",
+                "path",
+                "published_date",
+                "date_method",
+                pl.lit(str(as_of)),
+            )
+        ),
+    )
 
 
 def apply_inferred_dates(articles: pl.DataFrame, inferred: pl.DataFrame) -> pl.DataFrame:
     """Fill missing publication dates from claim evidence, marking the method `inferred`."""
     patch = inferred.select(
-        "article_id", pl.col("published_date_inferred"), pl.col("date_evidence")
+        "article_id", pl.col("published_date_inferred"), _inferred_evidence="date_evidence"
     )
     joined = articles.join(patch, on="article_id", how="left")
     fill = pl.col("published_date").is_null() & pl.col("published_date_inferred").is_not_null()
+    evidence = pl.col("date_evidence") if "date_evidence" in articles.columns else pl.lit(None)
     return joined.with_columns(
         published_date=pl.when(fill)
         .then(pl.col("published_date_inferred"))
         .otherwise(pl.col("published_date")),
         date_method=pl.when(fill).then(pl.lit("inferred")).otherwise(pl.col("date_method")),
         date_confidence=pl.when(fill).then(pl.lit("medium")).otherwise(pl.col("date_confidence")),
-    ).drop("published_date_inferred")
+        date_evidence=pl.when(fill).then("_inferred_evidence").otherwise(evidence),
+    ).drop("published_date_inferred", "_inferred_evidence")
 
 
 def check_as_of_in_market(prices: pl.DataFrame, as_of: dt.date) -> None:
