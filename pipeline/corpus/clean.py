@@ -25,13 +25,20 @@ _CTA_EN = (
     r"|\bsign up\b|\bsubscribe (?:now|today|to|for)\b|\bnewsletter\b|\bfree (?:analysis|report|trial)\b"
     r"|\bclick here\b|\burgent action needed\b|\bfind out what to do\b|\bdelivers the answer\b"
     r"|\bread the full (?:story|article)\b|\bdownload (?:the|our) (?:free|app)\b"
+    r"|\bget (?:all )?your news\b|\ball your news in one place\b|\bdelivered (?:straight )?to your inbox\b"
+    r"|\bnever miss (?:a|an|the)\b|\bfollow us on\b|\bjoin (?:us on |our )?(?:telegram|whatsapp)\b"
 )
 _CTA_DE = (
     r"\bkaufen oder verkaufen\b|\bweiterlesen\b|\bsollten anleger\b|\blohnt sich (?:doch )?(?:der|ein) einstieg\b"
     r"|\bgratis-analyse\b|\bkostenlosen? (?:analyse|report|studie)\b|\bjetzt (?:anmelden|abonnieren|lesen)\b"
     r"|\bnewsletter\b|\bdringender handlungsbedarf\b|\bliefert die antwort\b|\berfahren sie,? was jetzt\b"
+    r"|\bjetzt (?:kostenlos )?registrieren\b|\bfolgen sie uns\b|\bhier weiterlesen\b|\bdepot eröffnen\b"
 )
-CTA = fast_regex(rf"(?i)(?:{_CTA_EN}|{_CTA_DE})")
+# Chinese promo and widget lines ("下載App", "立即訂閱", "【延伸閱讀】", "責任編輯：…").
+_CTA_ZH = (
+    r"下載.{0,6}(?:App|APP|應用)|下载.{0,6}(?:App|APP|应用)|立即訂閱|立即订阅|掃碼|扫码|點擊|点击"
+)
+CTA = fast_regex(rf"(?i)(?:{_CTA_EN}|{_CTA_DE}|{_CTA_ZH})")
 # Whole-line link, button and widget text.
 UI_TEXT = fast_regex(
     r"(?i)^(?:ad|ads|advertisement|anzeige|werbung|sponsored|new|neu|recent|newsletter|comments?"
@@ -39,7 +46,9 @@ UI_TEXT = fast_regex(
     r"|back to top|related(?: articles)?|trending|most popular|card image cap|image|photo|video|listen"
     r"|no comments(?: yet)?|keine kommentare|add a (?:public )?comment\W*|be the first to comment\W*"
     r"|\d+\s*min(?:ute)?s? read|ai podcast:.*|your news,? now playing|read the original article on .*"
-    r"|[\p{L}&./ -]{0,30}\b(?:images|getty images|photo|foto|bildquelle)(?::.*)?)$"
+    r"|[\p{L}&./ -]{0,30}\b(?:images|getty images|photo|foto|bildquelle)(?::.*)?"
+    r"|【?(?:延伸閱讀|延伸阅读|相關新聞|相关新闻|相關文章|相关文章|熱門新聞|热门新闻)】?|廣告|广告"
+    r"|(?:責任編輯|责任编辑|編輯|编辑)[:：].{0,12}|全部評論.*|全部评论.*)$"
 )
 SPEAKER = r"(?i)^(?:speaker|sprecher(?:in)?)\s*\d+\s*:?$"
 SUMMARY_HEADER = (

@@ -204,43 +204,16 @@ def read_one(path: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict:
     fmt = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}.get(
         path.suffix.lower(), "txt"
     )
-    issues: list[str] = []
-    meta: dict = {}
-    origin: dict[str, str] = {}
-    if fmt == "md":
-        fm, body = _split_front_matter(text)
-        if fm is not None:
-            loaded = _load_meta_yaml(fm, path, "front matter", first_line=2)
-            meta, more = _check_meta(loaded, path, "front matter")
-            issues += more
-            origin.update({k: "front_matter" for k in meta})
-            text = body
-    elif fmt == "html":
-        text, meta = html_to_text(text, path)
-        origin.update({k: "html_meta" for k in meta})
-        if not text.strip():
-            raise InputError("HTML page has no main text that trafilatura could extract", path)
-    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
-    if sidecar.is_file():
-        ensure_inside(sidecar, root, "sidecar link")
-        if sidecar.stat().st_size > MAX_META_BYTES:
-            raise InputError(f"sidecar is larger than {MAX_META_BYTES // 1024} KB", sidecar)
-        try:
-            side_text = sidecar.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"sidecar is not valid UTF-8: {exc}", sidecar) from None
-        loaded = _load_meta_yaml(side_text, sidecar, "sidecar", first_line=1)
-        side, more = _check_meta(loaded, sidecar, "sidecar")
-        issues += more
-        meta.update(side)
-        origin.update({k: "sidecar" for k in side})
+    text, meta, origin, issues = _embedded_metadata(text, fmt, path)
+    side, more = _sidecar(path, root)
+    meta.update(side)
+    origin.update({k: "sidecar" for k in side})
     published_at = published_date = time_known = None
     if meta.get("published_at") is not None:
         where = origin.get("published_at", "metadata")
         published_at, published_date, time_known = _parse_meta_datetime(
             meta["published_at"], path, where
         )
-    byline = meta.get("byline") or meta.get("author")
     return {
         "article_id": hashlib.sha256(data).hexdigest()[:16],
         "path": path.relative_to(root).as_posix(),
@@ -250,16 +223,48 @@ def read_one(path: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict:
         "meta_url": meta.get("url"),
         "meta_title": meta.get("title"),
         "meta_language": (meta.get("language") or "").strip().lower()[:2] or None,
-        "meta_byline": byline,
+        "meta_byline": meta.get("byline") or meta.get("author"),
         "meta_published_at": published_at,
         "meta_published_date": published_date,
         "meta_time_known": time_known,
-        "origin_source": origin.get("source"),
-        "origin_url": origin.get("url"),
-        "origin_title": origin.get("title"),
-        "origin_published_at": origin.get("published_at"),
-        "pre_issues": issues,
+        **{f"origin_{k}": origin.get(k) for k in ("source", "url", "title", "published_at")},
+        "pre_issues": issues + more,
     }
+
+
+def _embedded_metadata(text: str, fmt: str, path: Path) -> tuple[str, dict, dict, list[str]]:
+    """(text without its metadata, metadata, where each key came from, issues) for front
+    matter in Markdown and the tags of an HTML page."""
+    meta: dict = {}
+    issues: list[str] = []
+    if fmt == "md":
+        fm, body = _split_front_matter(text)
+        if fm is not None:
+            loaded = _load_meta_yaml(fm, path, "front matter", first_line=2)
+            meta, issues = _check_meta(loaded, path, "front matter")
+            return body, meta, {k: "front_matter" for k in meta}, issues
+    elif fmt == "html":
+        text, meta = html_to_text(text, path)
+        if not text.strip():
+            raise InputError("HTML page has no main text that trafilatura could extract", path)
+        return text, meta, {k: "html_meta" for k in meta}, issues
+    return text, meta, {}, issues
+
+
+def _sidecar(path: Path, root: Path) -> tuple[dict, list[str]]:
+    """The checked keys of NAME.meta.yml next to the article, and issues; {} when none."""
+    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return {}, []
+    ensure_inside(sidecar, root, "sidecar link")
+    if sidecar.stat().st_size > MAX_META_BYTES:
+        raise InputError(f"sidecar is larger than {MAX_META_BYTES // 1024} KB", sidecar)
+    try:
+        side_text = sidecar.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"sidecar is not valid UTF-8: {exc}", sidecar) from None
+    loaded = _load_meta_yaml(side_text, sidecar, "sidecar", first_line=1)
+    return _check_meta(loaded, sidecar, "sidecar")
 
 
 RAW_SCHEMA = {

@@ -301,10 +301,11 @@ TEXT_CUES = (
     (
         "source line",
         90,
-        r"(?i)^(?:read the original article on|originally published (?:on|by|at|in)|quelle|source"
-        r"|sources|quellen)\s*[:：]?\s*(.+?)\.?$",
+        r"(?i)^(?:read the original article on|originally published (?:on|by|at|in))\s*:?\s*(.+?)\.?$",
         True,
     ),
+    # "Quelle: Unternehmensangaben", "Source: company filings": only a known name counts.
+    ("source line", 90, r"(?i)^(?:quelle|quellen|source|sources)\s*:\s*(.+?)\.?$", False),
     ("source line", 90, r"^@\s*((?:[\w-]+\.)+[a-zA-Z]{2,})$", True),
     ("source line", 90, r"(?:來源|来源|出處|出处|消息來源|稿源)\s*[:：]\s*([^\s　|]+)", True),
     (
@@ -314,7 +315,7 @@ TEXT_CUES = (
         False,
     ),
     ("wire tag", 75, r"^\(([^()]{2,30})\)\s*(?:--|[-–—])", False),
-    ("wire tag", 75, r"^\p{Lu}[\p{Lu}\p{L} ./,'-]{1,60}\(([^()]{2,30})\)\s*(?:--|[-–—])", False),
+    ("wire tag", 75, r"^\p{Lu}[\p{L}\d ./,'-]{1,60}\(([^()]{2,30})\)\s*(?:--|[-–—])", False),
     ("wire tag", 75, r"^【([^】]{2,16})】", False),
     ("wire tag", 75, r"^[（(]([^）)]{2,12}?)(?:記者|记者|電|电)", False),
     ("wire tag", 75, r"^\[([^\]]{2,40})\]$", False),
@@ -331,15 +332,37 @@ def text_sources(lines: pl.DataFrame, publishers: pl.DataFrame) -> pl.DataFrame:
     the header chrome > a removed chrome line naming one publisher); among equals, the first.
     """
     rx = alias_regex(publishers)
-    line = pl.col("line")
-    short = lines.filter(line.str.len_chars() <= 300)
+    # Cues sit at a line's start or in short lines; a wire tag opens a long paragraph.
+    short = lines.with_columns(pl.col("line").str.slice(0, 300))
+    cues = pl.concat([*_cue_hits(short, publishers, rx), _chrome_hits(short, publishers, rx)])
+    cues = cues.filter(pl.col("domain").is_not_null() & (pl.col("domain") != ""))
+    # A removed chrome line is evidence only when such lines name a single publisher.
+    chrome = pl.col("kind") == "chrome line"
+    cues = cues.filter(
+        ~chrome | (pl.col("domain").filter(chrome).n_unique().over("article_id") == 1)
+    )
+    best = cues.sort(
+        ["article_id", "strength", "line_idx"], descending=[False, True, False]
+    ).unique("article_id", keep="first", maintain_order=True)
+    return best.select(
+        "article_id",
+        text_source="domain",
+        text_source_kind="kind",
+        text_source_evidence=pl.format(
+            "{} (line {}): «{}»", "kind", "file_line", pl.col("line").str.slice(0, 100)
+        ),
+    )
+
+
+def _cue_hits(short: pl.DataFrame, publishers: pl.DataFrame, rx: str) -> list[pl.DataFrame]:
+    """One frame per TEXT_CUES row: the lines it matches and the domain the name maps to."""
     found = []
     for kind, strength, pattern, free_name in TEXT_CUES:
-        hit = short.with_columns(_name=line.str.extract(pattern, 1)).filter(
+        hit = short.with_columns(_name=pl.col("line").str.extract(pattern, 1)).filter(
             pl.col("_name").is_not_null()
         )
         dom = named_domain(pl.col("_name"), publishers, rx)
-        if free_name:
+        if free_name:  # "Read the original article on Example Wire": the name as printed
             dom = pl.coalesce(dom, pl.col("_name").str.strip_chars(" .:;,"))
         found.append(
             hit.select(
@@ -352,40 +375,28 @@ def text_sources(lines: pl.DataFrame, publishers: pl.DataFrame) -> pl.DataFrame:
                 strength=pl.lit(strength),
             )
         )
-    header = (pl.col("line_idx") < HEADER_LINES) | (
+    return found
+
+
+def _chrome_hits(short: pl.DataFrame, publishers: pl.DataFrame, rx: str) -> pl.DataFrame:
+    """A publisher named in the header chrome (a short line among the first three, or a
+    navigation line near the top: "FXStreet", "DER AKTIONÄR  Aktien · Märkte") or in a line
+    cleaning removed ("Redaktion finanzen.net", "Most Read from Bloomberg"). A headline that
+    names an agency ("Reuters: ...") is longer than a site name, so it is not header chrome."""
+    words = (
+        pl.col("line").str.count_matches(r"\S+") + pl.col("line").str.count_matches(r"\p{Han}") / 3
+    )
+    header = ((pl.col("line_idx") < HEADER_LINES) & (words <= 6)) | (
         (pl.col("why") == "site navigation") & (pl.col("line_idx") < 12)
     )
-    chrome = short.filter(header | pl.col("why").is_not_null())
-    found.append(
-        chrome.select(
-            "article_id",
-            "line_idx",
-            "file_line",
-            "line",
-            domain=named_domain(line, publishers, rx),
-            kind=pl.when(header).then(pl.lit("site header")).otherwise(pl.lit("chrome line")),
-            strength=pl.when(header).then(pl.lit(60)).otherwise(pl.lit(50)),
-        )
-    )
-    cues = pl.concat(found).filter(pl.col("domain").is_not_null() & (pl.col("domain") != ""))
-    # A removed chrome line is evidence only when such lines name a single publisher.
-    cues = cues.filter(
-        (pl.col("kind") != "chrome line")
-        | (
-            pl.col("domain").filter(pl.col("kind") == "chrome line").n_unique().over("article_id")
-            == 1
-        )
-    )
-    best = cues.sort(
-        ["article_id", "strength", "line_idx"], descending=[False, True, False]
-    ).unique("article_id", keep="first", maintain_order=True)
-    return best.select(
+    return short.filter(header | pl.col("why").is_not_null()).select(
         "article_id",
-        text_source="domain",
-        text_source_kind="kind",
-        text_source_evidence=pl.format(
-            "{} (line {}): «{}»", "kind", "file_line", pl.col("line").str.slice(0, 100)
-        ),
+        "line_idx",
+        "file_line",
+        "line",
+        domain=named_domain(pl.col("line"), publishers, rx),
+        kind=pl.when(header).then(pl.lit("site header")).otherwise(pl.lit("chrome line")),
+        strength=pl.when(header).then(pl.lit(60)).otherwise(pl.lit(50)),
     )
 
 

@@ -52,7 +52,10 @@ def text_titles(lines: pl.DataFrame) -> pl.DataFrame:
     # A kicker: a short line whose next line, menus and buttons skipped, is a headline too.
     skip = pl.col("why").is_in(["site navigation", "link or button text"]).fill_null(False)
     nxt = f.filter(~skip).with_columns(
-        _next_shape=pl.col("_shape").shift(-1).over("article_id").fill_null(False)
+        _next_shape=(pl.col("_shape") & ~pl.col("_body"))
+        .shift(-1)
+        .over("article_id")
+        .fill_null(False)
     )
     f = f.join(
         nxt.select("article_id", "line_idx", "_next_shape"),
