@@ -20,6 +20,7 @@ from pipeline.text import dates as td
 SHORT_LINE = 200  # characters; longer lines are body paragraphs, read only for wire datelines
 MIN_SCORE = 35  # below this a mention is a date in the story, not the article's date
 FOOTER_LINES = 5
+REFERENCE_SLACK_DAYS = 7
 EMPTY = {
     "article_id": pl.String,
     "line_idx": pl.Int32,
@@ -164,7 +165,8 @@ def resolve_years(
     scored: pl.DataFrame, years: pl.DataFrame, as_of: dt.date | None, reference: dt.date | None
 ) -> pl.DataFrame:
     """Give year-less mentions a year: the article's copyright year; else the latest such day
-    not after the as-of date; else (no as-of) the occurrence nearest the reference day."""
+    not after the as-of date; else (no as-of) the latest not after the reference day (the
+    newest fully dated article) plus REFERENCE_SLACK_DAYS. Never the machine clock."""
     m = scored.join(years, on="article_id", how="left")
     mo, d = pl.col("mo"), pl.col("d")
     by_copyright = td.make_date(pl.col("copyright_year"), mo, d)
@@ -172,7 +174,9 @@ def resolve_years(
         fallback = td.latest_not_after(mo, d, as_of)
         by_copyright = pl.when(by_copyright <= pl.lit(as_of)).then(by_copyright)
     elif reference is not None:
-        fallback = td.resolve_year(mo, d, reference)
+        # The reference is only the newest *fully dated* article; a corpus is collected over
+        # days, so a year-less day up to a week after it still counts as this year's.
+        fallback = td.latest_not_after(mo, d, reference + dt.timedelta(days=REFERENCE_SLACK_DAYS))
     else:
         fallback = pl.lit(None, pl.Date)
     resolved = pl.coalesce(by_copyright, fallback)
