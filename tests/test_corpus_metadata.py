@@ -112,6 +112,14 @@ FIXTURES = {
         "Skip to main content\nBusiness news for people who invest\nWorld\nMarkets\nTech\n"
         "Sign In\n\nRegulators clear the way for a big bank merger\n\n" + BODY_EN
     ),
+    "glued_offset.txt": (
+        "World\nMarkets\n\nBanks gain after the central bank holds rates\n\nBy Ann Lee\n"
+        "March 4, 20258:30 AM GMT+8Updated 2 hours ago\n\n" + BODY_EN
+    ),
+    "german_dot_time.txt": ("Technologiewerte unter Druck\n\n04.03.2025, 09.30 Uhr\n\n" + BODY_DE),
+    "question_headline.txt": (
+        "Subscribe\n\nWhat comes after the rally?\n\nA look at the next quarter\n\n" + BODY_EN
+    ),
     "sidecar_name.txt": (
         "Shares drift before the holiday\n\n" + BODY_EN,
         "source: Harbour Ledger\nurl: https://www.harbourledger.com/markets/drift\n"
@@ -217,6 +225,17 @@ def test_html_published_time_not_modified(corpus):
     assert r["title"] == "Refiner profits jump" and r["source"] == "harbourledger.com"
 
 
+def test_time_glued_to_year_with_offset_zone(corpus):
+    """Copied pages glue the year to the time and the zone to the next word."""
+    r = art(corpus, "glued_offset.txt")
+    assert r["published_at"] == dt.datetime(2025, 3, 4, 0, 30, tzinfo=dt.UTC)  # 08:30 at +08:00
+
+
+def test_german_time_written_with_a_dot(corpus):
+    r = art(corpus, "german_dot_time.txt")
+    assert r["published_at"] == utc(2025, 3, 4, 9, 30, "Europe/Berlin")
+
+
 def test_yearless_date_is_latest_not_after_as_of(tmp_path):
     (tmp_path / "a.txt").write_text(
         "Port traffic recovers\n\nSINGAPORE, Dec 20 (Xinhua) -- " + BODY_EN, encoding="utf-8"
@@ -287,6 +306,7 @@ def test_reviewed_publishers_table_loads():
         ("tagline_then_menu.txt", "Regulators clear the way for a big bank merger"),
         ("chinese_published_updated.txt", "科技股領漲 恒指全日升三百點"),
         ("byline_midline.txt", "Retail investors pile into Asian tech names"),
+        ("question_headline.txt", "What comes after the rally?"),  # short, but not a kicker
     ],
 )
 def test_headline_after_the_site_chrome(corpus, name, title):

@@ -63,7 +63,12 @@ def text_titles(lines: pl.DataFrame) -> pl.DataFrame:
         how="left",
     )
     first_body = f.filter(pl.col("_body")).group_by("article_id").agg(_fb=pl.col("line_idx").min())
-    kicker = (pl.col("_units") <= 5) & pl.col("_next_shape").fill_null(False)
+    # A question or exclamation is a headline ("What comes after the rally?"), never a kicker.
+    kicker = (
+        (pl.col("_units") <= 5)
+        & pl.col("_next_shape").fill_null(False)
+        & ~pl.col("text_line").str.contains(r"[?!？！]$")
+    )
     cand = f.join(first_body, on="article_id", how="left").filter(
         pl.col("_shape")
         & ~kicker

@@ -92,9 +92,10 @@ _ABBR = "|".join(
 )
 _ZONE_WORDS = "|".join(k for k in TZ_ABBR if " " in k or not k.isascii())
 # Upper-case abbreviations need no word boundary after them: pages glue "ET2 min read".
-_TZ = rf"(?:\s*\(?(?P<tz>(?i:utc|gmt)[+-]\d{{1,2}}\b|[+-]\d{{2}}:?\d{{2}}\b|(?:{_ABBR})|(?i:{_ZONE_WORDS}))\)?)?"
+_TZ = rf"(?:\s*\(?(?P<tz>(?i:utc|gmt)[+-]\d{{1,2}}(?::\d{{2}})?|[+-]\d{{2}}:?\d{{2}}\b|(?:{_ABBR})|(?i:{_ZONE_WORDS}))\)?)?"
 _TIME = (
-    r"(?:\s*(?:,|\||·|@|at|um|-|–|T)?\s*(?P<h>\d{1,2})[:：](?P<mi>\d{2})(?::(?P<s>\d{2}))?"
+    r"(?:\s*(?:,|\||·|@|at|um|-|–|T)?\s*(?P<h>\d{1,2})(?:[:：](?P<mi>\d{2})(?::(?P<s>\d{2}))?"
+    r"|\.(?P<mi2>\d{2})\s*(?i:uhr)\b)"
     r"(?:\s*(?P<ap>(?i:[ap]))\.?\s?(?i:m)\b\.?)?(?:\s*(?i:uhr)\b)?" + _TZ + ")?"
 )
 _ZH_WD = r"(?:\s*[（(]?\s*(?:星期|週|周|礼拜|禮拜)(?P<wdz>[一二三四五六日天])\s*[）)]?)?"
@@ -107,7 +108,7 @@ FORMS = {
     "dmy": _WD + r"\b(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4})\b" + _TIME,
     "slash": _WD + r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})\b" + _TIME,
     "en": _WD
-    + rf"\b(?P<mon>{_EN_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{{4}})\b)?"
+    + rf"\b(?P<mon>{_EN_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?"
     + _TIME,
     "en_dmy": _WD + rf"\b(?P<d>\d{{1,2}})\s+(?P<mon>{_EN_MON})\.?,?\s+(?P<y>\d{{4}})\b" + _TIME,
     "de": _WD + rf"\b(?P<d>\d{{1,2}})\.\s*(?P<mon>{_DE_MON})\.?(?:\s+(?P<y>\d{{4}})\b)?" + _TIME,
@@ -175,7 +176,7 @@ def mention_parts(form: str, match: pl.Expr) -> dict[str, pl.Expr]:
         "mo": month,
         "d": day,
         "h": hour,
-        "mi": num("mi"),
+        "mi": pl.coalesce(num("mi"), num("mi2")),  # "09.30 Uhr": German time with a dot
         "s": num("s"),
         "tz": zone_name(_field(g, "tz", rx)),
         "wd": wd,
@@ -320,7 +321,7 @@ UPDATED_CUE = fast_regex(
     r"(?:\bupdated?|\bmodified|\blast updated|\baktualisiert|\bzuletzt aktualisiert|\bgeändert"
     r"|更新|最後更新|最后更新|修改)[^\d]{0,14}$"
 )
-UPDATED_AFTER = r"^\s*[)）]?\s*(?:更新|updated)"  # "（9/24 17:32 更新）"
+UPDATED_AFTER = r"^\s*[)）]?\s*更新"  # "（9/24 17:32 更新）"; English puts the cue first
 STAND_CUE = fast_regex(r"\b(?:stand|as of|dated)\s*:?\s*$")
 # "Analyse vom 19. November", "analysis from November 18": promo templates stamped with the day.
 ANALYSIS_CUE = fast_regex(
@@ -334,7 +335,7 @@ SCHEDULE_CUE = fast_regex(
     r"|于|於|将于|將於|至|到|起|前)\s*$"
 )
 WIRE_DATELINE = (  # "HONG KONG, Feb 13 (Reuters) -", "SHANGHAI, Sept 9 —"
-    r"^\p{Lu}[\p{Lu}\p{L} ./'-]{1,40},\s*$"
+    r"^\p{Lu}[\p{Lu}\p{L} ./'-]{1,60},\s*$"
 )
 WIRE_AFTER = r"^\s*(?:\([^()]{2,30}\)\s*)?(?:--|[-–—])"
 COPYRIGHT_YEAR = r"(?i)(?:©|ⓒ|\(c\)|copyright)\s*(?:©|ⓒ)?\s*((?:19|20)\d{2})\b"
