@@ -49,3 +49,9 @@ def idx_within() -> pl.Expr:
 def prev_within(x: pl.Expr) -> pl.Expr:
     """The previous row's value within the same article (null on an article's first row)."""
     return pl.when(~first_row()).then(x.shift(1))
+
+
+def next_within(x: pl.Expr, k: int = 1) -> pl.Expr:
+    """The value `k` rows further down within the same article (null past an article's end)."""
+    same = pl.col("article_id") == pl.col("article_id").shift(-k)
+    return pl.when(same).then(x.shift(-k))

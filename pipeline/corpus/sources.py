@@ -263,12 +263,17 @@ def alias_regex(publishers: pl.DataFrame) -> str:
     return fast_regex("(?i)(" + "|".join(parts) + ")")
 
 
-def named_domain(text: pl.Expr, publishers: pl.DataFrame, rx: str) -> pl.Expr:
-    """The domain a text names: a publisher alias in it, else a domain written in it."""
+def named_domain(text: pl.Expr, publishers: pl.DataFrame, rx: str, tokens: bool = True) -> pl.Expr:
+    """The domain a text names: a publisher alias in it, else (with `tokens`) a domain
+    written in it. Bare domains only count where the line is about the page's publisher (a
+    source or copyright line, the site header): in a story "JD.com" is a company."""
     alias = text.str.extract(rx, 1).str.to_lowercase()
     lookup = dict(zip(publishers["alias"], publishers["domain"], strict=True))
+    found = alias.replace_strict(lookup, default=None, return_dtype=pl.String)
+    if not tokens:
+        return found
     token = text.str.extract(DOMAIN_TOKEN, 1).str.to_lowercase().str.replace(r"^www\.", "")
-    return pl.coalesce(alias.replace_strict(lookup, default=None, return_dtype=pl.String), token)
+    return pl.coalesce(found, token)
 
 
 def metadata_sources(arts: pl.DataFrame, publishers: pl.DataFrame) -> pl.Expr:
@@ -357,6 +362,12 @@ def text_sources(lines: pl.DataFrame, publishers: pl.DataFrame) -> pl.DataFrame:
 def _cue_hits(short: pl.DataFrame, publishers: pl.DataFrame, rx: str) -> list[pl.DataFrame]:
     """One frame per TEXT_CUES row: the lines it matches and the domain the name maps to."""
     found = []
+    # Every cue has one of these; the other lines (most of the body) are skipped.
+    short = short.filter(
+        pl.col("line").str.contains(
+            r"[(（【\[©ⓒ@:：]|(?i)copyright|(?i)^(?:by|von|read the original|originally published)\s"
+        )
+    )
     for kind, strength, pattern, free_name in TEXT_CUES:
         hit = short.with_columns(_name=pl.col("line").str.extract(pattern, 1)).filter(
             pl.col("_name").is_not_null()
@@ -383,20 +394,37 @@ def _chrome_hits(short: pl.DataFrame, publishers: pl.DataFrame, rx: str) -> pl.D
     navigation line near the top: "FXStreet", "DER AKTIONÄR  Aktien · Märkte") or in a line
     cleaning removed ("Redaktion finanzen.net", "Most Read from Bloomberg"). A headline that
     names an agency ("Reuters: ...") is longer than a site name, so it is not header chrome."""
-    words = (
-        pl.col("line").str.count_matches(r"\S+") + pl.col("line").str.count_matches(r"\p{Han}") / 3
-    )
+    top = short.filter((pl.col("line_idx") < 12) | pl.col("why").is_not_null())
+    line = pl.col("line")
+    words = line.str.count_matches(" ", literal=True) + 1 + line.str.count_matches(r"\p{Han}") / 3
     header = ((pl.col("line_idx") < HEADER_LINES) & (words <= 6)) | (
         (pl.col("why") == "site navigation") & (pl.col("line_idx") < 12)
     )
-    return short.filter(header | pl.col("why").is_not_null()).select(
+    # A removed line names the publisher only when it is short chrome ("Redaktion X",
+    # "Most Read from X"), not a paragraph a promo rule took out.
+    chrome = pl.col("why").is_not_null() & (words <= 12)
+    cand = top.filter(header | chrome).with_columns(_header=header)
+    # A literal (Aho-Corasick) pass finds the few distinct lines that can name a publisher;
+    # the regex with word boundaries then runs on those only.
+    needles = publishers["alias"].to_list() + [f".{t}" for t in _TLD.split("|")]
+    maybe = pl.col("line").str.to_lowercase().str.contains_any(needles)
+    named = (
+        cand.select("line")
+        .unique()
+        .filter(maybe)
+        .with_columns(
+            domain=named_domain(pl.col("line"), publishers, rx),
+            alias_domain=named_domain(pl.col("line"), publishers, rx, tokens=False),
+        )
+    )
+    return cand.join(named, on="line", how="left").select(
         "article_id",
         "line_idx",
         "file_line",
         "line",
-        domain=named_domain(pl.col("line"), publishers, rx),
-        kind=pl.when(header).then(pl.lit("site header")).otherwise(pl.lit("chrome line")),
-        strength=pl.when(header).then(pl.lit(60)).otherwise(pl.lit(50)),
+        domain=pl.when("_header").then("domain").otherwise("alias_domain"),
+        kind=pl.when("_header").then(pl.lit("site header")).otherwise(pl.lit("chrome line")),
+        strength=pl.when("_header").then(pl.lit(60)).otherwise(pl.lit(50)),
     )
 
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipeline.corpus.lines import next_within
+
 HAN = r"\p{Han}"
 MAX_TITLE_LINES = 25  # a headline sits near the top; lower lines are never taken
 
 
 def _units(line: pl.Expr) -> pl.Expr:
-    """Words, counting two Chinese characters as one word (Chinese has no spaces)."""
-    han = line.str.count_matches(HAN)
-    latin = line.str.replace_all(rf"{HAN}+", " ").str.count_matches(r"[\p{L}\p{N}][^\s]*")
-    return latin + han / 2
+    """Words, counting two Chinese characters as one word (Chinese has no spaces). Only the
+    first 400 characters are measured: a longer line is a paragraph whatever its count."""
+    head = line.str.slice(0, 400)
+    han = head.str.count_matches(HAN)
+    spaced = head.str.count_matches(" ", literal=True) + 1
+    # a line of Chinese only: its spaces separate phrases, not words
+    return pl.when(head.str.contains(r"[A-Za-z0-9]")).then(spaced).otherwise(0) + han / 2
 
 
 def text_titles(lines: pl.DataFrame) -> pl.DataFrame:
@@ -30,32 +35,35 @@ def text_titles(lines: pl.DataFrame) -> pl.DataFrame:
     a comma, colon or semicolon, not a bullet. A body paragraph is a line of more than 30 words,
     or of 15 or more that ends like a sentence.
     """
-    t = pl.col("text_line")
+    t = pl.col("text_line").str.slice(0, 400)
     kept = pl.col("why").is_null() & (t != "")
     units = _units(t)
-    f = lines.filter(pl.col("line_idx") < MAX_TITLE_LINES + 10).with_columns(
-        _kept=kept,
-        _units=units,
-        _shape=kept
-        & units.is_between(3, 30)
-        & ~t.str.contains(r"[,:;，：；]$")
-        & ~t.str.contains(r"^(?:[-–•*·]|\d+[.)])\s")
-        & (t.str.count_matches(r"[.!?。！？][\"”»]?\s+\S") <= 1),
-        _body=kept & ((units > 30) | ((units >= 15) & t.str.contains(r"[.!?。！？\"”»…]$"))),
-        _menu=(pl.col("why") == "site navigation") | (kept & (units <= 2)),
+    # Lazy, so that the optimiser computes `units` once for the four columns that use it.
+    f = (
+        lines.lazy()
+        .filter(pl.col("line_idx") < MAX_TITLE_LINES + 10)
+        .with_columns(
+            _kept=kept,
+            _units=units,
+            _shape=kept
+            & units.is_between(3, 30)
+            & ~t.str.contains(r"[,:;，：；]$")
+            & ~t.str.contains(r"^(?:[-–•*·]|\d+[.)])\s")
+            & (t.str.count_matches(r"[.!?。！？][\"”»]?\s+\S") <= 1),
+            _body=kept & ((units > 30) | ((units >= 15) & t.str.contains(r"[.!?。！？\"”»…]$"))),
+            _menu=(pl.col("why") == "site navigation") | (kept & (units <= 2)),
+        )
+        .collect()
     )
     menu = pl.col("_menu")
     f = f.with_columns(
         # two menu items in a row after it: the line is part of a menu block (a tagline)
-        _in_menu=(menu.shift(-1) & menu.shift(-2)).over("article_id").fill_null(False),
+        _in_menu=(next_within(menu) & next_within(menu, 2)).fill_null(False),
     )
     # A kicker: a short line whose next line, menus and buttons skipped, is a headline too.
     skip = pl.col("why").is_in(["site navigation", "link or button text"]).fill_null(False)
     nxt = f.filter(~skip).with_columns(
-        _next_shape=(pl.col("_shape") & ~pl.col("_body"))
-        .shift(-1)
-        .over("article_id")
-        .fill_null(False)
+        _next_shape=next_within(pl.col("_shape") & ~pl.col("_body")).fill_null(False)
     )
     f = f.join(
         nxt.select("article_id", "line_idx", "_next_shape"),
@@ -67,7 +75,7 @@ def text_titles(lines: pl.DataFrame) -> pl.DataFrame:
     kicker = (
         (pl.col("_units") <= 5)
         & pl.col("_next_shape").fill_null(False)
-        & ~pl.col("text_line").str.contains(r"[?!？！]$")
+        & ~pl.col("text_line").str.slice(-1).str.contains(r"[?!？！]")
     )
     cand = f.join(first_body, on="article_id", how="left").filter(
         pl.col("_shape")
