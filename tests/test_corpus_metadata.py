@@ -92,6 +92,16 @@ FIXTURES = {
         + BODY_EN
         + "\n\nRead the original article on Harbour Ledger"
     ),
+    "syndicated_de.txt": (
+        "Chinesische Techwerte erholen sich\n\n"
+        + BODY_DE
+        + '\n\nWeiter zum vollständigen Artikel bei "Der Aktionär"'
+    ),
+    "syndicated_post.txt": (
+        "Two reasons to watch Asian chip stocks\n\n"
+        + BODY_EN
+        + "\n\nThe post Two reasons to watch Asian chip stocks appeared first on The Motley Fool."
+    ),
     "headline_names_agency.txt": (
         "Reuters poll: economists see slower growth in Asia\n\n" + BODY_EN
     ),
@@ -255,6 +265,8 @@ def test_yearless_date_is_latest_not_after_as_of(tmp_path):
         ("read_original.txt", "Harbour Ledger", "source line"),
         ("site_header.txt", "investopedia.com", "site header"),
         ("chinese_weekday.txt", "mingpao.com", "wire tag"),
+        ("syndicated_de.txt", "deraktionaer.de", "source line"),
+        ("syndicated_post.txt", "fool.com", "source line"),
     ],
 )
 def test_publisher_named_in_the_text(corpus, name, domain, kind):

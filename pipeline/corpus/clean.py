@@ -61,7 +61,12 @@ TAG_LINE = (
     r"^\p{Lu}[\p{L}\d&.-]*(?:\s[\p{L}\d&.-]+)?(?:\s*,\s*\p{Lu}[\p{L}\d&.-]*(?:\s[\p{L}\d&.-]+)?)+$"
 )
 SOURCE_DOMAIN = r"^@\s*((?:[\w-]+\.)+[a-zA-Z]{2,})$"
-SOURCE_NAMED = r"(?i)^(?:read the original article on|originally published (?:on|by|at|in)|quelle|source)\s*:?\s*(.+?)\.?$"
+SOURCE_NAMED = (
+    r"(?i)^(?:read the original article on|originally published (?:on|by|at|in)|quelle|source"
+    r"|weiter zum vollständigen artikel (?:bei|auf)|dieser artikel erschien zuerst (?:bei|auf|in)"
+    r"|this (?:article|story) (?:first |originally )?appeared (?:first )?(?:on|in)"
+    r"|the post .{3,200}? appeared first on)\s*:?\s*(.+?)\.?$"
+)
 BULLET = r"^(?:[-–•*·]|\d+[.)])(?:\s|$)"
 # A menu or breadcrumb: short items divided by | > › » · or / ("Markets | Investing | Tech",
 # "Startseite > News > Aktien", "新浪首页 > 新浪财经 > 港股 > 正文").

@@ -309,10 +309,25 @@ TEXT_CUES = (
         r"(?i)^(?:read the original article on|originally published (?:on|by|at|in))\s*:?\s*(.+?)\.?$",
         True,
     ),
+    # Syndication notes name the original publisher, whatever it is.
+    (
+        "source line",
+        90,
+        r"(?i)^(?:weiter zum vollständigen artikel (?:bei|auf)|den vollständigen artikel lesen sie"
+        r" (?:bei|auf)|dieser artikel erschien zuerst (?:bei|auf|in)|this (?:article|story)"
+        r" (?:first |originally )?appeared (?:first )?(?:on|in)|the post .{3,200}? appeared first on)"
+        r"\s*:?\s*[\"„“]?(.+?)[\"“”]?\.?$",
+        True,
+    ),
     # "Quelle: Unternehmensangaben", "Source: company filings": only a known name counts.
     ("source line", 90, r"(?i)^(?:quelle|quellen|source|sources)\s*:\s*(.+?)\.?$", False),
     ("source line", 90, r"^@\s*((?:[\w-]+\.)+[a-zA-Z]{2,})$", True),
-    ("source line", 90, r"(?:來源|来源|出處|出处|消息來源|稿源)\s*[:：]\s*([^\s　|]+)", True),
+    (
+        "source line",
+        90,
+        r"(?:本文來源|本文来源|文章來源|文章来源|來源|来源|出處|出处|稿源)\s*[:：]\s*([^\s　|]+)",
+        True,
+    ),
     (
         "copyright line",
         80,
@@ -365,7 +380,8 @@ def _cue_hits(short: pl.DataFrame, publishers: pl.DataFrame, rx: str) -> list[pl
     # Every cue has one of these; the other lines (most of the body) are skipped.
     short = short.filter(
         pl.col("line").str.contains(
-            r"[(（【\[©ⓒ@:：]|(?i)copyright|(?i)^(?:by|von|read the original|originally published)\s"
+            r"[(（【\[©ⓒ@:：]|(?i)copyright|(?i)^(?:by|von|read the original|originally published"
+            r"|weiter zum|den vollständigen|dieser artikel|this article|this story|the post)\s"
         )
     )
     for kind, strength, pattern, free_name in TEXT_CUES:
