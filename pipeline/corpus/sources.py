@@ -264,10 +264,16 @@ def alias_regex(publishers: pl.DataFrame) -> str:
 
 
 def named_domain(text: pl.Expr, publishers: pl.DataFrame, rx: str, tokens: bool = True) -> pl.Expr:
-    """The domain a text names: a publisher alias in it, else (with `tokens`) a domain
+    """The domain a text names: the longest publisher alias in it, else (with `tokens`) a domain
     written in it. Bare domains only count where the line is about the page's publisher (a
     source or copyright line, the site header): in a story "JD.com" is a company."""
-    alias = text.str.extract(rx, 1).str.to_lowercase()
+    # the longest alias the text holds ("新浪首页 > 新浪财经": the finance channel, not the portal)
+    alias = (
+        text.str.extract_all(rx)
+        .list.eval(pl.element().sort_by(pl.element().str.len_chars(), descending=True))
+        .list.first()
+        .str.to_lowercase()
+    )
     lookup = dict(zip(publishers["alias"], publishers["domain"], strict=True))
     found = alias.replace_strict(lookup, default=None, return_dtype=pl.String)
     if not tokens:
