@@ -122,6 +122,11 @@ FIXTURES = {
         "Skip to main content\nBusiness news for people who invest\nWorld\nMarkets\nTech\n"
         "Sign In\n\nRegulators clear the way for a big bank merger\n\n" + BODY_EN
     ),
+    "time_in_source_line.txt": (
+        "Börse > Aktien > News\n\nMittwoch, 05.03.2025\n\nVersorger ziehen an\n\n"
+        + BODY_DE
+        + "\n\nQuelle: boerse.de Redaktion, 11:20 Uhr"
+    ),
     "glued_offset.txt": (
         "World\nMarkets\n\nBanks gain after the central bank holds rates\n\nBy Ann Lee\n"
         "March 4, 20258:30 AM GMT+8Updated 2 hours ago\n\n" + BODY_EN
@@ -239,6 +244,12 @@ def test_time_glued_to_year_with_offset_zone(corpus):
     """Copied pages glue the year to the time and the zone to the next word."""
     r = art(corpus, "glued_offset.txt")
     assert r["published_at"] == dt.datetime(2025, 3, 4, 0, 30, tzinfo=dt.UTC)  # 08:30 at +08:00
+
+
+def test_time_printed_apart_from_the_date_completes_it(corpus):
+    r = art(corpus, "time_in_source_line.txt")
+    assert r["published_at"] == utc(2025, 3, 5, 11, 20, "Europe/Berlin")
+    assert r["published_time_known"] is True and r["source"] == "boerse.de"
 
 
 def test_german_time_written_with_a_dot(corpus):

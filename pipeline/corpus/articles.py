@@ -207,7 +207,9 @@ def _with_dates(
     )
     full = pl.concat([arts.select(d="meta_published_date"), dated.select(d="t_date")])["d"].max()
     reference = as_of or full
-    best = dates.best_text_dates(dates.resolve_years(scored, years, as_of, reference), home)
+    best = dates.best_text_dates(
+        dates.resolve_years(scored, years, as_of, reference), home, dates.stamp_times(lines)
+    )
     arts = arts.join(best, on="article_id", how="left")
     has_meta = pl.col("meta_published_at").is_not_null()
     has_text = pl.col("t_date").is_not_null()

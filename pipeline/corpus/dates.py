@@ -186,10 +186,34 @@ def resolve_years(
     ).filter(pl.col("date").is_not_null())
 
 
-def best_text_dates(scored: pl.DataFrame, home_tz: pl.DataFrame) -> pl.DataFrame:
+def stamp_times(lines: pl.DataFrame) -> pl.DataFrame:
+    """article_id, st_h, st_mi: a time of day printed alone on a short chrome line (a source,
+    byline or dateline line: "Quelle: boerse.de Redaktion, 11:20 Uhr"), when the article has
+    exactly one. It completes a date printed without a time elsewhere on the page."""
+    chrome = pl.col("why").is_in(["source marker", "byline", "dateline"]).fill_null(False)
+    found = (
+        lines.filter(
+            chrome
+            & (pl.col("line").str.len_chars() <= 120)
+            & ~pl.col("line").str.contains(td.MAYBE_DATE)
+        )
+        .select("article_id", t=pl.col("line").str.extract_groups(td.TIME_ONLY))
+        .unnest("t")
+        .filter(pl.col("h").is_not_null())
+        .unique()
+    )
+    return found.filter(pl.len().over("article_id") == 1).select(
+        "article_id", st_h=pl.col("h").cast(pl.Int32), st_mi=pl.col("mi").cast(pl.Int32)
+    )
+
+
+def best_text_dates(
+    scored: pl.DataFrame, home_tz: pl.DataFrame, times: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """The best-scored mention per article as published_at (UTC), published_date (local),
     time known, method, confidence and evidence. `home_tz` (article_id, home_tz) is the
-    publisher's zone, used when the text prints a time without one."""
+    publisher's zone, used when the text prints a time without one; `times` (see
+    `stamp_times`) completes a date that has none."""
     best = (
         scored.sort(
             ["article_id", "score", "line_idx", "pos"], descending=[False, True, False, False]
@@ -197,6 +221,11 @@ def best_text_dates(scored: pl.DataFrame, home_tz: pl.DataFrame) -> pl.DataFrame
         .unique("article_id", keep="first", maintain_order=True)
         .join(home_tz, on="article_id", how="left")
     )
+    if times is not None:
+        best = best.join(times, on="article_id", how="left").with_columns(
+            h=pl.coalesce("h", "st_h"),
+            mi=pl.when(pl.col("h").is_null()).then("st_mi").otherwise("mi"),
+        )
     german_form = pl.col("form").is_in(["dmy", "de"])
     # A date without a time of day is stored as midnight UTC (published_time_known false).
     zone = pl.when(pl.col("h").is_not_null()).then(

@@ -312,6 +312,9 @@ def to_utc(local: pl.Expr, tz: pl.Expr, zones: list[str]) -> pl.Expr:
     return out.otherwise(utc)
 
 
+# A time of day on its own, German style ("11:20 Uhr", "11.20 Uhr"), in a line with no date.
+TIME_ONLY = fast_regex(r"(?i)\b(?P<h>[01]?\d|2[0-3])[:.](?P<mi>[0-5]\d)\s*uhr\b")
+
 # Cue words just before a mention (matched on the 40 characters before it, lower-cased).
 PUBLISHED_CUE = fast_regex(
     r"(?:\bpublished|\bposted|\bfirst published|\binput|\bveröffentlicht|\berschienen|\bpubliziert"
