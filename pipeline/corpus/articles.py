@@ -30,7 +30,8 @@ from pipeline.corpus.clean import (  # noqa: F401  (re-exported: bench and tests
     UI_TEXT,
     assemble,
     classify,
-    repeated_lines,
+    drop_repeated_lines,
+    with_removed,
 )
 from pipeline.corpus.dates import parse_datelines  # noqa: F401
 from pipeline.corpus.duplicates import NEAR_DUP_THRESHOLD, find_duplicates  # noqa: F401
@@ -50,6 +51,7 @@ from pipeline.corpus.language import (  # noqa: F401
     article_languages,
     detect_languages,
     language_detector,
+    with_language,
 )
 from pipeline.corpus.lines import split_lines
 from pipeline.corpus.sources import (  # noqa: F401
@@ -130,12 +132,15 @@ def build_articles(
         .join(assemble(kept), on="article_id", how="left")
         .with_columns(pl.col("text").fill_null(""))
     )
-    arts = _named_sources(arts, lines, publishers)
-    arts, reference = _with_dates(arts, lines, mentions, publishers, as_of)
+    arts = sources.named_sources(arts, lines, publishers)
+    arts, reference = dates.article_dates(arts, lines, mentions, publishers, as_of)
     arts = _with_fields(arts)
-    arts, lines = _duplicates_and_repeats(arts, lines, kept)
-    arts = _inferred_sources(arts, lines, signatures)
-    arts = _with_removed(arts, lines)
+    dups = find_duplicates(
+        arts.filter(pl.col("text") != "").select("article_id", "text", "rank"),
+        paragraphs=kept.select("article_id", h=pl.col("text_line").str.to_lowercase().hash(3)),
+    )
+    arts, lines = drop_repeated_lines(arts.join(dups, on="article_id", how="left"), lines, kept)
+    arts = with_removed(sources.inferred_sources(arts, lines, signatures), lines)
     empty = arts.filter(pl.col("n_words") == 0)
     rejects = empty.select(
         "path",
@@ -144,7 +149,7 @@ def build_articles(
             pl.col("removed").list.len(),
         ),
     )
-    arts = _with_language(arts.filter(pl.col("n_words") > 0))
+    arts = with_language(arts.filter(pl.col("n_words") > 0))
     arts = arts.with_columns(issues=_issues(as_of, reference)).sort("path")
     return CorpusResult(arts.select(COLUMNS), rejects.cast(REJECT_SCHEMA))
 
@@ -159,79 +164,6 @@ def _line_metadata(lines: pl.DataFrame) -> pl.DataFrame:
         .str.extract_groups(GENERATOR_BYLINE),
         plain_byline=pl.col("byline_hit").filter(pl.col("why") == "byline").first(),
     )
-
-
-def _named_sources(
-    arts: pl.DataFrame, lines: pl.DataFrame, publishers: pl.DataFrame
-) -> pl.DataFrame:
-    """Source tiers 1-2: metadata, then what the text says (see pipeline.corpus.sources)."""
-    named = sources.text_sources(lines, publishers)
-    arts = arts.join(named, on="article_id", how="left").with_columns(
-        meta_domain=sources.metadata_sources(arts, publishers)
-    )
-    has_meta = pl.col("meta_domain").is_not_null()
-    return arts.with_columns(
-        source=pl.coalesce("meta_domain", "text_source"),
-        source_origin=pl.when(has_meta)
-        .then(pl.coalesce("origin_source", "origin_url"))
-        .when(pl.col("text_source").is_not_null())
-        .then(pl.lit("text")),
-        source_evidence=pl.when(~has_meta).then("text_source_evidence"),
-        source_confidence=pl.when(has_meta)
-        .then(pl.lit("high"))
-        .when(pl.col("text_source_kind").is_in(["byline", "chrome line"]))
-        .then(pl.lit("medium"))
-        .when(pl.col("text_source").is_not_null())
-        .then(pl.lit("high")),
-    )
-
-
-def _with_dates(
-    arts: pl.DataFrame,
-    lines: pl.DataFrame,
-    mentions: pl.DataFrame,
-    publishers: pl.DataFrame,
-    as_of: dt.date | None,
-) -> tuple[pl.DataFrame, dt.date | None]:
-    """Metadata date, else the best-scored date in the text (see pipeline.corpus.dates)."""
-    home = sources.home_zones(arts.select("article_id", "source"), publishers)
-    scored = dates.score_mentions(
-        mentions.join(dates.datelines(mentions), on=["article_id", "line_idx"], how="left").rename(
-            {"is_dateline": "stamp"}
-        ),
-        dates.layout(lines),
-    )
-    years = dates.copyright_years(lines)
-    dated = dates.best_text_dates(
-        dates.resolve_years(scored.filter(pl.col("y").is_not_null()), years, None, None), home
-    )
-    full = pl.concat([arts.select(d="meta_published_date"), dated.select(d="t_date")])["d"].max()
-    reference = as_of or full
-    best = dates.best_text_dates(
-        dates.resolve_years(scored, years, as_of, reference), home, dates.stamp_times(lines)
-    )
-    arts = arts.join(best, on="article_id", how="left")
-    has_meta = pl.col("meta_published_at").is_not_null()
-    has_text = pl.col("t_date").is_not_null()
-    return arts.with_columns(
-        published_at=pl.when(has_meta).then("meta_published_at").otherwise("t_at"),
-        published_date=pl.when(has_meta).then("meta_published_date").otherwise("t_date"),
-        # A date without a time of day is stored as midnight UTC; this says which it is.
-        published_time_known=pl.when(has_meta).then("meta_time_known").otherwise("t_time_known"),
-        date_method=pl.when(has_meta)
-        .then("origin_published_at")
-        .when(has_text)
-        .then("t_method")
-        .otherwise(pl.lit("none")),
-        date_confidence=pl.when(has_meta)
-        .then(pl.lit("high"))
-        .when(has_text)
-        .then("t_confidence")
-        .otherwise(pl.lit("none")),
-        date_evidence=pl.when(has_meta)
-        .then(pl.format("{} published_at", "origin_published_at"))
-        .otherwise("t_evidence"),
-    ), reference
 
 
 def _with_fields(arts: pl.DataFrame) -> pl.DataFrame:
@@ -262,118 +194,6 @@ def _with_fields(arts: pl.DataFrame) -> pl.DataFrame:
         rank=pl.struct(
             pl.col("published_at").is_null().alias("undated"), "published_at", "path"
         ).rank("ordinal"),
-    )
-
-
-def _duplicates_and_repeats(
-    arts: pl.DataFrame, lines: pl.DataFrame, kept: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Mark duplicates, then remove lines a source repeats across its articles (boilerplate)."""
-    dups = find_duplicates(
-        arts.filter(pl.col("text") != "").select("article_id", "text", "rank"),
-        paragraphs=kept.select("article_id", h=pl.col("text_line").str.to_lowercase().hash(3)),
-    )
-    arts = arts.join(dups, on="article_id", how="left")
-    rep = repeated_lines(lines, arts).with_columns(rep=pl.lit(True))
-    if rep.height == 0:
-        return arts, lines
-    lines = (
-        lines.join(rep, on=["article_id", "line_idx"], how="left")
-        .with_columns(
-            why=pl.when(pl.col("rep")).then(pl.lit("repeated in source")).otherwise("why")
-        )
-        .drop("rep")
-    )
-    kept = kept.join(rep, on=["article_id", "line_idx"], how="anti")
-    touched = rep.select("article_id").unique()
-    redone = assemble(kept.join(touched, on="article_id", how="semi"))
-    arts = (
-        arts.join(redone.rename({"text": "_new"}), on="article_id", how="left")
-        .with_columns(
-            text=pl.when(pl.col("article_id").is_in(touched["article_id"].implode()))
-            .then(pl.col("_new").fill_null(""))
-            .otherwise("text")
-        )
-        .drop("_new")
-    )
-    return arts, lines
-
-
-def _inferred_sources(
-    arts: pl.DataFrame, lines: pl.DataFrame, signatures: pl.DataFrame
-) -> pl.DataFrame:
-    """Source tiers 3-4 when nothing names the publisher: signatures, then shared boilerplate."""
-    arts = arts.join(signature_sources(lines, signatures), on="article_id", how="left")
-    arts = arts.with_columns(
-        known_source="source",
-        need_source=pl.col("source").is_null() & pl.col("sig_source").is_null(),
-    )
-    arts = arts.join(shared_boilerplate_sources(lines, arts), on="article_id", how="left")
-    known = pl.col("known_source").is_not_null()
-    return arts.with_columns(
-        source=pl.coalesce("source", "sig_source", "sh_source"),
-        field_sources=pl.col("field_sources").struct.with_fields(
-            source=pl.when(known)
-            .then(pl.col("field_sources").struct.field("source"))
-            .when(pl.col("sig_source").is_not_null())
-            .then(pl.lit("signature"))
-            .when(pl.col("sh_source").is_not_null())
-            .then(pl.lit("shared_boilerplate"))
-        ),
-        source_confidence=pl.when(known)
-        .then("source_confidence")
-        .when(pl.col("sig_source").is_not_null())
-        .then(pl.lit("medium"))
-        .when(pl.col("sh_source").is_not_null())
-        .then(pl.lit("low"))
-        .otherwise(pl.lit("none")),
-        source_evidence=pl.when(known)
-        .then("source_evidence")
-        .otherwise(
-            pl.coalesce(
-                "sig_evidence",
-                "sh_evidence",
-                pl.lit(
-                    "publisher unknown: no metadata, source line, copyright line, wire tag or "
-                    "site header names it, no publisher signature matches, no boilerplate "
-                    "shared with a known-source article"
-                ),
-            )
-        ),
-    )
-
-
-def _with_removed(arts: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """The audit of removed lines, and the word count of the cleaned text."""
-    removed = (
-        lines.filter(pl.col("why").is_not_null())
-        .group_by("article_id")
-        .agg(removed=pl.col("line"), removed_why=pl.col("why"))
-    )
-    return arts.join(removed, on="article_id", how="left").with_columns(
-        pl.col("removed").fill_null(pl.lit([], pl.List(pl.String))),
-        pl.col("removed_why").fill_null(pl.lit([], pl.List(pl.String))),
-        # whitespace-separated tokens; a literal count is ~4x cheaper than a regex
-        n_words=pl.when(pl.col("text").str.contains(r"[\p{L}\p{N}]"))
-        .then(
-            pl.col("text").str.count_matches(" ", literal=True)
-            + pl.col("text").str.count_matches("\n\n", literal=True)
-            + 1
-        )
-        .otherwise(0)
-        .cast(pl.Int64),
-    )
-
-
-def _with_language(arts: pl.DataFrame) -> pl.DataFrame:
-    """Language: sidecar/front matter first, else detected on the start of the cleaned text."""
-    need = arts.filter(pl.col("meta_language").is_null()).select("article_id", "text")
-    detected = article_languages(need)
-    return arts.join(detected, on="article_id", how="left").with_columns(
-        language=pl.coalesce("meta_language", "det_language"),
-        language_method=pl.when(pl.col("meta_language").is_not_null())
-        .then(pl.lit("metadata"))
-        .otherwise("language_method"),
     )
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 
 import polars as pl
 
+from pipeline.corpus.sources import home_zones
 from pipeline.text import dates as td
 
 SHORT_LINE = 200  # characters; longer lines are body paragraphs, read only for wire datelines
@@ -242,16 +243,7 @@ def best_text_dates(
         minutes=pl.col("mi").fill_null(0),
         seconds=pl.col("s").fill_null(0),
     )
-    strong = pl.col("cue").is_in(["published", "wire dateline", "date stamp", "stand/as of"])
-    confidence = (
-        pl.when(
-            pl.col("year_resolved") | pl.col("ambiguous") | (pl.col("cue") == "dated promo line")
-        )
-        .then(pl.lit("low"))
-        .when(pl.col("tz").is_not_null() & pl.col("h").is_not_null() & strong)
-        .then(pl.lit("high"))
-        .otherwise(pl.lit("medium"))
-    )
+    confidence = _confidence()
     return best.select(
         "article_id",
         t_at=td.to_utc(local, zone, zones + ["Europe/Berlin"]),
@@ -330,4 +322,65 @@ def parse_datelines(lines: list[str]) -> pl.DataFrame:
     )
     return df.join(parsed, on="article_id", how="left").select(
         "line", "published_at", "published_date", "time_zone", "confidence", "rest"
+    )
+
+
+def article_dates(
+    arts: pl.DataFrame,
+    lines: pl.DataFrame,
+    mentions: pl.DataFrame,
+    publishers: pl.DataFrame,
+    as_of: dt.date | None,
+) -> tuple[pl.DataFrame, dt.date | None]:
+    """Metadata date, else the best-scored date in the text (see pipeline.corpus.dates)."""
+    home = home_zones(arts.select("article_id", "source"), publishers)
+    scored = score_mentions(
+        mentions.join(datelines(mentions), on=["article_id", "line_idx"], how="left").rename(
+            {"is_dateline": "stamp"}
+        ),
+        layout(lines),
+    )
+    years = copyright_years(lines)
+    dated = best_text_dates(
+        resolve_years(scored.filter(pl.col("y").is_not_null()), years, None, None), home
+    )
+    full = pl.concat([arts.select(d="meta_published_date"), dated.select(d="t_date")])["d"].max()
+    reference = as_of or full
+    best = best_text_dates(resolve_years(scored, years, as_of, reference), home, stamp_times(lines))
+    arts = arts.join(best, on="article_id", how="left")
+    has_meta = pl.col("meta_published_at").is_not_null()
+    has_text = pl.col("t_date").is_not_null()
+    return arts.with_columns(
+        published_at=pl.when(has_meta).then("meta_published_at").otherwise("t_at"),
+        published_date=pl.when(has_meta).then("meta_published_date").otherwise("t_date"),
+        # A date without a time of day is stored as midnight UTC; this says which it is.
+        published_time_known=pl.when(has_meta).then("meta_time_known").otherwise("t_time_known"),
+        date_method=pl.when(has_meta)
+        .then("origin_published_at")
+        .when(has_text)
+        .then("t_method")
+        .otherwise(pl.lit("none")),
+        date_confidence=pl.when(has_meta)
+        .then(pl.lit("high"))
+        .when(has_text)
+        .then("t_confidence")
+        .otherwise(pl.lit("none")),
+        date_evidence=pl.when(has_meta)
+        .then(pl.format("{} published_at", "origin_published_at"))
+        .otherwise("t_evidence"),
+    ), reference
+
+
+def _confidence() -> pl.Expr:
+    """low: the year was resolved, a slashed date reads either way, or only a promo line
+    dates it; high: a zone and a time are printed with a strong cue; else medium."""
+    strong = pl.col("cue").is_in(["published", "wire dateline", "date stamp", "stand/as of"])
+    return (
+        pl.when(
+            pl.col("year_resolved") | pl.col("ambiguous") | (pl.col("cue") == "dated promo line")
+        )
+        .then(pl.lit("low"))
+        .when(pl.col("tz").is_not_null() & pl.col("h").is_not_null() & strong)
+        .then(pl.lit("high"))
+        .otherwise(pl.lit("medium"))
     )

@@ -77,3 +77,15 @@ def article_languages(df: pl.DataFrame) -> pl.DataFrame:
         )
         .select("article_id", "det_language", "language_method")
     )
+
+
+def with_language(arts: pl.DataFrame) -> pl.DataFrame:
+    """Language: sidecar/front matter first, else detected on the start of the cleaned text."""
+    need = arts.filter(pl.col("meta_language").is_null()).select("article_id", "text")
+    detected = article_languages(need)
+    return arts.join(detected, on="article_id", how="left").with_columns(
+        language=pl.coalesce("meta_language", "det_language"),
+        language_method=pl.when(pl.col("meta_language").is_not_null())
+        .then(pl.lit("metadata"))
+        .otherwise("language_method"),
+    )

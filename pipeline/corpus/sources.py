@@ -460,3 +460,72 @@ def home_zones(sources: pl.DataFrame, publishers: pl.DataFrame) -> pl.DataFrame:
     return sources.join(zones, left_on="source", right_on="domain", how="inner").select(
         "article_id", "home_tz"
     )
+
+
+def named_sources(
+    arts: pl.DataFrame, lines: pl.DataFrame, publishers: pl.DataFrame
+) -> pl.DataFrame:
+    """Source tiers 1-2: metadata, then what the text says (see pipeline.corpus.sources)."""
+    named = text_sources(lines, publishers)
+    arts = arts.join(named, on="article_id", how="left").with_columns(
+        meta_domain=metadata_sources(arts, publishers)
+    )
+    has_meta = pl.col("meta_domain").is_not_null()
+    return arts.with_columns(
+        source=pl.coalesce("meta_domain", "text_source"),
+        source_origin=pl.when(has_meta)
+        .then(pl.coalesce("origin_source", "origin_url"))
+        .when(pl.col("text_source").is_not_null())
+        .then(pl.lit("text")),
+        source_evidence=pl.when(~has_meta).then("text_source_evidence"),
+        source_confidence=pl.when(has_meta)
+        .then(pl.lit("high"))
+        .when(pl.col("text_source_kind").is_in(["byline", "chrome line"]))
+        .then(pl.lit("medium"))
+        .when(pl.col("text_source").is_not_null())
+        .then(pl.lit("high")),
+    )
+
+
+def inferred_sources(
+    arts: pl.DataFrame, lines: pl.DataFrame, signatures: pl.DataFrame
+) -> pl.DataFrame:
+    """Source tiers 3-4 when nothing names the publisher: signatures, then shared boilerplate."""
+    arts = arts.join(signature_sources(lines, signatures), on="article_id", how="left")
+    arts = arts.with_columns(
+        known_source="source",
+        need_source=pl.col("source").is_null() & pl.col("sig_source").is_null(),
+    )
+    arts = arts.join(shared_boilerplate_sources(lines, arts), on="article_id", how="left")
+    known = pl.col("known_source").is_not_null()
+    return arts.with_columns(
+        source=pl.coalesce("source", "sig_source", "sh_source"),
+        field_sources=pl.col("field_sources").struct.with_fields(
+            source=pl.when(known)
+            .then(pl.col("field_sources").struct.field("source"))
+            .when(pl.col("sig_source").is_not_null())
+            .then(pl.lit("signature"))
+            .when(pl.col("sh_source").is_not_null())
+            .then(pl.lit("shared_boilerplate"))
+        ),
+        source_confidence=pl.when(known)
+        .then("source_confidence")
+        .when(pl.col("sig_source").is_not_null())
+        .then(pl.lit("medium"))
+        .when(pl.col("sh_source").is_not_null())
+        .then(pl.lit("low"))
+        .otherwise(pl.lit("none")),
+        source_evidence=pl.when(known)
+        .then("source_evidence")
+        .otherwise(
+            pl.coalesce(
+                "sig_evidence",
+                "sh_evidence",
+                pl.lit(
+                    "publisher unknown: no metadata, source line, copyright line, wire tag or "
+                    "site header names it, no publisher signature matches, no boilerplate "
+                    "shared with a known-source article"
+                ),
+            )
+        ),
+    )

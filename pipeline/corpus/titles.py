@@ -35,26 +35,7 @@ def text_titles(lines: pl.DataFrame) -> pl.DataFrame:
     a comma, colon or semicolon, not a bullet. A body paragraph is a line of more than 30 words,
     or of 15 or more that ends like a sentence.
     """
-    t = pl.col("text_line").str.slice(0, 400)
-    kept = pl.col("why").is_null() & (t != "")
-    units = _units(t)
-    # Lazy, so that the optimiser computes `units` once for the four columns that use it.
-    f = (
-        lines.lazy()
-        .filter(pl.col("line_idx") < MAX_TITLE_LINES + 10)
-        .with_columns(
-            _kept=kept,
-            _units=units,
-            _shape=kept
-            & units.is_between(3, 30)
-            & ~t.str.contains(r"[,:;，：；]$")
-            & ~t.str.contains(r"^(?:[-–•*·]|\d+[.)])\s")
-            & (t.str.count_matches(r"[.!?。！？][\"”»]?\s+\S") <= 1),
-            _body=kept & ((units > 30) | ((units >= 15) & t.str.contains(r"[.!?。！？\"”»…]$"))),
-            _menu=(pl.col("why") == "site navigation") | (kept & (units <= 2)),
-        )
-        .collect()
-    )
+    f = _line_shapes(lines)
     menu = pl.col("_menu")
     f = f.with_columns(
         # two menu items in a row after it: the line is part of a menu block (a tagline)
@@ -88,4 +69,28 @@ def text_titles(lines: pl.DataFrame) -> pl.DataFrame:
         cand.sort("article_id", "line_idx")
         .group_by("article_id", maintain_order=True)
         .agg(text_title=pl.col("text_line").first())
+    )
+
+
+def _line_shapes(lines: pl.DataFrame) -> pl.DataFrame:
+    """The top lines with _kept, _units, _shape (headline shape), _body, _menu flags."""
+    t = pl.col("text_line").str.slice(0, 400)
+    kept = pl.col("why").is_null() & (t != "")
+    units = _units(t)
+    # Lazy, so that the optimiser computes `units` once for the four columns that use it.
+    return (
+        lines.lazy()
+        .filter(pl.col("line_idx") < MAX_TITLE_LINES + 10)
+        .with_columns(
+            _kept=kept,
+            _units=units,
+            _shape=kept
+            & units.is_between(3, 30)
+            & ~t.str.contains(r"[,:;，：；]$")
+            & ~t.str.contains(r"^(?:[-–•*·]|\d+[.)])\s")
+            & (t.str.count_matches(r"[.!?。！？][\"”»]?\s+\S") <= 1),
+            _body=kept & ((units > 30) | ((units >= 15) & t.str.contains(r"[.!?。！？\"”»…]$"))),
+            _menu=(pl.col("why") == "site navigation") | (kept & (units <= 2)),
+        )
+        .collect()
     )
