@@ -44,7 +44,7 @@ FIXTURES = {
         "Markets\nWorld\nBusiness\n\nChip maker wins approval for new plant in Dresden\n\n"
         "By Anna Berg\n\nFRANKFURT, Jan 9 (Reuters) - "
         + BODY_EN
-        + "\n\n© 2025 Reuters. All rights reserved."
+        + "\n\n© 2007-2025 Reuters. All rights reserved."
     ),
     "byline_midline.txt": (
         "Home | Markets | Stocks | Crypto\n\nRetail investors pile into Asian tech names\n\n"
@@ -180,6 +180,7 @@ def utc(y, mo, d, h, mi, zone):
 
 # --- dates ---------------------------------------------------------------------------------------
 def test_wire_dateline_takes_the_copyright_year(corpus):
+    """ "© 2007-2025 Reuters": the latest year of the range is the current one."""
     r = art(corpus, "wire_no_year.txt")
     assert r["published_date"] == dt.date(2025, 1, 9)
     assert r["date_method"] == "text_no_year" and r["published_time_known"] is False

@@ -103,7 +103,14 @@ def copyright_years(lines: pl.DataFrame) -> pl.DataFrame:
     return (
         lines.filter(pl.col("line").str.contains(td.COPYRIGHT_YEAR))
         .group_by("article_id")
-        .agg(copyright_year=pl.col("line").str.extract(td.COPYRIGHT_YEAR, 1).cast(pl.Int32).max())
+        # "© 1996-2025 Example": the latest year printed is the current one
+        .agg(
+            copyright_year=pl.col("line")
+            .str.extract_all(r"\b(?:19|20)\d{2}\b")
+            .list.eval(pl.element().cast(pl.Int32))
+            .list.max()
+            .max()
+        )
     )
 
 
