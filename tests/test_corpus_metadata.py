@@ -114,6 +114,11 @@ FIXTURES = {
         "Accept all\nGet all your news in one place.\nStartseite > Wirtschaft > Börse\n\n"
         "Zollstreit\nExporteure zittern vor neuen Abgaben\n\n" + BODY_DE
     ),
+    "teaser_above.txt": (
+        "Trending: Central banks weigh their next move on rates\n\n"
+        "Lesen Sie auch: Warum Anleger jetzt auf Versorger setzen\n\n"
+        "Shipping rates climb as Red Sea detours persist\n\n" + BODY_EN
+    ),
     "headline_then_dek.txt": (
         "Business\nTech\nMarkets\n\nLender cuts rates for the second time this year\n"
         "Move aims to support borrowers; critics warn of weaker margins ahead\n\n" + BODY_EN
@@ -331,6 +336,7 @@ def test_reviewed_publishers_table_loads():
         ("chinese_published_updated.txt", "科技股領漲 恒指全日升三百點"),
         ("byline_midline.txt", "Retail investors pile into Asian tech names"),
         ("question_headline.txt", "What comes after the rally?"),  # short, but not a kicker
+        ("teaser_above.txt", "Shipping rates climb as Red Sea detours persist"),
     ],
 )
 def test_headline_after_the_site_chrome(corpus, name, title):

@@ -34,6 +34,12 @@ _CTA_DE = (
     r"|\bnewsletter\b|\bdringender handlungsbedarf\b|\bliefert die antwort\b|\berfahren sie,? was jetzt\b"
     r"|\bjetzt (?:kostenlos )?registrieren\b|\bfolgen sie uns\b|\bhier weiterlesen\b|\bdepot eröffnen\b"
 )
+# Teaser labels before a link to another story ("Trending: …", "Lesen Sie auch: …").
+TEASER = fast_regex(
+    r"(?i)^(?:trending(?: now)?|breaking(?: news)?|latest|also read|read also|related|see also"
+    r"|watch|recommended|lesen sie auch|auch interessant|mehr zum thema|das könnte sie auch"
+    r" interessieren|延伸閱讀|延伸阅读|相關新聞|相关新闻|推薦閱讀|推荐阅读)\s*[:：|]"
+)
 # Chinese promo and widget lines ("下載App", "立即訂閱", "【延伸閱讀】", "責任編輯：…").
 _CTA_ZH = (
     r"下載.{0,6}(?:App|APP|應用)|下载.{0,6}(?:App|APP|应用)|立即訂閱|立即订阅|掃碼|扫码|點擊|点击"
@@ -100,7 +106,17 @@ def classify(lines: pl.DataFrame, datelines: pl.DataFrame) -> pl.DataFrame:
     line = pl.col("line")
     lines = lines.with_row_index("_r").join(datelines, on=["article_id", "line_idx"], how="left")
     short = lines.filter(line.str.len_chars() <= SHORT_LINE).select("_r", **_short_line_rules())
-    flags = ["gen_hit", "summary_hdr", "_speaker", "_ui", "_tag", "_nav", "_meta", "_cookie"]
+    flags = [
+        "gen_hit",
+        "summary_hdr",
+        "_speaker",
+        "_ui",
+        "_tag",
+        "_nav",
+        "_meta",
+        "_cookie",
+        "_teaser",
+    ]
     out = lines.join(short, on="_r", how="left").with_columns(
         pl.col(flags).fill_null(False),
         pl.col("is_dateline").fill_null(False),
@@ -114,7 +130,7 @@ def classify(lines: pl.DataFrame, datelines: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("d_rest"))
         .otherwise(line)
     )
-    return out.drop("_r", "_speaker", "_ui", "_tag", "_cta", "_nav", "_meta", "_cookie")
+    return out.drop("_r", "_speaker", "_ui", "_tag", "_cta", "_nav", "_meta", "_cookie", "_teaser")
 
 
 def _short_line_rules() -> dict[str, pl.Expr]:
@@ -133,6 +149,7 @@ def _short_line_rules() -> dict[str, pl.Expr]:
         "_nav": line.str.contains(NAV_LINE) & (words <= 25),
         "_meta": (pl.col("line_idx") < 12) & line.str.contains(FIELD_LINE),
         "_cookie": line.str.contains(COOKIE),
+        "_teaser": line.str.contains(TEASER),
     }
 
 
@@ -156,7 +173,7 @@ def _first_rule() -> pl.Expr:
         .then(pl.lit("field line"))
         .when(pl.col("_cookie"))
         .then(pl.lit("cookie notice"))
-        .when(pl.col("_cta"))
+        .when(pl.col("_cta") | pl.col("_teaser"))
         .then(pl.lit("call to action"))
         .when(pl.col("byline_hit").is_not_null() & (pl.col("_words") <= 8))
         .then(pl.lit("byline"))
