@@ -57,7 +57,8 @@ FIXTURES = {
     "scheduled_only.txt": (
         "What investors want from the results\n\n"
         "The company will report its quarterly numbers on April 15.\n\n"
-        "Trading in the new share class starts from April 10, analysts said.\n\n" + BODY_EN
+        "Trading in the new share class starts from April 10, analysts said.\n\n"
+        "The company plans to list its unit around May 20, 2025.\n\n" + BODY_EN
     ),
     "weekday_disagrees.txt": (
         # 4 March 2025 was a Tuesday: a mention calling it a Friday is not trusted.
@@ -101,6 +102,9 @@ FIXTURES = {
         "Two reasons to watch Asian chip stocks\n\n"
         + BODY_EN
         + "\n\nThe post Two reasons to watch Asian chip stocks appeared first on The Motley Fool."
+    ),
+    "photo_credit.txt": (
+        "Port operators expand in the Gulf\n\n" + BODY_EN + "\n\nPhoto: Reuters\n\nShare"
     ),
     "headline_names_agency.txt": (
         "Reuters poll: economists see slower growth in Asia\n\n" + BODY_EN
@@ -206,7 +210,7 @@ def test_published_beats_updated_and_zone_is_kept(corpus):
 
 
 def test_scheduled_dates_are_not_publication_dates(corpus):
-    r = art(corpus, "scheduled_only.txt")
+    r = art(corpus, "scheduled_only.txt")  # "on April 15", "from April 10", "around May 20, 2025"
     assert r["published_date"] is None and "no date" in r["issues"]
 
 
@@ -292,10 +296,12 @@ def test_publisher_named_in_the_text(corpus, name, domain, kind):
     assert r["source_evidence"].startswith(kind)
 
 
-@pytest.mark.parametrize("name", ["source_line_unknown_name.txt", "headline_names_agency.txt"])
+@pytest.mark.parametrize(
+    "name", ["source_line_unknown_name.txt", "headline_names_agency.txt", "photo_credit.txt"]
+)
 def test_no_publisher_guessed(corpus, name):
     """'Quelle: Unternehmensangaben' names no publisher; a headline naming an agency is news
-    about the agency's poll, not the site's name."""
+    about the agency's poll, not the site's name; a photo credit names the picture agency."""
     r = art(corpus, name)
     assert r["source"] is None and r["source_evidence"].startswith("publisher unknown")
 

@@ -349,6 +349,10 @@ TEXT_CUES = (
     ("byline", 65, r"^(?:[Bb]y|[Vv]on)\s+(.{3,80})$", False),
 )
 HEADER_LINES = 3  # the site's name, when printed, tops the page
+CREDIT = fast_regex(
+    r"(?i)\b(?:photo|photos|foto|fotos|bild|bildquelle|image|images|picture|pictures|grafik|chart"
+    r"|graphic|video|illustration)\b|圖片|图片|圖：|图：|攝|摄|資料圖|资料图"
+)
 
 
 def text_sources(lines: pl.DataFrame, publishers: pl.DataFrame) -> pl.DataFrame:
@@ -425,7 +429,9 @@ def _chrome_hits(short: pl.DataFrame, publishers: pl.DataFrame, rx: str) -> pl.D
     # A removed line names the publisher only when it is short chrome ("Redaktion X",
     # "Most Read from X"), not a paragraph a promo rule took out.
     chrome = pl.col("why").is_not_null() & (words <= 12)
-    cand = top.filter(header | chrome).with_columns(_header=header)
+    # Photo and chart credits name agencies and picture desks, not the page's publisher.
+    credit = line.str.contains(CREDIT)
+    cand = top.filter((header | chrome) & ~credit).with_columns(_header=header)
     # A literal (Aho-Corasick) pass finds the few distinct lines that can name a publisher;
     # the regex with word boundaries then runs on those only.
     needles = publishers["alias"].to_list() + [f".{t}" for t in _TLD.split("|")]

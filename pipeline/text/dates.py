@@ -334,6 +334,7 @@ ANALYSIS_CUE = fast_regex(
 SCHEDULE_CUE = fast_regex(
     r"(?:\b(?:on|due|due on|from|until|till|by|before|after|since|ahead of|through|to|and|between"
     r"|starting|beginning|expected|scheduled for|set for|closing high of|as early as|in|at|of|the"
+    r"|around|about|circa|near|on or about|no later than|gegen|etwa|voraussichtlich|ca\."
     r"|am|ab|bis|seit|vom|zum|nach|vor|für|bei|im|dem|den|zwischen|und|von)"
     r"|于|於|将于|將於|至|到|起|前)\s*$"
 )
