@@ -44,7 +44,7 @@ def date_mentions(lines: pl.DataFrame) -> pl.DataFrame:
         line.str.contains(td.MAYBE_DATE)
         & (
             (line.str.len_chars() <= SHORT_LINE)
-            | line.str.contains(r"^\p{Lu}[\p{Lu}\p{L} ./'-]{1,40},")
+            | line.str.contains(r"^\p{Lu}[\p{Lu}\p{L} ./'-]{1,60},")
             | line.str.contains(r"(?i)first published")
         )
     )

@@ -24,7 +24,6 @@ ARTICLE_EXTS = {".txt", ".md", ".markdown", ".html", ".htm"}
 SIDECAR_SUFFIX = ".meta.yml"
 META_KEYS = ("source", "url", "published_at", "title", "language")
 EXTRA_META_KEYS = ("byline", "author")  # accepted, go to byline
-FIELDS = ("source", "url", "published_at", "title")
 
 
 def article_files(articles_dir: Path) -> list[Path]:
