@@ -306,8 +306,11 @@ def parse_datelines(lines: list[str]) -> pl.DataFrame:
         .sort("article_id", "pos")
         .unique("article_id", keep="first")
     )
-    zone = pl.coalesce(
-        "tz", pl.when(pl.col("form").is_in(["dmy", "de"])).then(pl.lit("Europe/Berlin"))
+    # as in the articles table: a date without a time is midnight UTC
+    zone = pl.when(pl.col("h").is_not_null()).then(
+        pl.coalesce(
+            "tz", pl.when(pl.col("form").is_in(["dmy", "de"])).then(pl.lit("Europe/Berlin"))
+        )
     )
     local = pl.col("date").cast(pl.Datetime("us")) + pl.duration(
         hours=pl.col("h").fill_null(0),

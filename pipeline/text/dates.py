@@ -77,7 +77,22 @@ def _alts(words: list[str]) -> str:
 _EN_MON = _alts(EN_MONTHS + [m[:3] for m in EN_MONTHS] + ["sept"])
 _DE_MON = _alts(
     DE_MONTHS
-    + ["jänner", "jan", "feb", "mär", "mrz", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov", "dez"]
+    + [
+        "jänner",
+        "jan",
+        "feb",
+        "mär",
+        "mrz",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "okt",
+        "nov",
+        "dez",
+    ]
 )
 _WD = (
     r"(?:(?P<wd>(?i:(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tue|wed|thu|fri|sat|sun)\.?"
