@@ -99,7 +99,9 @@ def build_tables(settings: Settings) -> Tables:
     t["returns"] = returns_table(t["prices"])
     t["abnormal_returns"] = abnormal_returns_table(t["returns"])
     t["validation"] = validation(all_prices, files)
-    articles, inferred, t["sentences"] = edition_corpus(corpus.articles, t["prices"], as_of)
+    articles, inferred, t["sentences"], left_out = edition_corpus(
+        corpus.articles, t["prices"], as_of
+    )
     t["sentence_sentiment"] = sentence_sentiment_table(t["sentences"], settings.lexicon_dir)
     t["articles"] = article_tone(articles, t["sentence_sentiment"])
     t["entities"] = entities_table(t["sentences"], settings.reference_dir / "gazetteer.csv")
@@ -113,26 +115,31 @@ def build_tables(settings: Settings) -> Tables:
     t["long_run_extremes"] = long_run_extremes(t["prices"])
     t["key_numbers"] = key_numbers(t["articles"], t["claims"], t["year_to_date"], as_of.isoformat())
     frames = {name: sort_table(name, t[name]) for name in TABLE_NAMES}
-    return Tables(as_of=as_of, frames=frames, rejects=corpus.rejects)
+    rejects = pl.concat([corpus.rejects, left_out])
+    return Tables(as_of=as_of, frames=frames, rejects=rejects)
 
 
 def edition_corpus(
     articles: pl.DataFrame, prices: pl.DataFrame, as_of: dt.date
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The edition's articles (no duplicates, none after the cut-off), the dates inferred for
-    undated ones from their claims, and their sentences."""
+    undated ones from their claims, their sentences, and the articles left out with the reason
+    (for `rejects`: nothing is dropped silently)."""
     from pipeline.claims.engine import infer_publication_dates
     from pipeline.corpus.sentences import sentences_table
 
     in_edition = pl.col("published_date").is_null() | (pl.col("published_date") <= as_of)
     # Duplicates are recorded in `duplicate_of` and kept out of the edition's tables.
-    articles = articles.filter(pl.col("duplicate_of").is_null()).filter(in_edition)
-    sentences = sentences_table(articles)
-    inferred = infer_publication_dates(sentences, articles, prices)
+    kept = articles.filter(pl.col("duplicate_of").is_null()).filter(in_edition)
+    left_out = [left_out_articles(articles, kept, as_of)]
+    sentences = sentences_table(kept)
+    inferred = infer_publication_dates(sentences, kept, prices)
     if inferred.height:
-        articles = apply_inferred_dates(articles, inferred).filter(in_edition)
-        sentences = sentences.join(articles.select("article_id"), on="article_id", how="semi")
-    return articles, inferred, sentences
+        dated = apply_inferred_dates(kept, inferred)
+        kept = dated.filter(in_edition)
+        left_out.append(left_out_articles(dated, kept, as_of))
+        sentences = sentences.join(kept.select("article_id"), on="article_id", how="semi")
+    return kept, inferred, sentences, pl.concat(left_out)
 
 
 SORT_KEYS = {
@@ -150,20 +157,43 @@ def sort_table(name: str, df: pl.DataFrame) -> pl.DataFrame:
     return df.sort(*keys, nulls_last=True) if keys else df
 
 
+def left_out_articles(before: pl.DataFrame, after: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """path, reason for every article in `before` that the edition's rules left out of `after`:
+    nothing is dropped silently."""
+    gone = before.join(after.select("article_id"), on="article_id", how="anti")
+    kept_path = before.select(duplicate_of="article_id", _kept="path")
+    return gone.join(kept_path, on="duplicate_of", how="left").select(
+        "path",
+        reason=pl.when(pl.col("duplicate_of").is_not_null())
+        .then(pl.format("{}: duplicate of {}, which the edition keeps", "path", "_kept"))
+        .otherwise(
+            pl.format(
+                "{}: published {} ({}), after the edition's as-of {}: left out of the edition",
+                "path",
+                "published_date",
+                "date_method",
+                pl.lit(str(as_of)),
+            )
+        ),
+    )
+
+
 def apply_inferred_dates(articles: pl.DataFrame, inferred: pl.DataFrame) -> pl.DataFrame:
     """Fill missing publication dates from claim evidence, marking the method `inferred`."""
     patch = inferred.select(
-        "article_id", pl.col("published_date_inferred"), pl.col("date_evidence")
+        "article_id", pl.col("published_date_inferred"), _inferred_evidence="date_evidence"
     )
     joined = articles.join(patch, on="article_id", how="left")
     fill = pl.col("published_date").is_null() & pl.col("published_date_inferred").is_not_null()
+    evidence = pl.col("date_evidence") if "date_evidence" in articles.columns else pl.lit(None)
     return joined.with_columns(
         published_date=pl.when(fill)
         .then(pl.col("published_date_inferred"))
         .otherwise(pl.col("published_date")),
         date_method=pl.when(fill).then(pl.lit("inferred")).otherwise(pl.col("date_method")),
         date_confidence=pl.when(fill).then(pl.lit("medium")).otherwise(pl.col("date_confidence")),
-    ).drop("published_date_inferred")
+        date_evidence=pl.when(fill).then("_inferred_evidence").otherwise(evidence),
+    ).drop("published_date_inferred", "_inferred_evidence")
 
 
 def check_as_of_in_market(prices: pl.DataFrame, as_of: dt.date) -> None:

@@ -30,7 +30,7 @@ EXPECTED = {
     "001": {"language": "de", "day": dt.date(2025, 11, 19), "source": None},
     "002": {"language": "en", "day": dt.date(2025, 11, 16), "source": "ainvest.com"},
     "003": {"language": "en", "day": dt.date(2025, 11, 4), "source": "boerse-global.de"},
-    "004": {"language": "en", "day": None, "source": "Business Insider"},
+    "004": {"language": "en", "day": None, "source": "businessinsider.com"},
 }
 PROMO = [
     "Should investors sell immediately?",
@@ -206,9 +206,12 @@ def test_german_seed_stays_without_source(seeds):
 
 
 def test_known_sources_are_high_confidence(seeds):
+    """000 and 004 name their publisher in a source line; the evidence quotes that line."""
     for prefix in ("000", "004"):
         r = row(seeds, prefix)
-        assert r["source_confidence"] == "high" and r["source_evidence"] is None
+        assert r["source_confidence"] == "high" and r["field_sources"]["source"] == "text"
+        quoted = re.search(r"«(.+)»", r["source_evidence"]).group(1)
+        assert quoted in seed_text(prefix) and r["source_evidence"].startswith("source line")
 
 
 def test_boilerplate_key_masks_dates_digits_and_spacing():

@@ -18,9 +18,9 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.corpus.articles import fast_regex
 from pipeline.errors import InputError
 from pipeline.text import numbers
+from pipeline.text.patterns import fast_regex
 
 DEFAULT_GAZETTEER = PROJECT_ROOT / "data" / "reference" / "gazetteer.csv"
 TYPES = {"company", "person", "ticker", "isin", "organisation", "product", "index"}

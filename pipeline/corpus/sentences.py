@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.corpus.articles import DE_WORDS, EN_WORDS, OTHER_SCRIPT, detect_languages, fast_regex
+from pipeline.corpus.language import DE_WORDS, EN_WORDS, OTHER_SCRIPT, detect_languages
+from pipeline.text.patterns import fast_regex
 
 _PROTECT = "\ue000"
 _BREAK = "\ue001"

@@ -233,7 +233,7 @@ def metadata_warnings(articles, articles_dir: Path) -> list[str]:
     """
     import polars as pl
 
-    from pipeline.corpus.articles import SIDECAR_SUFFIX
+    from pipeline.corpus.files import SIDECAR_SUFFIX
 
     rows = (
         articles.select("path", issue=pl.col("issues"))
