@@ -63,7 +63,7 @@ def resolve_as_of(articles: pl.DataFrame, as_of: dt.date | None) -> dt.date:
 
 def build_tables(settings: Settings) -> Tables:
     """Every table for the edition described by `settings`, in memory."""
-    from pipeline.claims.engine import claims_table, infer_publication_dates
+    from pipeline.claims.table import claims_table, infer_publication_dates
     from pipeline.corpus.articles import read_corpus
     from pipeline.corpus.entities import entities_table
     from pipeline.corpus.sentences import sentences_table

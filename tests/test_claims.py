@@ -17,13 +17,8 @@ import polars as pl
 import pytest
 from market_files import rows_by_date
 
-from pipeline.claims.engine import (
-    band,
-    claims_table,
-    infer_publication_dates,
-    tolerance_table,
-    within,
-)
+from pipeline.claims.table import claims_table, infer_publication_dates
+from pipeline.claims.tolerance import band, tolerance_table, within
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.market.prices import BABA_FACTOR, BABA_FILE, HK_FILE, prices_table
 

@@ -1,0 +1,597 @@
+"""Claim candidates from sentences: the grammar.
+
+A market claim is read as subject + verb (or price cue) + qualifier + number with unit + time.
+Each number found by `pipeline.text.numbers.find_market_numbers` is taken with the stretch of
+its sentence up to the neighbouring numbers (its *clause*), and the clause decides:
+
+- the **kind**: a percentage or index points with a verb of movement is a change; a money
+  amount is a price only with a price cue ("at", "closed at", "bei", "收報") and no scale word;
+  revenue, profit, market value, capex, buybacks, dividends, price targets, tariffs and
+  year-on-year growth are not market claims at all; flows, turnover and volume multiples have
+  their own kinds; a period word ("this year", "seit Jahresbeginn", "今年以來", "this month",
+  "over the past month") makes the change a period change; intraday words make it an intraday
+  move or level, checked against the session's range later;
+- the **instrument**: the nearest name from the reference table before the number, else
+  after it, else what the article last talked about; euro quotes and German venues, and other
+  markets, are `OTHER`;
+- the **time**: the nearest time expression (`when.py`), else the one the previous sentence
+  gave.
+
+Dates stay relative here; `resolve.py` anchors them to the publication date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipeline.claims import grammar as g
+from pipeline.claims.when import date_specs, spec_end
+from pipeline.text.numbers import MarketNumber, find_market_numbers
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    """One claim before its dates are resolved."""
+
+    article_id: str
+    sentence_idx: int
+    quote: str
+    language: str
+    kind: str
+    stat: str  # how it is checked: close | day | intraday | writing | ytd | volume | ...
+    value: float
+    unit: str
+    step: float  # one unit of the last written digit, in the claim's unit
+    qualifier: str
+    qualifier_word: str
+    instrument: str | None
+    specs: tuple[tuple, ...] = ()  # relative time expressions, first one that resolves wins
+    base_spec: tuple | None = None  # start of a "since ..." change
+
+
+@dataclass
+class Context:
+    """What earlier sentences of the article established."""
+
+    default_listing: str = "BABA"
+    last_instrument: str | None = None
+    last_listing: str | None = None
+    last_index: str | None = None
+    last_specs: tuple[tuple, ...] = ()
+    last_stat: str | None = None
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One number in its sentence, with the stretch up to the neighbouring numbers."""
+
+    article_id: str
+    idx: int
+    text: str
+    lang: str
+    q: MarketNumber
+    lo: int
+    hi: int
+    specs: tuple[tuple[int, tuple], ...]
+
+    @property
+    def reach(self) -> int:
+        return 16 if self.lang == "zh" else 40
+
+    @property
+    def window(self) -> str:
+        return self.text[self.lo : self.hi]
+
+    @property
+    def before(self) -> str:
+        return self.text[max(self.lo, self.q.start - self.reach) : self.q.start]
+
+    @property
+    def lead(self) -> str:
+        """The clause before the number (from the previous number on, at most 80 chars)."""
+        return self.text[max(self.lo, self.q.start - 2 * self.reach - 40) : self.q.start]
+
+    @property
+    def after(self) -> str:
+        return self.text[self.q.end : self.hi]
+
+    def specs_in_window(self) -> list[tuple[int, tuple]]:
+        return [(p, s) for p, s in self.specs if self.lo <= p < self.hi]
+
+
+def _nearest(items, a: int, b: int):
+    """Item whose position is closest to the span [a, b)."""
+    best, dist = None, None
+    for pos, item in items:
+        d = a - pos if pos < a else max(0, pos - b)
+        if dist is None or d < dist:
+            best, dist = item, d
+    return best
+
+
+# -- grammar pieces -----------------------------------------------------------------------------
+
+
+def direction(c: Clause) -> tuple[int, int, int] | None:
+    """(sign, start, end) of the verb of movement nearest to the number, in sentence offsets."""
+    w, a, b = c.window, c.q.start - c.lo, c.q.end - c.lo
+    hits = []
+    for sign, rx in (
+        (1, g.UP_LATIN_RE),
+        (-1, g.DOWN_LATIN_RE),
+        (1, g.UP_ZH_RE),
+        (-1, g.DOWN_ZH_RE),
+    ):
+        for m in rx.finditer(w):
+            particle = m.group(0).lower() in g.PARTICLES
+            if particle and not 0 <= m.start() - b <= 2:
+                continue  # "zu"/"ab" only count right after the number
+            hits.append((m.start(), (sign, m.start() + c.lo, m.end() + c.lo)))
+    return _nearest(hits, a, b)
+
+
+def qualifier(c: Clause) -> tuple[str, str]:
+    """Canonical qualifier and the word used ("knapp" -> nearly)."""
+    for name, rx in g.QUALIFIER_RES:
+        m = rx.search(c.before)
+        if m:
+            word = re.sub(
+                r"\s*(?:[$€£¥]|HK\$|US\$)?\s*(?:(?:um|auf|bei|at|to|by|了|達|达|至)\s*)?$",
+                "",
+                m.group(0),
+            )
+            return name, word.strip()
+    m = g.WRITING_RE.search(c.window)
+    if m:
+        return "at time of writing", m.group(0)
+    m = g.INTRADAY_RE.search(c.window)
+    if m and c.q.unit == "percent":
+        return "intraday", m.group(0)
+    return "exact", ""
+
+
+def instrument_cue(c: Clause) -> str | None:
+    """Instrument named in the sentence: the nearest name before the number, else after it."""
+    text, a = c.text, c.q.start
+    before, after, spans = [], [], []
+    cues = list(g.instrument_cues()) + [("OTHER", "other", g.OTHER_MARKET_RE)]
+    for ins, _, rx in cues:
+        for m in rx.finditer(text):
+            if any(m.start() < y and m.end() > x for x, y in spans):
+                continue  # "Hang Seng Tech" already taken, don't read it as HSI too
+            spans.append((m.start(), m.end()))
+            (before if m.end() <= a else after).append((m.start(), m.end(), ins))
+    if before:
+        start, end, ins = max(before, key=lambda t: t[1])
+        # "the Hang Seng Index slipped 0.7%, while Alibaba shares rose 5%": a company mention
+        # after an index name and before the number moves the subject back to the company
+        if (g.is_index(ins) or ins == "OTHER") and g.COMPANY_RE.search(text[end:a]):
+            return None
+        return ins
+    if after:
+        return min(after, key=lambda t: t[0])[2]
+    return None
+
+
+def non_price_kind(c: Clause) -> str | None:
+    """The fundamentals kind (revenue, capex, price target, ...) the clause names, if its
+    subject is one: the cue must come after the last market subject before the number."""
+    lead = c.lead
+    fund = [(m.end(), kind) for kind, rx in g.NON_PRICE_RES for m in rx.finditer(lead)]
+    after = c.after[:30]
+    growth = dict(g.NON_PRICE_RES)["growth"].search(after)
+    if growth and c.q.unit == "percent":
+        return "growth"
+    if not fund:
+        return None
+    end, kind = max(fund)
+    market = [m.end() for m in g.COMPANY_RE.finditer(lead)]
+    market += [m.end() for _, _, rx in g.instrument_cues() for m in rx.finditer(lead)]
+    market += [m.end() for m in g.CLOSE_VERB_RE.finditer(lead)]
+    if market and max(market) > end and kind != "growth":
+        return None
+    return kind
+
+
+def _price_cue(c: Clause) -> bool:
+    return bool(g.PRICE_BEFORE_RE.search(c.before) or g.PRICE_AFTER_RE.search(c.after))
+
+
+def _listing(c: Clause, ctx: Context, cue: str | None) -> str:
+    if g.is_listing(cue):
+        return cue  # type: ignore[return-value]
+    return ctx.last_listing or ctx.default_listing
+
+
+def _day_spec(c: Clause) -> tuple | None:
+    """The time expression nearest to the number: in its clause first, else in the sentence."""
+    a, b = c.q.start, c.q.end
+    return _nearest(c.specs_in_window(), a, b) or _nearest(list(c.specs), a, b)
+
+
+def _quote(c: Clause, qa: int, qb: int, qual_word: str, spec: tuple | None) -> str:
+    """Exact span from the verb or qualifier to the number and its time phrase."""
+    w0 = c.lo
+    window = c.window
+    qa, qb = qa - w0, qb - w0
+    if qual_word:
+        k = window.rfind(qual_word, 0, qa + 1 if qa < len(window) else len(window))
+        if k >= 0 and qa - k < 40:
+            qa = min(qa, k)
+    if spec is not None:
+        for p, s in c.specs_in_window():
+            if s == spec:
+                end = spec_end(c.text, p) - w0
+                p -= w0
+                if abs(p - qb) < 60 or abs(qa - end) < 60:
+                    qa, qb = min(qa, p), max(qb, end)
+                break
+    return window[qa:qb].strip(" ,;—–-，。")
+
+
+# -- one builder per kind of number ---------------------------------------------------------
+
+
+def _candidate(c: Clause, **fields) -> Candidate:
+    return Candidate(
+        article_id=c.article_id, sentence_idx=c.idx, language=c.lang, step=c.q.step, **fields
+    )
+
+
+def _period(c: Clause) -> tuple[str, re.Match] | None:
+    """A to-date period named in the clause: ytd, mtd, wtd or the past month."""
+    for stat, rx in (("mtd", g.MTD_RE), ("ytd", g.YTD_RE), ("wtd", g.WTD_RE)):
+        m = rx.search(c.window)
+        if m:
+            return stat, m
+    m = g.MONTH_BACK_RE.search(c.window)
+    return ("month_back", m) if m else None
+
+
+PERIOD_KIND = {
+    "ytd": "pct_change_ytd",
+    "mtd": "pct_change_mtd",
+    "wtd": "pct_change_period",
+    "month_back": "pct_change_period",
+    "since": "pct_change_period",
+}
+
+
+def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
+    """(kind, stat) of a percentage move: the period words decide, then intraday words."""
+    period = _period(c)
+    if period:
+        return PERIOD_KIND[period[0]], period[0]
+    if g.SINCE_RE.search(c.after):
+        return "pct_change_period", "since"
+    if g.PREMARKET_RE.search(c.window):
+        return "intraday_move", "premarket"
+    if qual == "at time of writing":
+        return "intraday_move", "writing"
+    if qual in ("as much as", "intraday") or g.INTRADAY_RE.search(c.window):
+        return "intraday_move", "intraday"
+    a = c.q.start - c.lo
+    if (
+        spec is None
+        and g.STATE_RE.search(c.window[:a])
+        and not g.CLOSE_VERB_RE.search(c.window)
+        and ctx.last_stat == "ytd"
+    ):
+        return "pct_change_ytd", "ytd"  # "is up 33%" right after a year-to-date figure
+    if spec is not None and spec[0] in ("month", "year"):
+        return "pct_change_period", "since"
+    return "pct_change_day", "day"
+
+
+def change_claim(c: Clause, ctx: Context) -> Candidate | None:
+    """A percentage or index-point move: needs a verb of movement and a market subject."""
+    d = direction(c)
+    if d is None or non_price_kind(c):
+        return None  # a number without a move (a stake, a rate) or a company's fundamentals
+    sign, da, db = d
+    qual, qual_word = qualifier(c)
+    cue = instrument_cue(c)
+    if cue is None and g.INDEX_REF_RE.search(c.window) and ctx.last_index:
+        cue = ctx.last_index
+    if cue is None:
+        company = g.COMPANY_RE.search(c.text) is not None
+        cue = (ctx.last_listing if company else ctx.last_instrument) or ctx.default_listing
+    if c.q.unit == "points" and not g.is_index(cue):
+        cue = ctx.last_index or "OTHER"
+    period = _period(c)
+    spec = _nearest(c.specs_in_window(), c.q.start, c.q.end)
+    if spec is None and not (period and period[0] == "ytd"):
+        spec = _day_spec(c)
+    kind, stat = _change_stat(c, ctx, qual, _nearest(c.specs_in_window(), c.q.start, c.q.end))
+    qa, qb = min(c.q.start, da), max(c.q.end, db)
+    if period:
+        qa, qb = min(qa, period[1].start() + c.lo), max(qb, period[1].end() + c.lo)
+    base = None
+    if stat == "since":
+        later = [s for p, s in c.specs_in_window() if p >= c.q.end]
+        base, spec = (later[0] if later else spec), None
+    if stat in ("ytd", "mtd") and spec is not None and spec[0] in ("month", "year"):
+        spec = None
+    quote = _quote(c, qa, qb, qual_word, None if stat == "ytd" else (spec or base))
+    return _candidate(
+        c, quote=quote, kind=kind, stat=stat, value=sign * c.q.value,
+        unit="percent" if c.q.unit == "percent" else "points", qualifier=qual,
+        qualifier_word=qual_word, instrument=cue,
+        specs=(spec,) if spec else ctx.last_specs, base_spec=base,
+    )  # fmt: skip
+
+
+def flow_claim(c: Clause, ctx: Context, cue: str | None) -> Candidate:
+    """Fund flows (Stock Connect, net buying): reported figures the snapshot cannot check."""
+    neg = g.FLOW_NEG_RE.search(c.text) is not None
+    ins = "9988.HK" if c.q.unit == "HKD" else _listing(c, ctx, cue)
+    qa, qb = c.q.start, c.q.end
+    fm = g.FLOW_RE.search(c.window)
+    if fm:
+        qa, qb = min(qa, fm.start() + c.lo), max(qb, fm.end() + c.lo)
+    qual, qual_word = qualifier(c)
+    return _candidate(
+        c, quote=c.text[qa:qb], kind="flow", stat="flow",
+        value=-c.q.value if neg else c.q.value, unit=c.q.unit, qualifier=qual,
+        qualifier_word=qual_word, instrument=ins, specs=tuple(s for _, s in c.specs),
+    )  # fmt: skip
+
+
+def _price_unit(c: Clause) -> str:
+    """A bare 元 quotes the Hong Kong share when a price cue precedes it, else it is yuan."""
+    if c.q.unit != "YUAN":
+        return c.q.unit
+    return "HKD" if _price_cue(c) else "CNY"
+
+
+def price_claim(c: Clause, ctx: Context) -> Candidate | None:
+    """A price level: a money amount or index points with a price cue, no scale word."""
+    unit = _price_unit(c)
+    high, low = g.HIGH_RE.search(c.before), g.LOW_RE.search(c.before)
+    intraday = g.INTRADAY_RE.search(c.lead) is not None
+    if not (high or low or intraday or _price_cue(c)):
+        return None
+    cue = instrument_cue(c)
+    if c.q.unit == "points":
+        ins = cue if g.is_index(cue) else (ctx.last_index or "OTHER")
+    elif unit not in g.listing_currency() or g.EURO_VENUE_RE.search(c.text):
+        ins = "OTHER"  # a euro quote on a German venue is neither listing
+    elif g.is_listing(cue) or cue is None:
+        ins = g.listing_currency().get(unit) or cue or ctx.last_listing or ctx.default_listing
+    else:
+        ins = cue
+    stat = "period_high" if high else ("period_low" if low else "close")
+    kind = "close_price"
+    if intraday and not (high or low) or (ins == "OTHER" and unit == "EUR"):
+        kind, stat = "intraday_price", "intraday_price"
+    qa, qb = c.q.start, c.q.end
+    m = high or low
+    if m:
+        qa = min(qa, c.q.start - (len(c.before) - m.start()))
+    pa = g.PRICE_AFTER_RE.search(c.after)
+    if pa:
+        qb = max(qb, c.q.end + pa.end())
+    spec = _day_spec(c)
+    qual, qual_word = qualifier(c)
+    return _candidate(
+        c, quote=_quote(c, qa, qb, qual_word, spec), kind=kind, stat=stat, value=c.q.value,
+        unit=unit, qualifier=qual, qualifier_word=qual_word, instrument=ins,
+        specs=(spec,) if spec else ctx.last_specs,
+    )  # fmt: skip
+
+
+def money_claim(c: Clause, ctx: Context) -> Candidate | None:
+    """Money: a flow, a turnover, a price; never a price when it names fundamentals."""
+    cue = instrument_cue(c)
+    high_low = g.HIGH_RE.search(c.before) or g.LOW_RE.search(c.before)
+    if g.FLOW_RE.search(c.text) and not (high_low or g.PRICE_AFTER_RE.search(c.after)):
+        return flow_claim(c, ctx, cue)
+    if non_price_kind(c):
+        return None  # revenue, capex, market value, target, ...: not a market claim
+    if g.VOLUME_RE.search(c.lead) and c.q.step >= 1e3:
+        return volume_claim(c, ctx, stat="turnover")
+    if c.q.step >= 1e3:
+        return None  # a scaled amount ("HK$2 billion") is never a share price
+    return price_claim(c, ctx)
+
+
+def volume_claim(c: Clause, ctx: Context, stat: str) -> Candidate | None:
+    """Share counts, turnover and multiples of the average volume."""
+    if non_price_kind(c):
+        return None
+    cue = instrument_cue(c)
+    market_wide = g.MARKET_WIDE_RE.search(c.lead) is not None
+    ins = "OTHER" if market_wide else _listing(c, ctx, cue)
+    qual, qual_word = qualifier(c)
+    own = [s for _, s in c.specs]
+    period = ctx.last_specs if g.PERIOD_REF_RE.search(c.text) and not own else ()
+    specs = tuple(own) or period or ctx.last_specs
+    qa = c.q.start
+    vm = list(g.VOLUME_RE.finditer(c.lead))
+    if vm and stat != "volume":
+        qa = c.q.start - len(c.lead) + vm[-1].start()
+    return _candidate(
+        c, quote=_quote(c, qa, c.q.end, qual_word, None), kind="volume", stat=stat,
+        value=c.q.value, unit={"volume": "x_prev20_mean"}.get(stat, c.q.unit), qualifier=qual,
+        qualifier_word=qual_word, instrument=ins, specs=specs,
+    )  # fmt: skip
+
+
+def ratio_claim(c: Clause, ctx: Context) -> Candidate | None:
+    """ "2.6 times the 20-day average", "siebenmal so viele Papiere", "20日均量的2.6倍"."""
+    near = c.text[max(0, c.q.start - 80) : c.q.end + 60]
+    if not (g.VOLUME_RE.search(near) and g.TIMES_AVERAGE_RE.search(near)):
+        return None
+    return volume_claim(c, ctx, stat="volume")
+
+
+VERB_QUALIFIERS = {
+    "nearly": "nearly", "almost": "nearly", "fast": "nearly", "knapp": "nearly",
+    "more than": "over", "over": "over", "mehr als": "over", "about": "about",
+    "roughly": "about", "rund": "about",
+}  # fmt: skip
+
+
+def verb_volume_claims(article_id, idx, text, lang, ctx, specs) -> list[Candidate]:
+    """ "Trading volume nearly doubled": the multiple is in the verb."""
+    out = []
+    for m in g.VOLUME_VERB_RE.finditer(text):
+        vol = list(g.VOLUME_RE.finditer(text[: m.start()]))
+        if not vol or m.start() - vol[-1].end() > 40:
+            continue
+        value = g.MULTIPLE_VERBS[m.group("m").lower()]
+        q = MarketNumber(m.group(0), m.start(), m.end(), value, "ratio", 1.0 if value >= 1 else 0.1)
+        c = Clause(article_id, idx, text, lang, q, 0, len(text), tuple(specs))
+        word = m.group("q") or ""
+        qual = VERB_QUALIFIERS.get(word.lower(), "exact")
+        cand = volume_claim(c, ctx, stat="volume")
+        if cand is not None:
+            quote = text[vol[-1].start() : m.end()]
+            out.append(_replace(cand, quote=quote, qualifier=qual, qualifier_word=word))
+    return out
+
+
+def _replace(c: Candidate, **changes) -> Candidate:
+    from dataclasses import replace
+
+    return replace(c, **changes)
+
+
+BUILDERS = {
+    "percent": change_claim,
+    "points": lambda c, ctx: (
+        price_claim(c, ctx) if _price_cue(c) or direction(c) is None else change_claim(c, ctx)
+    ),
+    "shares": lambda c, ctx: volume_claim(c, ctx, stat="volume_shares"),
+    "ratio": ratio_claim,
+}
+
+
+# -- sentences -> candidates -----------------------------------------------------------------
+
+# Whatever splitter produced `sentences`, claims are read one grammatical sentence at a time:
+# a full stop after a word and before a capital ends a unit (decimals like "1.3" never match),
+# and so does a Chinese full stop.
+_SUBSPLIT = re.compile(
+    r'(?<=[^\W\d][.!?])\s+(?=[A-ZÄÖÜ])|(?<=[.!?]["”])\s+(?=[A-ZÄÖÜ])|'
+    r"(?<=%[.!?])\s+(?=[A-ZÄÖÜ])|(?<=[。！？；])"
+)
+
+
+def _article_default_listing(texts: list[str]) -> str:
+    """The first listing an article names explicitly; the ADR (BABA) when it names none.
+
+    International and German retail coverage quotes the New York ADR unless it says otherwise.
+    """
+    first: tuple[int, int, str] | None = None
+    cues = [(i, rx) for i, kind, rx in g.instrument_cues() if kind == "listing"]
+    for n, t in enumerate(texts):
+        for ins, rx in cues:
+            m = rx.search(t)
+            if m and (first is None or (n, m.start()) < first[:2]):
+                first = (n, m.start(), ins)
+    return first[2] if first else "BABA"
+
+
+def sentence_claims(article_id: str, idx: int, text: str, lang: str, ctx: Context):
+    """Every candidate in one grammatical sentence, in reading order."""
+    numbers = find_market_numbers(text, lang)
+    specs = tuple(date_specs(text))
+    out: list[Candidate] = []
+    for i, q in enumerate(numbers):
+        lo = numbers[i - 1].end if i > 0 else 0
+        hi = numbers[i + 1].start if i + 1 < len(numbers) else len(text)
+        clause = Clause(article_id, idx, text, lang, q, lo, hi, specs)
+        build = BUILDERS.get(q.unit, money_claim)
+        c = build(clause, ctx)
+        if c is not None:
+            out.append(c)
+    return out + verb_volume_claims(article_id, idx, text, lang, ctx, specs)
+
+
+def _remember(ctx: Context, found: list[Candidate], text: str) -> None:
+    if found:
+        ctx.last_instrument = found[-1].instrument
+        for c in found:
+            if g.is_listing(c.instrument):
+                ctx.last_listing = c.instrument
+            if g.is_index(c.instrument):
+                ctx.last_index = c.instrument
+        ctx.last_stat = found[-1].stat
+    specs = tuple(s for _, s in date_specs(text))
+    if specs:
+        ctx.last_specs = specs
+    elif found and found[-1].specs:
+        ctx.last_specs = found[-1].specs
+
+
+def extract_candidates(sentences: pl.DataFrame) -> list[Candidate]:
+    """Every numeric market claim in `sentences` (article_id, sentence_idx, text, language).
+
+    Each row is re-cut into grammatical sentences first, so a splitter that hands over whole
+    paragraphs gives the same claims as one that hands over sentences.
+    """
+    out: list[Candidate] = []
+    sents = sentences.sort("article_id", "sentence_idx")
+    for (article_id,), group in sents.group_by(["article_id"], maintain_order=True):
+        rows = group.select("sentence_idx", "text", "language").rows()
+        ctx = Context(default_listing=_article_default_listing([r[1] or "" for r in rows]))
+        for idx, text, language in rows:
+            for part in _SUBSPLIT.split(text or ""):
+                if not part.strip():
+                    continue
+                found = sentence_claims(
+                    str(article_id), int(idx), part, (language or "en")[:2], ctx
+                )
+                out.extend(found)
+                _remember(ctx, found, part)
+    return out
+
+
+SPEC_STRUCT = pl.Struct(
+    {"kind": pl.String, "y": pl.Int32, "m": pl.Int32, "d": pl.Int32, "wd": pl.Int32}
+)
+
+
+def spec_record(spec: tuple | None) -> dict | None:
+    """A relative time expression as a struct row (see `when.py` for the kinds)."""
+    if spec is None:
+        return None
+    kind, rest = spec[0], spec[1:]
+    fields = {
+        "weekday": ("wd",), "date": ("y", "m", "d"), "dom": ("d",), "month": ("y", "m"),
+        "year": ("y",), "today": (), "yesterday": (),
+    }[kind]  # fmt: skip
+    row = {"kind": kind, "y": None, "m": None, "d": None, "wd": None}
+    row.update(dict(zip(fields, rest, strict=False)))
+    return row
+
+
+def candidates_frame(cands: list[Candidate]) -> pl.DataFrame:
+    """The candidates as one frame, `cid` in reading order, time expressions as structs."""
+    rows = [
+        {
+            "cid": i, "article_id": c.article_id, "sentence_idx": c.sentence_idx,
+            "quote": c.quote, "language": c.language, "kind": c.kind, "stat": c.stat,
+            "value": float(c.value), "unit": c.unit, "step": float(c.step),
+            "qualifier": c.qualifier, "qualifier_word": c.qualifier_word or None,
+            "instrument": c.instrument,
+            "specs": [spec_record(s) for s in c.specs],
+            "base_spec": spec_record(c.base_spec),
+        }
+        for i, c in enumerate(cands)
+    ]  # fmt: skip
+    schema = {
+        "cid": pl.Int64, "article_id": pl.String, "sentence_idx": pl.Int64, "quote": pl.String,
+        "language": pl.String, "kind": pl.String, "stat": pl.String, "value": pl.Float64,
+        "unit": pl.String, "step": pl.Float64, "qualifier": pl.String,
+        "qualifier_word": pl.String, "instrument": pl.String, "specs": pl.List(SPEC_STRUCT),
+        "base_spec": SPEC_STRUCT,
+    }  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)
+
+
+__all__ = ["Candidate", "candidates_frame", "extract_candidates", "field"]
