@@ -1,7 +1,8 @@
 """A publication date from an article's own claims: the last resort for undated articles.
 
 Only articles that neither the text nor the metadata date (`date_method` unknown) are tried,
-only dates inside the edition's window (the year up to the last market day) are candidates,
+only dates inside the edition's window (from a year before its oldest dated article to its
+newest) are candidates,
 and a date is kept only when
 
 - at least `MIN_CLAIMS` date-dependent claims, from at least two sentences, hold on it, and
@@ -123,11 +124,13 @@ def _pick(scores: pl.DataFrame) -> pl.DataFrame:
 
 
 def edition_window(pubs: pl.DataFrame, prices: pl.DataFrame) -> tuple[dt.date, dt.date]:
-    """The year up to the newest dated article (the edition's default as-of date), or up to
-    the last market day when no article is dated."""
-    newest = pubs["pub_date"].max()
-    end = min(newest, prices["date"].max()) if newest else prices["date"].max()
-    return end - dt.timedelta(days=WINDOW_DAYS), end
+    """From a year before the oldest dated article to the newest one (the edition's default
+    as-of date), within the market data; the last year of data when no article is dated."""
+    last = prices["date"].max()
+    newest, oldest = pubs["pub_date"].max(), pubs["pub_date"].min()
+    if newest is None:
+        return last - dt.timedelta(days=WINDOW_DAYS), last
+    return oldest - dt.timedelta(days=WINDOW_DAYS), min(newest, last)
 
 
 def infer_publication_dates(

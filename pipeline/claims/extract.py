@@ -61,7 +61,16 @@ class Context:
     last_listing: str | None = None
     last_index: str | None = None
     last_specs: tuple[tuple, ...] = ()
+    specs_exchange: str | None = None  # exchange of the claims the last time words were about
     last_stat: str | None = None
+
+    def inherited(self, instrument: str | None) -> tuple[tuple, ...]:
+        """The previous sentence's time words, unless they were about another exchange's
+        session ("周三" of the New York close does not date the next Hong Kong figure)."""
+        mine = g.exchange_of().get(instrument or "")
+        if self.specs_exchange and mine and mine != self.specs_exchange:
+            return ()
+        return self.last_specs
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ def qualifier(c: Clause) -> tuple[str, str]:
     m = g.WRITING_RE.search(c.window)
     if m:
         return "at time of writing", m.group(0)
-    m = g.INTRADAY_RE.search(c.window)
+    m = intraday_word(c)
     if m and c.q.unit == "percent":
         return "intraday", m.group(0)
     return "exact", ""
@@ -172,7 +181,34 @@ def instrument_cue(c: Clause) -> str | None:
             return None
         return ins
     if after:
-        return min(after, key=lambda t: t[0])[2]
+        ins = min(after, key=lambda t: t[0])[2]
+        # "阿里績後飆18.5% 恒指彈540點": the company before the number is the subject; an index
+        # named after it starts the next clause (a listing after it, "in Hong Kong", does not)
+        if not g.is_listing(ins) and g.COMPANY_RE.search(text[c.lo : a]):
+            return None
+        return ins
+    return None
+
+
+def _own(c: Clause, m: re.Match) -> bool:
+    """Whether a phrase in the clause belongs to this number rather than to a neighbour:
+    it is nearer to this number than to the previous or the next one."""
+    start, end = m.start() + c.lo, m.end() + c.lo
+    if start >= c.q.end and c.hi < len(c.text):
+        return start - c.q.end <= c.hi - end
+    if end <= c.q.start and c.lo > 0:
+        return c.q.start - end <= start - c.lo
+    return True
+
+
+def intraday_word(c: Clause) -> re.Match | None:
+    """An intraday word before the number or just after it, unless a closing verb right
+    before the number says the figure is the close ("closed 2.3% higher")."""
+    if g.CLOSE_VERB_RE.search(c.before[-25:]):
+        return None
+    for m in g.INTRADAY_RE.finditer(c.window):
+        if m.start() + c.lo < c.q.end + 30 and _own(c, m):
+            return m
     return None
 
 
@@ -243,12 +279,13 @@ def _candidate(c: Clause, **fields) -> Candidate:
 
 def _period(c: Clause) -> tuple[str, re.Match] | None:
     """A to-date period named in the clause: ytd, mtd, wtd or the past month."""
-    for stat, rx in (("mtd", g.MTD_RE), ("ytd", g.YTD_RE), ("wtd", g.WTD_RE)):
-        m = rx.search(c.window)
-        if m:
-            return stat, m
-    m = g.MONTH_BACK_RE.search(c.window)
-    return ("month_back", m) if m else None
+    for stat, rx in (
+        ("mtd", g.MTD_RE), ("ytd", g.YTD_RE), ("wtd", g.WTD_RE), ("month_back", g.MONTH_BACK_RE)
+    ):  # fmt: skip
+        for m in rx.finditer(c.window):
+            if _own(c, m):
+                return stat, m
+    return None
 
 
 PERIOD_KIND = {
@@ -265,13 +302,13 @@ def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
     period = _period(c)
     if period:
         return PERIOD_KIND[period[0]], period[0]
-    if g.SINCE_RE.search(c.after):
+    if g.SINCE_RE.search(c.after) or g.BELOW_HIGH_RE.match(c.after):
         return "pct_change_period", "since"
     if g.PREMARKET_RE.search(c.window):
         return "intraday_move", "premarket"
     if qual == "at time of writing":
         return "intraday_move", "writing"
-    if qual in ("as much as", "intraday") or g.INTRADAY_RE.search(c.window):
+    if qual in ("as much as", "intraday") or intraday_word(c):
         return "intraday_move", "intraday"
     a = c.q.start - c.lo
     if (
@@ -313,6 +350,14 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
     if stat == "since":
         later = [s for p, s in c.specs_in_window() if p >= c.q.end]
         base, spec = (later[0] if later else spec), None
+    if (
+        stat == "since"
+        and base is not None
+        and base[0] == "year"
+        and not g.SINCE_RE.search(c.window)
+    ):
+        # "up 86% in 2025": the change over that calendar year, to date
+        kind, stat, base, spec = "pct_change_ytd", "ytd", None, ("date", base[1], 12, 31)
     if stat in ("ytd", "mtd") and spec is not None and spec[0] in ("month", "year"):
         spec = None
     quote = _quote(c, qa, qb, qual_word, None if stat == "ytd" else (spec or base))
@@ -320,7 +365,7 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
         c, quote=quote, kind=kind, stat=stat, value=sign * c.q.value,
         unit="percent" if c.q.unit == "percent" else "points", qualifier=qual,
         qualifier_word=qual_word, instrument=cue,
-        specs=(spec,) if spec else ctx.last_specs, base_spec=base,
+        specs=(spec,) if spec else ctx.inherited(cue), base_spec=base,
     )  # fmt: skip
 
 
@@ -379,7 +424,7 @@ def price_claim(c: Clause, ctx: Context) -> Candidate | None:
     return _candidate(
         c, quote=_quote(c, qa, qb, qual_word, spec), kind=kind, stat=stat, value=c.q.value,
         unit=unit, qualifier=qual, qualifier_word=qual_word, instrument=ins,
-        specs=(spec,) if spec else ctx.last_specs,
+        specs=(spec,) if spec else ctx.inherited(ins),
     )  # fmt: skip
 
 
@@ -407,8 +452,8 @@ def volume_claim(c: Clause, ctx: Context, stat: str) -> Candidate | None:
     ins = "OTHER" if market_wide else _listing(c, ctx, cue)
     qual, qual_word = qualifier(c)
     own = [s for _, s in c.specs]
-    period = ctx.last_specs if g.PERIOD_REF_RE.search(c.text) and not own else ()
-    specs = tuple(own) or period or ctx.last_specs
+    period = ctx.inherited(ins) if g.PERIOD_REF_RE.search(c.text) and not own else ()
+    specs = tuple(own) or period or ctx.inherited(ins)
     qa = c.q.start
     vm = list(g.VOLUME_RE.finditer(c.lead))
     if vm and stat != "volume":
@@ -522,10 +567,11 @@ def _remember(ctx: Context, found: list[Candidate], text: str) -> None:
                 ctx.last_index = c.instrument
         ctx.last_stat = found[-1].stat
     specs = tuple(s for _, s in date_specs(text))
+    exchange = g.exchange_of().get(found[-1].instrument or "") if found else None
     if specs:
-        ctx.last_specs = specs
+        ctx.last_specs, ctx.specs_exchange = specs, exchange
     elif found and found[-1].specs:
-        ctx.last_specs = found[-1].specs
+        ctx.last_specs, ctx.specs_exchange = found[-1].specs, exchange
 
 
 def extract_candidates(sentences: pl.DataFrame) -> list[Candidate]:

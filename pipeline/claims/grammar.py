@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from pipeline.claims.when import MONTH_ALT
 from pipeline.reference import instruments
 
 
@@ -99,6 +100,8 @@ YTD_RE = _rx(
     r"年初以來|年初以来|今年"
 )
 MTD_RE = _rx(
+    rf"so far (?:in|this) (?:{MONTH_ALT})\b|since the (?:start|beginning|end) of (?:{MONTH_ALT})\b|"
+    rf"seit (?:Anfang|Beginn) (?:{MONTH_ALT})\b|seit Monatsende (?:{MONTH_ALT})\b|"
     r"month[- ]to[- ]date|\bmtd\b|this month|seit Monatsbeginn|seit Monatsanfang|"
     r"in diesem Monat|diesen Monat|本月|月內|月内|月初至今|本月以來|本月以来"
 )
@@ -106,6 +109,11 @@ WTD_RE = _rx(r"this week|diese Woche|in dieser Woche|seit Wochenbeginn|本週|�
 MONTH_BACK_RE = _rx(
     r"(?:over|in|during) the (?:past|last) month|im (?:vergangenen|letzten) Monat|"
     r"binnen eines Monats|innerhalb eines Monats|過去一個月|过去一个月|近一個月|近一个月"
+)
+# "20% below its March high": a change from the period's high
+BELOW_HIGH_RE = _rx(
+    r"\s*(?:below|under|off|unter|unterhalb)\s+(?:its|the|their|ihrem|dem|seinem)?\s*"
+    r"[\w. -]{0,25}?(?:high|peak|top|Hoch|Höchststand|Rekordhoch)"
 )
 SINCE_RE = _rx(r"\bsince\b|\bseit\b|自.{0,8}以來|自.{0,8}以来|以來|以来")
 PERIOD_REF_RE = _rx(
@@ -261,6 +269,11 @@ def listing_currency() -> dict[str, str]:
 @cache
 def kinds_of() -> dict[str, str]:
     return {i: ins.kind for i, ins in instruments().items()}
+
+
+@cache
+def exchange_of() -> dict[str, str]:
+    return {i: ins.exchange for i, ins in instruments().items()}
 
 
 def is_listing(instrument: str | None) -> bool:

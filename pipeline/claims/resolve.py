@@ -218,7 +218,10 @@ def resolve_dates(anchored: pl.DataFrame) -> pl.DataFrame:
     declared = pl.col("specs").list.first().struct.field("kind")
     to_latest = pl.col("stat").is_in(TO_LATEST)
     day = pl.when(pl.col("s") == pl.col("e")).then(pl.col("s"))
-    day = pl.when(to_latest & pl.col("s").is_null()).then(pl.col("latest")).otherwise(day)
+    # A session figure with no date, or with only a month or year around it ("in October"
+    # inherited from the sentence before), is about the last close before publication.
+    span_only = pl.col("s").is_null() | (pl.col("s") != pl.col("e"))
+    day = pl.when(to_latest & span_only).then(pl.col("latest")).otherwise(day)
     # An inherited or implicit date (and any to-date period) cannot lie after the last close.
     capped = to_latest & (
         ~declared.is_in(["weekday", "date", "dom"]).fill_null(False)

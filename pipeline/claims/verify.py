@@ -377,7 +377,12 @@ def measure_extreme(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
 
 def _volume_days(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     """Sessions a volume claim is about: every session its time expressions name, else its day."""
-    spans = f.select("cid", "instrument", "spec_spans").explode("spec_spans").unnest("spec_spans")
+    # a multiple of the average can span the days named ("during this period"); a share
+    # count is one session's volume
+    ratio = f.filter(pl.col("stat") == "volume")
+    spans = (
+        ratio.select("cid", "instrument", "spec_spans").explode("spec_spans").unnest("spec_spans")
+    )
     named = (
         spans.filter(pl.col("s").is_not_null())
         .join(rows, on="instrument")

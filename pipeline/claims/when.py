@@ -37,22 +37,22 @@ WEEKDAYS = {
 }  # fmt: skip
 ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 
-_MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 WEEKDAY_RE = re.compile(
     rf"\b(?:on |am |last |vergangenen |letzten )?({'|'.join(WEEKDAYS)})\b", re.IGNORECASE
 )
 ZH_WEEKDAY_RE = re.compile(r"(?:上|本)?(?:星期|週|周|禮拜|礼拜)([一二三四五六日天])")
 DAY_MONTH_RE = re.compile(
-    rf"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_ALT})\b\.?(?:,?\s+(\d{{4}}))?",
+    rf"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({MONTH_ALT})\b\.?(?:,?\s+(\d{{4}}))?",
     re.IGNORECASE,
 )
 MONTH_DAY_RE = re.compile(
-    rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(?!\d)(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?",
+    rf"\b({MONTH_ALT})\.?\s+(\d{{1,2}})(?!\d)(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?",
     re.IGNORECASE,
 )
-MONTH_YEAR_RE = re.compile(rf"\b({_MONTH_ALT})\s+(\d{{4}})\b", re.IGNORECASE)
+MONTH_YEAR_RE = re.compile(rf"\b({MONTH_ALT})\s+(\d{{4}})\b", re.IGNORECASE)
 MONTH_ONLY_RE = re.compile(
-    rf"\b(?:in|im|since|seit|seit Anfang|so far in|early-?|late-?|its|ihr\w*)\s+({_MONTH_ALT})\b",
+    rf"\b(?:in|im|since|seit|seit Anfang|so far in|early-?|late-?|its|ihr\w*)\s+({MONTH_ALT})\b",
     re.IGNORECASE,
 )
 YEAR_RE = re.compile(r"\b(?:in|im|since|seit)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
