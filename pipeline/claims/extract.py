@@ -139,7 +139,17 @@ def direction(c: Clause) -> tuple[int, int, int] | None:
             if particle and not 0 <= m.start() - b <= 2:
                 continue  # "zu"/"ab" only count right after the number
             hits.append((m.start(), (sign, m.start() + c.lo, m.end() + c.lo)))
-    return _nearest(hits, a, b)
+    found = _nearest(hits, a, b)
+    if found is None and c.lo > 0 and g.COORDINATED_RE.match(c.text[c.lo : c.q.start]):
+        # "up 17% so far in September and roughly 86% year to date": the verb of the first
+        # figure moves the second one too
+        earlier = Clause(c.article_id, c.idx, c.text, c.lang, c.q, 0, c.hi, c.specs)
+        found = direction(earlier)
+    if found is None and c.q.start > 0 and c.text[c.q.start - 1] in "+-−":
+        # "+8,09 %" in a quote line: the sign is the direction
+        sign = 1 if c.text[c.q.start - 1] == "+" else -1
+        found = (sign, c.q.start - 1, c.q.start)
+    return found
 
 
 def qualifier(c: Clause) -> tuple[str, str]:
@@ -468,9 +478,14 @@ def volume_claim(c: Clause, ctx: Context, stat: str) -> Candidate | None:
 def ratio_claim(c: Clause, ctx: Context) -> Candidate | None:
     """ "2.6 times the 20-day average", "siebenmal so viele Papiere", "20日均量的2.6倍"."""
     near = c.text[max(0, c.q.start - 80) : c.q.end + 60]
-    if not (g.VOLUME_RE.search(near) and g.TIMES_AVERAGE_RE.search(near)):
-        return None
-    return volume_claim(c, ctx, stat="volume")
+    if g.VOLUME_RE.search(near) and g.TIMES_AVERAGE_RE.search(near):
+        return volume_claim(c, ctx, stat="volume")
+    if "倍" not in c.q.span or direction(c) is None:
+        return None  # "double-digit gains", "twice the target": not a move by a multiple
+    # "上漲逾1倍", "rose more than twofold": a price that moved by a multiple of itself
+    q = c.q
+    pct = MarketNumber(q.span, q.start, q.end, q.value * 100, "percent", q.step * 100)
+    return change_claim(Clause(c.article_id, c.idx, c.text, c.lang, pct, c.lo, c.hi, c.specs), ctx)
 
 
 VERB_QUALIFIERS = {
@@ -481,13 +496,20 @@ VERB_QUALIFIERS = {
 
 
 def verb_volume_claims(article_id, idx, text, lang, ctx, specs) -> list[Candidate]:
-    """ "Trading volume nearly doubled": the multiple is in the verb."""
+    """ "Trading volume nearly doubled": the multiple is in the verb. Without a volume word
+    ("the ADRs have more than doubled this year") the price moved: +100%."""
     out = []
     for m in g.VOLUME_VERB_RE.finditer(text):
         vol = list(g.VOLUME_RE.finditer(text[: m.start()]))
-        if not vol or m.start() - vol[-1].end() > 40:
-            continue
         value = g.MULTIPLE_VERBS[m.group("m").lower()]
+        if not vol or m.start() - vol[-1].end() > 40:
+            start = m.start("m")
+            q = MarketNumber(m.group("m"), start, m.end(), abs(value - 1) * 100, "percent", 100.0)
+            move = change_claim(
+                Clause(article_id, idx, text, lang, q, 0, len(text), tuple(specs)), ctx
+            )
+            out += [move] if move is not None and move.stat != "day" else []
+            continue
         q = MarketNumber(m.group(0), m.start(), m.end(), value, "ratio", 1.0 if value >= 1 else 0.1)
         c = Clause(article_id, idx, text, lang, q, 0, len(text), tuple(specs))
         word = m.group("q") or ""

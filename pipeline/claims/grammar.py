@@ -28,19 +28,30 @@ UP_LATIN = (
     r"rose|rise[sn]?|rising|climb(?:ed|s|ing)?|gain(?:ed|s|ing)?|jump(?:ed|s|ing)?|"
     r"surg(?:e|ed|es|ing)|soar(?:ed|s|ing)?|rall(?:ied|ies|y|ying)|rebound(?:ed|s|ing)?|"
     r"advanc(?:ed|es|ing)|added|up(?!\s+to\b)|higher|increas(?:ed|es)|spiked?|edged up|"
-    r"ticked up|firmed|popped|bounced|recovered|legte|zulegen|zugelegt|gewann|gewinnt|stieg|"
-    r"steigt|gestiegen|kletterte|klettert|sprang|zog an|höher|fester|im Plus|Plus|Aufschlag|zu"
+    r"ticked up|firmed|popped|bounced|recovered|"
+    # nouns of a rise: "an 8% jump", "Friday's 5% gain"
+    r"gain|jump|surge|rally|rebound|advance|rise|increase|pop|doubled|tripled|"
+    r"verdoppelt\w*|verdreifacht\w*|"
+    # German: stems, so every person and tense counts; particle verbs by their usual sense
+    # ("zog ... an", "schoss ... nach oben")
+    r"legte\w*|legt|zulegen|zugelegt|gewann\w*|gewinnt|gewonnen|stieg\w*|steigt|gestiegen|"
+    r"kletter\w*|geklettert|sprang\w*|springt|gesprungen|zog\w*|zieht|schoss\w*|schießt|"
+    r"verteuer\w*|erholt\w*|höher|fester|im Plus|Plus|Aufschlag|Kurssprung|Anstieg|"
+    r"Kursplus|Kursgewinn\w*|zu"
 )
 DOWN_LATIN = (
     r"fell|fall(?:s|en|ing)?|dropp(?:ed|ing)|drops?|declin(?:ed|es|ing)|slid(?:es|ing)?|"
     r"sliding|slump(?:ed|s|ing)?|plummet(?:ed|s|ing)?|plung(?:ed|es|ing)|tumbl(?:ed|es|ing)|"
     r"sank|sink(?:s|ing)?|lost|los(?:es|ing)|down|lower|decreas(?:ed|es)|shed|"
     r"slipp(?:ed|ing)|slips?|eased|dipp(?:ed|ing)|dips?|tanked|retreated|crashed|nosedived|"
-    r"below|verlor|verliert|fiel|fällt|gefallen|rutschte|brach ein|gab nach|büßte|tiefer|"
-    r"schwächer|im Minus|Minus|Abschlag|unter|ab"
+    r"below|slide|drop|decline|loss|plunge|tumble|selloff|sell-off|slump|"
+    r"verlor\w*|verliert|verloren|fiel\w*|fällt|gefallen|rutsch\w*|gerutscht|brach\w*|bricht|"
+    r"eingebrochen|gab\w*|gibt|nachgegeben|büßt\w*|eingebüßt|sackt\w*|abgesackt|stürzt\w*|"
+    r"gestürzt|sank\w*|sinkt|gesunken|verbillig\w*|tiefer|schwächer|im Minus|Minus|Abschlag|"
+    r"Kursverlust\w*|Einbruch|Rückgang|Kursrutsch|unter|ab"
 )
 UP_ZH = (
-    r"急升|大漲|大涨|飆升|飙升|飆|飙|反彈|反弹|彈|弹|上漲|上涨|漲|涨|上升|升|走高|收高|"
+    r"翻倍|翻番|累升|急升|大漲|大涨|飆升|飙升|飆|飙|反彈|反弹|彈|弹|上漲|上涨|漲|涨|上升|升|走高|收高|"
     r"揚|扬|抽高|造好|回升|攀升"
 )
 DOWN_ZH = r"急挫|暴跌|急跌|大跌|下跌|下挫|挫|插水|回落|滑落|走低|收低|回軟|回软|瀉|泻|跌"
@@ -50,6 +61,11 @@ UP_ZH_RE = re.compile(UP_ZH)
 DOWN_ZH_RE = re.compile(DOWN_ZH)
 # German separable verbs put their particle after the number: "2,5 Prozent zu".
 PARTICLES = ("zu", "ab")
+# "rose 17% this month and roughly 86% this year", "升540點或2.2%": a number joined to the
+# one before shares its verb.
+COORDINATED_RE = re.compile(
+    r"^[\s,;]*(?:and|und|or|oder|bzw\.|sowie|或|及|和|，)[\s\w]{0,12}$", re.IGNORECASE
+)
 
 # -- qualifiers just before the number -> canonical name -----------------------------------
 
@@ -130,7 +146,8 @@ STATE_RE = _rx(r"\b(?:is|are|ist|sind|liegt|liegen|steht|stehen)\b")
 
 PRICE_BEFORE_RE = _rx(
     r"(?:\b(?:at|closed at|trading at|traded at|ended at|finished at|settled at|to|bei|auf|"
-    r"von|notierte bei|schloss bei)|收報|收报|收市報|收市报|收於|收于|報|报|見|见|跌至|升至|"
+    r"von|notierte bei|schloss bei|kostete\w*|kostet|notiert\w*)|收報|收报|收市報|收市报|收於|"
+    r"收于|收在|報|报|見|见|跌至|升至|"
     r"漲至|涨至|造)\s*(?:around|about|roughly|nearly|rund|etwa|knapp|約|约)?\s*$"
 )
 PRICE_AFTER_RE = _rx(r"^\s*(?:apiece|a share|per share|each|je Aktie|pro Aktie)\b")

@@ -147,7 +147,8 @@ def parse_money(span: str, language: str = "en") -> tuple[float, str]:
         raise ValueError(f"no number in {span!r}")
     value = parse_number(num.group(0), language)
     rest = span[num.end() :]
-    scale = _SCALE_RE.search(rest)
+    # the scale word follows the number ("956 million"); the "K" of "HK-Dollar" is not one
+    scale = _SCALE_RE.match(rest.lstrip())
     value *= scale_factor(scale.group(0) if scale else None)
     marker = _PREFIX_RE.search(span) or _SUFFIX_RE.search(span.rstrip(". "))
     code = currency_code(marker.group(0) if marker else None) or "USD"
@@ -266,10 +267,16 @@ _WORD_NUM = "|".join(
 MULTIPLE = (
     rf"(?P<n>{NUMBER})\s?(?:倍|-?mal\b|times\b|x\b)"
     rf"|\b(?P<w>{_WORD_NUM})(?:\s?times\b|mal\b)"
-    r"|\b(?P<d>twice|double|doppelt|(?:das|dem|des) Doppelten?|beim Doppelten|half|halb)\b"
+    r"|\b(?P<d>twice|double|doppelt|(?:das|dem|des) Doppelten?|beim Doppelten|half|halb)\b(?!-)"
 )
 
+# 成 is a tenth: "逾六成" is over 60%, "一成半" 15%, "兩成多" a little over 20%.
+CJK_DIGITS = {"一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9, "十": 10}  # fmt: skip
+TENTHS = r"(?P<n>\d+(?:\.\d+)?|[一二兩两三四五六七八九十])成(?P<h>半)?"
+
 _CJK_MONEY_RE = re.compile(CJK_MONEY)
+_TENTHS_RE = re.compile(TENTHS)
 _POINTS_RE = re.compile(POINTS, re.IGNORECASE)
 _SHARES_RE = re.compile(SHARES, re.IGNORECASE)
 _MULTIPLE_RE = re.compile(MULTIPLE, re.IGNORECASE)
@@ -312,7 +319,7 @@ def _latin_money(text: str, language: str) -> list[MarketNumber]:
         if q.unit == "percent":
             continue
         token = _NUM_RE.search(q.span)
-        scale = _SCALE_RE.search(q.span[token.end() :]) if token else None
+        scale = _SCALE_RE.match(q.span[token.end() :].lstrip()) if token else None
         factor = scale_factor(scale.group(0) if scale else None)
         step = 10.0 ** (-decimals_of(token.group(0), language)) * factor if token else 1.0
         out.append(MarketNumber(q.span, q.start, q.end, q.value, q.unit, step))
@@ -365,6 +372,11 @@ def find_market_numbers(text: str, language: str = "en") -> list[MarketNumber]:
         scale = CJK_SCALES.get(m.group("s") or "", 1.0) * scale_factor(m.group("w"))
         found.append(_number(m, language, scale, "shares"))
     found += [_number(m, language, 1.0, "points") for m in _POINTS_RE.finditer(text)]
+    for m in _TENTHS_RE.finditer(text):
+        n = m.group("n")
+        tenths = CJK_DIGITS[n] if n in CJK_DIGITS else parse_number(n, language)
+        value = tenths * 10 + (5 if m.group("h") else 0)
+        found.append(MarketNumber(m.group(0), m.start(), m.end(), value, "percent", 10.0))
     found += _latin_money(text, language) + _percents(text, language)
     found += _multiples(text, language)
     kept: list[MarketNumber] = []
