@@ -7,8 +7,9 @@ and a date is kept only when
 
 - at least `MIN_CLAIMS` date-dependent claims, from at least two sentences, hold on it, and
 - it clearly beats every other reading: it makes at least `MARGIN` more claims true than the
-  best date that puts the claims on *different* sessions (dates that resolve every claim to the
-  same sessions are one reading, and the earliest of them is taken).
+  best date that puts the claims on *different* sessions, and at least `RATIO` times as many
+  (dates that resolve every claim to the same sessions are one reading, and the earliest of
+  them is taken).
 
 Otherwise the article stays undated. A stated date is never overruled. The check is one frame:
 dependent candidates x candidate dates, resolved and verified by the same joins as the claims
@@ -26,7 +27,8 @@ from pipeline.claims.resolve import publications
 
 DEPENDENT = ("day", "close", "ytd", "mtd", "volume")
 MIN_CLAIMS = 3
-MARGIN = 2
+MARGIN = 1
+RATIO = 4 / 3
 WINDOW_DAYS = 365
 SCHEMA = {
     "article_id": pl.String,
@@ -111,6 +113,7 @@ def _pick(scores: pl.DataFrame) -> pl.DataFrame:
         (pl.col("hits") >= MIN_CLAIMS)
         & (pl.col("sentences") >= 2)
         & (pl.col("hits") - pl.col("runner_up") >= MARGIN)
+        & (pl.col("hits") >= RATIO * pl.col("runner_up"))
     )
     return ranked.filter(keep).select(
         pl.col("source_id").alias("article_id"),

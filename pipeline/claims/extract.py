@@ -50,6 +50,8 @@ class Candidate:
     instrument: str | None
     specs: tuple[tuple, ...] = ()  # relative time expressions, first one that resolves wins
     base_spec: tuple | None = None  # start of a "since ..." change
+    inherited: bool = False  # the time words came from an earlier sentence
+    closing: bool = False  # a closing verb ("closed", "schloss", "收報") introduces the figure
 
 
 @dataclass
@@ -187,8 +189,13 @@ def instrument_cue(c: Clause) -> str | None:
         start, end, ins = max(before, key=lambda t: t[1])
         # "the Hang Seng Index slipped 0.7%, while Alibaba shares rose 5%": a company mention
         # after an index name and before the number moves the subject back to the company
-        if (g.is_index(ins) or ins == "OTHER") and g.COMPANY_RE.search(text[end:a]):
-            return None
+        between = text[end:a]
+        if (
+            (g.is_index(ins) or ins == "OTHER")
+            and g.COMPANY_RE.search(between)
+            and (end < c.lo or _CLAUSE_BREAK.search(between))
+        ):
+            return None  # ("Der Hang Seng gewann dank Alibaba 1,4 Prozent" stays the index)
         return ins
     if after:
         ins = min(after, key=lambda t: t[0])[2]
@@ -200,14 +207,22 @@ def instrument_cue(c: Clause) -> str | None:
     return None
 
 
+_CLAUSE_BREAK = re.compile(r"[,;，；、]|\b(?:and|und|while|während)\b")
+
+
 def _own(c: Clause, m: re.Match) -> bool:
     """Whether a phrase in the clause belongs to this number rather than to a neighbour:
     it is nearer to this number than to the previous or the next one."""
     start, end = m.start() + c.lo, m.end() + c.lo
-    if start >= c.q.end and c.hi < len(c.text):
-        return start - c.q.end <= c.hi - end
+    if start >= c.q.end:
+        # after the number: close to it, in the same clause, and nearer than the next number
+        gap = c.text[c.q.end : start]
+        if len(gap) > 30 or _CLAUSE_BREAK.search(gap):
+            return False
+        return c.hi == len(c.text) or start - c.q.end <= c.hi - end
     if end <= c.q.start and c.lo > 0:
-        return c.q.start - end <= start - c.lo
+        # "漲8.39%，年内累计涨幅约七成": after a clause break the phrase opens this number's clause
+        return bool(_CLAUSE_BREAK.search(c.text[c.lo : start])) or c.q.start - end <= start - c.lo
     return True
 
 
@@ -309,10 +324,12 @@ PERIOD_KIND = {
 
 def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
     """(kind, stat) of a percentage move: the period words decide, then intraday words."""
+    if g.BELOW_HIGH_RE.match(c.after):
+        return "pct_change_period", "since"
     period = _period(c)
     if period:
         return PERIOD_KIND[period[0]], period[0]
-    if g.SINCE_RE.search(c.after) or g.BELOW_HIGH_RE.match(c.after):
+    if g.SINCE_RE.search(c.after):
         return "pct_change_period", "since"
     if g.PREMARKET_RE.search(c.window):
         return "intraday_move", "premarket"
@@ -348,11 +365,11 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
         cue = (ctx.last_listing if company else ctx.last_instrument) or ctx.default_listing
     if c.q.unit == "points" and not g.is_index(cue):
         cue = ctx.last_index or "OTHER"
-    period = _period(c)
-    spec = _nearest(c.specs_in_window(), c.q.start, c.q.end)
-    if spec is None and not (period and period[0] == "ytd"):
-        spec = _day_spec(c)
     kind, stat = _change_stat(c, ctx, qual, _nearest(c.specs_in_window(), c.q.start, c.q.end))
+    period = _period(c) if stat in PERIOD_KIND and stat != "since" else None
+    spec = _nearest(c.specs_in_window(), c.q.start, c.q.end)
+    if spec is None and not period:
+        spec = _day_spec(c)
     qa, qb = min(c.q.start, da), max(c.q.end, db)
     if period:
         qa, qb = min(qa, period[1].start() + c.lo), max(qb, period[1].end() + c.lo)
@@ -371,11 +388,15 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
     if stat in ("ytd", "mtd") and spec is not None and spec[0] in ("month", "year"):
         spec = None
     quote = _quote(c, qa, qb, qual_word, None if stat == "ytd" else (spec or base))
+    # A to-date figure ("up 60% this year") is about now: it does not take the day of the
+    # sentence before.
+    inherited = () if period else ctx.inherited(cue)
     return _candidate(
         c, quote=quote, kind=kind, stat=stat, value=sign * c.q.value,
         unit="percent" if c.q.unit == "percent" else "points", qualifier=qual,
-        qualifier_word=qual_word, instrument=cue,
-        specs=(spec,) if spec else ctx.inherited(cue), base_spec=base,
+        qualifier_word=qual_word, instrument=cue, specs=(spec,) if spec else inherited,
+        base_spec=base, inherited=not spec and bool(inherited),
+        closing=g.CLOSE_VERB_RE.search(c.before) is not None,
     )  # fmt: skip
 
 
@@ -395,6 +416,10 @@ def flow_claim(c: Clause, ctx: Context, cue: str | None) -> Candidate:
     )  # fmt: skip
 
 
+def spec_is_span(spec: tuple | None) -> bool:
+    return spec is not None and spec[0] in ("month", "year")
+
+
 def _price_unit(c: Clause) -> str:
     """A bare 元 quotes the Hong Kong share when a price cue precedes it, else it is yuan."""
     if c.q.unit != "YUAN":
@@ -406,7 +431,9 @@ def price_claim(c: Clause, ctx: Context) -> Candidate | None:
     """A price level: a money amount or index points with a price cue, no scale word."""
     unit = _price_unit(c)
     high, low = g.HIGH_RE.search(c.before), g.LOW_RE.search(c.before)
-    intraday = g.INTRADAY_RE.search(c.lead) is not None
+    intraday = g.INTRADAY_RE.search(c.lead) is not None or intraday_word(c) is not None
+    if high or low:
+        intraday = intraday or g.INTRADAY_RE.search(c.text) is not None
     if not (high or low or intraday or _price_cue(c)):
         return None
     cue = instrument_cue(c)
@@ -419,6 +446,8 @@ def price_claim(c: Clause, ctx: Context) -> Candidate | None:
     else:
         ins = cue
     stat = "period_high" if high else ("period_low" if low else "close")
+    if stat == "close" and spec_is_span(_day_spec(c)):
+        stat = "period_close"  # "closed at $317.14 in October 2020": one of that month's closes
     kind = "close_price"
     if intraday and not (high or low) or (ins == "OTHER" and unit == "EUR"):
         kind, stat = "intraday_price", "intraday_price"
@@ -431,10 +460,12 @@ def price_claim(c: Clause, ctx: Context) -> Candidate | None:
         qb = max(qb, c.q.end + pa.end())
     spec = _day_spec(c)
     qual, qual_word = qualifier(c)
+    if intraday and qual == "exact":
+        qual = "intraday"  # "im Handelsverlauf erreicht": the session's high, not the close
     return _candidate(
         c, quote=_quote(c, qa, qb, qual_word, spec), kind=kind, stat=stat, value=c.q.value,
         unit=unit, qualifier=qual, qualifier_word=qual_word, instrument=ins,
-        specs=(spec,) if spec else ctx.inherited(ins),
+        specs=(spec,) if spec else ctx.inherited(ins), inherited=spec is None,
     )  # fmt: skip
 
 
@@ -649,6 +680,7 @@ def candidates_frame(cands: list[Candidate]) -> pl.DataFrame:
             "instrument": c.instrument,
             "specs": [spec_record(s) for s in c.specs],
             "base_spec": spec_record(c.base_spec),
+            "inherited": c.inherited, "closing": c.closing,
         }
         for i, c in enumerate(cands)
     ]  # fmt: skip
@@ -657,7 +689,7 @@ def candidates_frame(cands: list[Candidate]) -> pl.DataFrame:
         "language": pl.String, "kind": pl.String, "stat": pl.String, "value": pl.Float64,
         "unit": pl.String, "step": pl.Float64, "qualifier": pl.String,
         "qualifier_word": pl.String, "instrument": pl.String, "specs": pl.List(SPEC_STRUCT),
-        "base_spec": SPEC_STRUCT,
+        "base_spec": SPEC_STRUCT, "inherited": pl.Boolean, "closing": pl.Boolean,
     }  # fmt: skip
     return pl.DataFrame(rows, schema=schema)
 

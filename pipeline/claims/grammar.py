@@ -73,7 +73,11 @@ QUALIFIERS: tuple[tuple[str, str], ...] = (
     ("as much as", r"as much as|up to|um bis zu|bis zu|最多"),
     ("nearly", r"nearly|almost|close to|just under|knapp|fast|beinahe|nahezu|近|接近|將近|将近"),
     ("over", r"over|more than|above|upwards of|mehr als|über|gut|逾|超過|超过|多於|多于"),
-    ("under", r"under|less than|below|weniger als|unter|不足|不到|少於|少于"),
+    (
+        "under",
+        r"under|less than|below|weniger als|unter|unter die Marke von|below the level of|"
+        r"不足|不到|少於|少于",
+    ),
     (
         "about",
         r"about|around|roughly|approximately|some|circa|ca\.|rund|etwa|ungefähr|gegen|"
@@ -95,7 +99,7 @@ QUALIFIER_RES = [
 
 INTRADAY_RE = _rx(
     r"\bintraday\b|\bat one point\b|\bin early trade\b|\bin early trading\b|\bzeitweise\b|"
-    r"\bim (?:Handels|Tages)verlauf\b|\bin der Spitze\b|\bin the (?:morning|afternoon)\b|"
+    r"\bim (?:Handels|Tages)?[Vv]erlauf\b|\bim (?:frühen|späten) Handel\b|\bin der Spitze\b|\bin the (?:morning|afternoon)\b|"
     r"\bduring the (?:session|day)\b|\b(?:morning|afternoon) session\b|\bTageshoch\b|"
     r"\bTagestief\b|\bintraday (?:high|low)\b|\btouched\b|\bat its (?:high|low)\b|"
     r"\bas (?:high|low) as\b|\bbis auf\b|盤中|盘中|一度|早盤|早盘|午盤|午盘|高見|低見|高见|低见"
@@ -137,8 +141,10 @@ PERIOD_REF_RE = _rx(
     r"period|in (?:diesem|dem) Zeitraum|in dieser Zeit|期內|期内"
 )
 CLOSE_VERB_RE = _rx(
-    r"\bclos(?:ed|ing|es)\b|\bended\b|\bfinished\b|\bschloss\b|"
-    r"\bbeendete\b|\bging\b.*\baus dem Handel\b|收市|收盤|收盘|收報|收报"
+    r"\bclos(?:ed|ing|es)\b|\bended\b|\bfinished\b|\bschloss\w*|"
+    r"\bbeendete\b|\bging\b.*\baus dem Handel\b|\bending the (?:day|session)\b|"
+    r"\bat the close\b|\bSchlusskurs\b|\bzum (?:Handels)?[Ss]chluss\b|"
+    r"收市|收盤|收盘|收報|收报|收漲|收涨|收跌|收升|收高|收低|收在|收於|收于"
 )
 STATE_RE = _rx(r"\b(?:is|are|ist|sind|liegt|liegen|steht|stehen)\b")
 
@@ -152,9 +158,13 @@ PRICE_BEFORE_RE = _rx(
 )
 PRICE_AFTER_RE = _rx(r"^\s*(?:apiece|a share|per share|each|je Aktie|pro Aktie)\b")
 HIGH_RE = _rx(
-    r"\b(?:peak|high|record|top|Hoch|Höchststand|Rekordhoch|Hochpunkt)\b(?:\s+\w+){0,3}\s*$"
+    r"(?:\b(?:peak|high|record|top|Höchststand|Rekordniveau|Hochpunkt)|\w*[Hh]och)\b"
+    r"(?:\s+\w+){0,3}\s*$|(?:高位|高點|高点|新高)\D{0,4}$"
 )
-LOW_RE = _rx(r"\b(?:low|trough|bottom|Tief|Tiefststand|Tiefpunkt)\b(?:\s+\w+){0,3}\s*$")
+LOW_RE = _rx(
+    r"(?:\b(?:low|trough|bottom|Tiefststand|Tiefpunkt)|\w*[Tt]ief)\b(?:\s+\w+){0,3}\s*$|"
+    r"(?:低位|低點|低点|新低)\D{0,4}$"
+)
 # Amounts that are never a share price: each has its own kind.
 NON_PRICE: tuple[tuple[str, str], ...] = (
     (

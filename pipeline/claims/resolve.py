@@ -190,7 +190,7 @@ TO_LATEST = ("day", "close", "ytd", "mtd", "wtd", "month_back", "intraday", "wri
              "intraday_price", "premarket")  # fmt: skip
 
 
-def resolve_dates(anchored: pl.DataFrame) -> pl.DataFrame:
+def resolve_dates(anchored: pl.DataFrame, sess: pl.DataFrame) -> pl.DataFrame:
     """Add `day` (the session a claim is about), `span_start`/`span_end` (a period), the
     `base_start`/`base_end` of a "since" change, and `spec_days` (every day a volume claim's
     time expressions name)."""
@@ -229,8 +229,17 @@ def resolve_dates(anchored: pl.DataFrame) -> pl.DataFrame:
     )
     day = pl.when(capped & (day > pl.col("latest"))).then(pl.col("latest")).otherwise(day)
     span = pl.col("s") != pl.col("e")
-    return frame.with_columns(
+    frame = frame.with_columns(
         day=day,
         span_start=pl.when(span).then(pl.col("s")),
         span_end=pl.when(span).then(pl.col("e")),
     ).drop("s", "e")
+    # A day taken over from an earlier sentence that is no session of this claim's exchange
+    # (a holiday there) was about another market: the claim is about the last close.
+    open_days = sess.select("exchange", pl.col("date").alias("day"), pl.lit(True).alias("_open"))
+    frame = frame.join(open_days, on=["exchange", "day"], how="left")
+    stray = pl.col("inherited") & pl.col("_open").is_null() & pl.col("day").is_not_null()
+    fix = stray & pl.col("stat").is_in(TO_LATEST)
+    return frame.with_columns(day=pl.when(fix).then(pl.col("latest")).otherwise("day")).drop(
+        "_open"
+    )

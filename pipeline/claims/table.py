@@ -42,7 +42,7 @@ CLAIMS_SCHEMA: dict[str, pl.DataType] = {
 def check_candidates(cands: pl.DataFrame, pubs: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
     """Anchor, resolve and verify a candidates frame against `pubs` (one row per article)."""
     sess = sessions(prices, pubs["pub_date"].max() if pubs.height else None)
-    return verdicts(resolve_dates(anchor(cands, pubs, sess)), prices)
+    return verdicts(resolve_dates(anchor(cands, pubs, sess), sess), prices)
 
 
 def with_inferred(pubs: pl.DataFrame, inferred: pl.DataFrame) -> pl.DataFrame:

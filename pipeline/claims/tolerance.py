@@ -20,6 +20,7 @@ import polars as pl
 ABOUT_PCT = 0.10  # "about 2.5%" -> +-0.25 pp plus rounding
 ABOUT_PRICE = 0.05  # "around $310" -> +-5 % plus rounding
 NEARLY = 0.125  # "nearly 4%" -> [3.5, 4.0]
+OVER_CAP = 0.5  # "over 8%" -> (8, 12]: past half as much again, "over" misleads
 EPS = 1e-9
 SCALES = ("pct", "price", "multiple", "points", "shares")
 
@@ -92,45 +93,49 @@ RULES: tuple[Rule, ...] = (
         applies_to="any",
         lo_rel=0,
         lo_halves=0,
-        hi_rel=None,
-        hi_halves=0,
+        hi_rel=OVER_CAP,
+        hi_halves=1,
         lo_strict=True,
-        rule="|observed| > |claimed|, same sign",
-        example="over 8% -> > 8",
+        rule=f"|claimed| < |observed| <= {1 + OVER_CAP:g} x |claimed|, same sign (a writer who "
+        "saw three times the figure would not say 'over')",
+        example="over 8% -> (8, 12]",
     ),
     Rule(
         qualifier="under",
         scales=SCALES,
         applies_to="any",
-        lo_rel=None,
-        lo_halves=0,
+        lo_rel=OVER_CAP,
+        lo_halves=1,
         hi_rel=0,
         hi_halves=0,
         hi_strict=True,
-        rule="|observed| < |claimed|, same sign",
-        example="less than 2% -> < 2",
+        rule=f"{1 - OVER_CAP:g} x |claimed| <= |observed| < |claimed|, same sign",
+        example="less than 2% -> [1, 2)",
     ),
     Rule(
         qualifier="as much as",
         scales=("pct", "points"),
         applies_to="intraday move",
-        lo_rel=ABOUT_PCT,
+        lo_rel=0,
         lo_halves=1,
-        hi_rel=ABOUT_PCT,
-        hi_halves=1,
-        rule="intraday extreme move (high or low vs previous close) within the 'about' band",
-        example="up to 5% -> intraday high move in [4.0, 6.0]",
+        hi_rel=0,
+        hi_halves=2,
+        hi_strict=True,
+        rule="the intraday extreme move (high or low vs previous close), rounded as an exact "
+        "figure",
+        example="as much as 9.2% -> intraday high move in [9.15, 9.3)",
     ),
     Rule(
         qualifier="intraday",
         scales=("pct", "points"),
         applies_to="intraday move",
-        lo_rel=ABOUT_PCT,
+        lo_rel=0,
         lo_halves=1,
-        hi_rel=ABOUT_PCT,
-        hi_halves=1,
+        hi_rel=0,
+        hi_halves=2,
+        hi_strict=True,
         rule="as 'as much as'",
-        example="zeitweise 9,2% -> intraday extreme in [8.2, 10.2]",
+        example="zeitweise 9,2% -> intraday extreme in [9.15, 9.3)",
     ),
     Rule(
         qualifier="as much as",

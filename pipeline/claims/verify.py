@@ -335,20 +335,34 @@ def measure_extreme(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     f = f.with_columns(
         p_start=pl.coalesce("span_start", "day"), p_end=pl.coalesce("span_end", "day"),
         is_high=pl.col("stat") == "period_high",
+        nearest=pl.col("stat") == "period_close",
+        by_range=pl.col("qualifier") == "intraday",
     )  # fmt: skip
-    span = _in_span(f, rows, "p_start", "p_end").join(f.select("cid", "is_high"), on="cid")
+    flags = f.select("cid", "is_high", "nearest", "by_range", "value")
+    span = _in_span(f, rows, "p_start", "p_end").join(flags, on="cid")
     traded = pl.col("close_traded").is_not_null().all().over("cid")
+    close = pl.when(pl.col("traded")).then(pl.col("close_traded")).otherwise(pl.col("close"))
+    # reached intraday ("im Handelsverlauf"): the session highs and lows, not the closes
+    extreme = pl.when(pl.col("is_high")).then(pl.col("high")).otherwise(pl.col("low"))
     span = span.with_columns(traded=traded).with_columns(
-        key=pl.when(pl.col("traded")).then(pl.col("close_traded")).otherwise(pl.col("close"))
+        key=pl.when(pl.col("by_range") & extreme.is_not_null()).then(extreme).otherwise(close)
     )
-    order = pl.when(pl.col("is_high")).then(-pl.col("key")).otherwise(pl.col("key"))
+    # "closed at $317.14 in October 2020": the close of that month nearest the claim
+    order = (
+        pl.when(pl.col("nearest")).then((pl.col("key") - pl.col("value")).abs())
+        .when(pl.col("is_high")).then(-pl.col("key"))
+        .otherwise(pl.col("key"))
+    )  # fmt: skip
     pick = span.sort("cid", order, "date").group_by("cid").agg(
         pl.col("date").first().alias("x_date"), pl.col("key").first().alias("x_obs"),
         pl.col("traded").first().alias("x_traded"), pl.col("high").max().alias("x_high"),
         pl.col("low").min().alias("x_low"),
     )  # fmt: skip
     f = f.join(pick, on="cid", how="left")
-    extreme = pl.when(pl.col("is_high")).then(pl.lit("high")).otherwise(pl.lit("low"))
+    extreme = (
+        pl.when(pl.col("nearest")).then(pl.lit("close nearest the claim"))
+        .when(pl.col("is_high")).then(pl.lit("high")).otherwise(pl.lit("low"))
+    )  # fmt: skip
     intr = pl.when(pl.col("is_high")).then(pl.col("x_high")).otherwise(pl.col("x_low"))
     tail = (
         pl.when(~pl.col("x_traded")).then(pl.lit("; only adjusted prices in the snapshot for this period, as-traded level unknown"))
@@ -488,6 +502,7 @@ MEASURES = {
     "since": measure_since,
     "period_high": measure_extreme,
     "period_low": measure_extreme,
+    "period_close": measure_extreme,
     "volume": measure_volume,
     "volume_shares": measure_volume,
 }
@@ -558,19 +573,31 @@ def verdicts(resolved: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
         & (obs * pl.col("value") < 0)
         & (obs.abs() >= pl.col("step") * 0.5)
     )
+    # A level "as of 11:24" inside the session's range is consistent, not checked: the
+    # snapshot has no intraday series. Outside the range it is refuted.
+    timed = pl.col("stat") == "writing"
     verdict = (
         pl.when(obs.is_null()).then(pl.lit("unverifiable"))
+        .when(ok & ~wrong_way & timed).then(pl.lit("unverifiable"))
         .when(ok & ~wrong_way).then(pl.lit("supported"))
         .when(pl.col("refutable")).then(pl.lit("contradicted"))
         .otherwise(pl.lit("unverifiable"))
     )  # fmt: skip
-    f = f.with_columns(verdict=verdict)
+    f = f.with_columns(verdict=verdict).with_columns(
+        note=pl.when(timed & (pl.col("verdict") == "unverifiable") & obs.is_not_null())
+        .then(
+            pl.col("note")
+            + pl.lit("; consistent with that range, but the level at that time is not in the data")
+        )
+        .otherwise("note")
+    )
     # Published that day at an unknown hour: the piece may describe the move before the close.
     # If some level inside the session fits the claim, the close cannot refute it.
     maybe_earlier = (
         (pl.col("verdict") == "contradicted") & (pl.col("stat") == "day")
         & (pl.col("date_method") == "date") & (pl.col("day") == pl.col("pub_date"))
         & pl.col("range_lo").is_not_null() & overlap & (pl.col("unit") == "percent")
+        & ~pl.col("closing")
     )  # fmt: skip
     earlier = pl.concat_str([
         pl.col("note"), pl.lit("; publication time unknown and the session ranged "),
