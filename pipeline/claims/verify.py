@@ -37,7 +37,26 @@ def session_rows(prices: pl.DataFrame) -> pl.DataFrame:
         real.select("instrument", "date", *ROW)
         .with_columns(prev)
         .join(vol, on=["instrument", "date"], how="left")
+        .with_columns(_neighbours())
     )
+
+
+def _neighbours() -> list[pl.Expr]:
+    """The sessions either side: their closes and moves, to tell a wrong figure from a figure
+    about the next or the previous session when the article's time does not fix which."""
+    level = pl.coalesce("close_traded", "close")
+    move = (pl.col("close") / pl.col("close").shift(1) - 1) * 100
+    points = pl.col("close") - pl.col("close").shift(1)
+    over = "instrument"
+    return [
+        level.shift(1).over(over).alias("alt_prev_level"),
+        level.shift(-1).over(over).alias("alt_next_level"),
+        move.shift(1).over(over).alias("alt_prev_move"),
+        move.shift(-1).over(over).alias("alt_next_move"),
+        points.shift(1).over(over).alias("alt_prev_points"),
+        points.shift(-1).over(over).alias("alt_next_points"),
+        pl.col("date").shift(-1).over(over).alias("alt_next_date"),
+    ]
 
 
 def placeholders(prices: pl.DataFrame) -> pl.DataFrame:
@@ -100,7 +119,8 @@ def _out(frame: pl.DataFrame, **cols: pl.Expr) -> pl.DataFrame:
         "period_start": pl.lit(None, pl.Date), "basis": pl.lit(None, pl.String),
         "note": pl.lit(None, pl.String), "refutable": pl.lit(True),
         "range_lo": pl.lit(None, pl.Float64), "range_hi": pl.lit(None, pl.Float64),
-        "test_claim": pl.lit(False),
+        "test_claim": pl.lit(False), "alt_prev": pl.lit(None, pl.Float64),
+        "alt_next": pl.lit(None, pl.Float64),
     }  # fmt: skip
     base.update(cols)
     return frame.select("cid", *[e.alias(k) for k, e in base.items()])
@@ -138,6 +158,7 @@ def measure_close(f: pl.DataFrame) -> pl.DataFrame:
         f, observed=pl.when(ok).then(obs), claim_date=pl.col("day"),
         basis=pl.when(ok).then(pl.when(traded).then(pl.lit("as-traded")).otherwise(pl.lit("adjusted"))),
         note=pl.coalesce(missing, note), refutable=traded,
+        alt_prev=pl.col("alt_prev_level"), alt_next=pl.col("alt_next_level"),
     )  # fmt: skip
 
 
@@ -163,6 +184,8 @@ def measure_day(f: pl.DataFrame) -> pl.DataFrame:
         period_start=pl.when(ok).then(pl.col("r0_date")),
         basis=pl.when(ok).then(pl.when(points).then(pl.lit("as-traded")).otherwise(basis)),
         note=pl.coalesce(missing, note), range_lo=low, range_hi=high,
+        alt_prev=pl.when(points).then(pl.col("alt_prev_points")).otherwise(pl.col("alt_prev_move")),
+        alt_next=pl.when(points).then(pl.col("alt_next_points")).otherwise(pl.col("alt_next_move")),
     )  # fmt: skip
 
 
@@ -547,6 +570,31 @@ RULE_QUALIFIER = (
 CHANGES = ("day", "intraday", "ytd", "mtd", "wtd", "month_back", "since")
 
 
+def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFrame:
+    """A miss that fits the session before or after is a date the article does not fix (no
+    publication time, or a day taken from an earlier sentence), not a wrong figure:
+    unverifiable, and the note names the session it fits."""
+
+    def fits(x: pl.Expr) -> pl.Expr:
+        return x.is_not_null() & (lo.is_null() | (x >= lo)) & (hi.is_null() | (x <= hi))
+
+    firm = (pl.col("date_method") == "time") & ~pl.col("inherited")
+    loose = (pl.col("verdict") == "contradicted") & ~firm
+    before, after = loose & fits(pl.col("alt_prev")), loose & fits(pl.col("alt_next"))
+    which = (
+        pl.when(before).then(pl.lit("the session before")).otherwise(pl.lit("the session after"))
+    )
+    note = pl.concat_str([
+        pl.col("note"), pl.lit("; the figure fits "), which, pl.lit(" and the article's time "
+        "does not fix the session, so this is a date question, not a wrong figure"),
+    ])  # fmt: skip
+    either = before | after
+    return f.with_columns(
+        verdict=pl.when(either).then(pl.lit("unverifiable")).otherwise("verdict"),
+        note=pl.when(either).then(note).otherwise("note"),
+    )
+
+
 def verdicts(resolved: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
     """`resolved` plus `observed_value`, `tolerance_lo/hi`, `verdict`, `note`, `basis`,
     `claim_date`, `period_start`: the band from the tolerance table, one verdict rule."""
@@ -583,7 +631,9 @@ def verdicts(resolved: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("refutable")).then(pl.lit("contradicted"))
         .otherwise(pl.lit("unverifiable"))
     )  # fmt: skip
-    f = f.with_columns(verdict=verdict).with_columns(
+    f = f.with_columns(verdict=verdict)
+    f = _neighbour_sessions(f, lo, hi)
+    f = f.with_columns(
         note=pl.when(timed & (pl.col("verdict") == "unverifiable") & obs.is_not_null())
         .then(
             pl.col("note")
