@@ -25,7 +25,10 @@ import polars as pl
 from pipeline.claims.extract import candidates_frame, extract_candidates
 from pipeline.claims.resolve import publications
 
-DEPENDENT = ("day", "close", "ytd", "mtd", "volume")
+DEPENDENT = (
+    "day", "close", "intraday", "intraday_price", "ytd", "mtd", "wtd", "month_back", "volume",
+    "volume_shares",
+)  # fmt: skip
 MIN_CLAIMS = 3
 MARGIN = 1
 RATIO = 4 / 3
@@ -69,7 +72,7 @@ def _scores(checked: pl.DataFrame) -> pl.DataFrame:
     # that put them on the same sessions are one reading, whatever the to-date claims do.
     anchored = pl.col("specs").list.first().struct.field("kind").is_in(
         ["weekday", "date", "dom"]
-    ) & pl.col("stat").is_in(["day", "close"])
+    ) & pl.col("stat").is_in(["day", "close", "intraday", "intraday_price"])
     evidence = pl.concat_str([
         pl.lit("'"), pl.col("quote"), pl.lit("' -> "), pl.col("instrument"), pl.lit(" "),
         pl.col("claim_date").cast(pl.String), pl.lit(" observed "),
@@ -97,10 +100,11 @@ def _scores(checked: pl.DataFrame) -> pl.DataFrame:
 
 
 def _pick(scores: pl.DataFrame) -> pl.DataFrame:
-    """The earliest date of the best reading, when it clearly beats the next reading."""
+    """The best reading's earliest date with the most claims holding, when the reading
+    clearly beats the next one."""
     readings = (
         scores.filter(pl.col("hits") > 0)
-        .sort("source_id", "trial_date")
+        .sort("source_id", "hits", "trial_date", descending=[False, True, False])
         .group_by("source_id", "reading")
         .agg(pl.all().first())
         .sort("source_id", "hits", "trial_date", descending=[False, True, False])

@@ -329,7 +329,7 @@ def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
     period = _period(c)
     if period:
         return PERIOD_KIND[period[0]], period[0]
-    if g.SINCE_RE.search(c.after):
+    if any(_own(c, m) for m in g.SINCE_RE.finditer(c.window) if m.start() + c.lo >= c.q.end):
         return "pct_change_period", "since"
     if g.PREMARKET_RE.search(c.window):
         return "intraday_move", "premarket"
@@ -358,7 +358,8 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
     sign, da, db = d
     qual, qual_word = qualifier(c)
     cue = instrument_cue(c)
-    if cue is None and g.INDEX_REF_RE.search(c.window) and ctx.last_index:
+    company_lead = g.COMPANY_RE.search(c.lead) is not None
+    if cue is None and not company_lead and g.INDEX_REF_RE.search(c.window) and ctx.last_index:
         cue = ctx.last_index
     if cue is None:
         company = g.COMPANY_RE.search(c.text) is not None
@@ -493,8 +494,10 @@ def volume_claim(c: Clause, ctx: Context, stat: str) -> Candidate | None:
     ins = "OTHER" if market_wide else _listing(c, ctx, cue)
     qual, qual_word = qualifier(c)
     own = [s for _, s in c.specs]
+    # "during this period" takes the days of the sentence before; otherwise a volume figure
+    # without its own date is about the last session
     period = ctx.inherited(ins) if g.PERIOD_REF_RE.search(c.text) and not own else ()
-    specs = tuple(own) or period or ctx.inherited(ins)
+    specs = tuple(own) or period
     qa = c.q.start
     vm = list(g.VOLUME_RE.finditer(c.lead))
     if vm and stat != "volume":
