@@ -141,3 +141,65 @@ def test_intraday_price_uses_the_session_range_not_the_close(prices):
     row = out.row(0, named=True)
     assert row["kind"] == "intraday_price" and row["verdict"] == "supported"
     assert "session's range" in row["note"]
+
+
+def test_german_verb_stems_and_particles():
+    (move, price) = candidates(
+        "Die Papiere rutschten in New York um 3,1 Prozent auf 150,20 Dollar ab.", language="de"
+    )
+    assert (move.kind, move.value, move.instrument) == ("pct_change_day", -3.1, "BABA")
+    assert (price.kind, price.value, price.unit) == ("close_price", 150.2, "USD")
+
+
+def test_a_coordinated_figure_shares_the_verb_and_a_period_belongs_to_its_number():
+    month, year = candidates(
+        "The Hong Kong shares are up 12% this month and roughly 40% this year."
+    )
+    assert (month.kind, month.value) == ("pct_change_mtd", 12.0)
+    assert (year.kind, year.value, year.qualifier) == ("pct_change_ytd", 40.0, "about")
+
+
+def test_chinese_tenths_and_a_fall_below_a_high():
+    (zh,) = candidates("阿里港股今年以來累升逾五成。", language="zh")
+    assert (zh.kind, zh.value, zh.qualifier) == ("pct_change_ytd", 50.0, "over")
+    (en,) = candidates("The ADRs remain about 15% below their March high.")
+    assert (en.kind, en.stat, en.value, en.base_spec) == (
+        "pct_change_period",
+        "since",
+        -15.0,
+        ("month", None, 3),
+    )
+
+
+def _hk(prices, day):
+    rows = prices.filter(pl.col("instrument") == "9988.HK", ~pl.col("placeholder")).sort("date")
+    rows = rows.with_columns(prev=pl.col("close_traded").shift(1))
+    return rows.filter(pl.col("date") == day).row(0, named=True)
+
+
+def test_a_timed_intraday_level_is_only_ever_refuted(prices):
+    r = _hk(prices, dt.date(2025, 9, 1))
+    inside = (r["low"] / r["prev"] - 1) * 50 + (r["high"] / r["prev"] - 1) * 50  # mid-range
+    when = dt.datetime(2025, 9, 1, 9, 0, tzinfo=dt.UTC)
+    text = "As of 11:05 a.m., Alibaba's Hong Kong shares were up {:.1f}%."
+    ok = checked(prices, text.format(inside), when=when).row(0, named=True)
+    assert (ok["kind"], ok["verdict"]) == ("intraday_move", "unverifiable")
+    assert "not in the data" in ok["note"]
+    far = (r["high"] / r["prev"] - 1) * 100 + 5
+    bad = checked(prices, text.format(far), when=when).row(0, named=True)
+    assert bad["verdict"] == "contradicted"
+
+
+def test_a_miss_that_fits_the_session_before_is_a_date_question(prices):
+    # the 1 Sep close quoted in a piece dated 2 Sep with no time: the 2 Sep close differs
+    close = round(_hk(prices, dt.date(2025, 9, 1))["close_traded"], 2)
+    assert abs(close - _hk(prices, dt.date(2025, 9, 2))["close_traded"]) > 0.5
+    articles = pl.DataFrame(
+        {"article_id": ["t"], "published_date": [dt.date(2025, 9, 2)], "published_at": [None]},
+        schema_overrides={"published_at": pl.Datetime("us", "UTC")},
+    )
+    text = f"Alibaba's Hong Kong shares closed at HK${close:.2f}."
+    row = claims_table(frame(text), articles, prices).row(0, named=True)
+    assert row["verdict"] == "unverifiable" and "session before" in row["note"]
+    timed = checked(prices, text, when=dt.datetime(2025, 9, 2, 10, 0, tzinfo=dt.UTC))
+    assert timed["verdict"].item() == "contradicted"  # a publication time fixes the session

@@ -142,7 +142,8 @@ def direction(c: Clause) -> tuple[int, int, int] | None:
                 continue  # "zu"/"ab" only count right after the number
             hits.append((m.start(), (sign, m.start() + c.lo, m.end() + c.lo)))
     found = _nearest(hits, a, b)
-    if found is None and c.lo > 0 and g.COORDINATED_RE.match(c.text[c.lo : c.q.start]):
+    between = c.text[c.lo : c.q.start]
+    if found is None and c.lo > 0 and g.COORDINATED_RE.search(between):
         # "up 17% so far in September and roughly 86% year to date": the verb of the first
         # figure moves the second one too
         earlier = Clause(c.article_id, c.idx, c.text, c.lang, c.q, 0, c.hi, c.specs)
@@ -466,7 +467,8 @@ def price_claim(c: Clause, ctx: Context) -> Candidate | None:
     return _candidate(
         c, quote=_quote(c, qa, qb, qual_word, spec), kind=kind, stat=stat, value=c.q.value,
         unit=unit, qualifier=qual, qualifier_word=qual_word, instrument=ins,
-        specs=(spec,) if spec else ctx.inherited(ins), inherited=spec is None,
+        specs=(spec,) if spec else ctx.inherited(ins),
+        inherited=spec is None and bool(ctx.inherited(ins)),
     )  # fmt: skip
 
 

@@ -64,7 +64,7 @@ PARTICLES = ("zu", "ab")
 # "rose 17% this month and roughly 86% this year", "升540點或2.2%": a number joined to the
 # one before shares its verb.
 COORDINATED_RE = re.compile(
-    r"^[\s,;]*(?:and|und|or|oder|bzw\.|sowie|或|及|和|，)[\s\w]{0,12}$", re.IGNORECASE
+    r"(?:\b(?:and|und|or|oder|bzw\.|sowie)\b|[或及和，,])[\s\w.]{0,15}$", re.IGNORECASE
 )
 
 # -- qualifiers just before the number -> canonical name -----------------------------------

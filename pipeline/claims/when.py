@@ -53,7 +53,7 @@ MONTH_DAY_RE = re.compile(
 MONTH_YEAR_RE = re.compile(rf"\b({MONTH_ALT})\s+(\d{{4}})\b", re.IGNORECASE)
 MONTH_ONLY_RE = re.compile(
     rf"\b(?:in|im|since|seit|seit Anfang|Anfang|Mitte|Ende|so far in|early-?|mid-?|late-?|its|"
-    rf"ihr\w*)\s+({MONTH_ALT})\b",
+    rf"their|the|ihr\w*)\s+({MONTH_ALT})\b",
     re.IGNORECASE,
 )
 YEAR_RE = re.compile(r"\b(?:in|im|since|seit)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
