@@ -208,7 +208,9 @@ def instrument_cue(c: Clause) -> str | None:
     return None
 
 
-_CLAUSE_BREAK = re.compile(r"[,;，；、]|\b(?:and|und|while|während)\b")
+_CLAUSE_BREAK = re.compile(
+    r"[,;，；、]|\b(?:and|und|while|während)\b|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+)  # a space between Chinese characters separates headline clauses
 
 
 def _own(c: Clause, m: re.Match) -> bool:
@@ -247,6 +249,10 @@ def non_price_kind(c: Clause) -> str | None:
     growth = dict(g.NON_PRICE_RES)["growth"].search(after)
     if growth and c.q.unit == "percent":
         return "growth"
+    for kind, rx in g.NON_PRICE_RES:
+        m = rx.match(after.lstrip(" -"))
+        if m:
+            return kind  # "a 100% tariff", "HK$5 billion buyback"
     if not fund:
         return None
     end, kind = max(fund)
@@ -372,7 +378,7 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
     spec = _nearest(c.specs_in_window(), c.q.start, c.q.end)
     if spec is None and not period:
         spec = _day_spec(c)
-    qa, qb = min(c.q.start, da), max(c.q.end, db)
+    qa, qb = max(c.lo, min(c.q.start, da)), max(c.q.end, db)  # a shared verb stays outside
     if period:
         qa, qb = min(qa, period[1].start() + c.lo), max(qb, period[1].end() + c.lo)
     base = None
@@ -405,7 +411,11 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
 def flow_claim(c: Clause, ctx: Context, cue: str | None) -> Candidate:
     """Fund flows (Stock Connect, net buying): reported figures the snapshot cannot check."""
     neg = g.FLOW_NEG_RE.search(c.text) is not None
-    ins = "9988.HK" if c.q.unit == "HKD" else _listing(c, ctx, cue)
+    # "a net withdrawal of HK$956 million from Alibaba shares" is about the listing;
+    # southbound buying of Hong Kong stocks at large is not
+    about_company = g.COMPANY_RE.search(c.window) is not None
+    listing = "9988.HK" if c.q.unit == "HKD" else _listing(c, ctx, cue)
+    ins = listing if about_company else "OTHER"
     qa, qb = c.q.start, c.q.end
     fm = g.FLOW_RE.search(c.window)
     if fm:
