@@ -277,7 +277,13 @@ def _listing(c: Clause, ctx: Context, cue: str | None) -> str:
 def _day_spec(c: Clause) -> tuple | None:
     """The time expression nearest to the number: in its clause first, else in the sentence."""
     a, b = c.q.start, c.q.end
-    return _nearest(c.specs_in_window(), a, b) or _nearest(list(c.specs), a, b)
+    # "the highest close since 2021" gives a base, not the day of the figure
+    own = [(p, s) for p, s in c.specs if not _SINCE_AT.match(c.text, p)]
+    in_window = [(p, s) for p, s in own if c.lo <= p < c.hi]
+    return _nearest(in_window, a, b) or _nearest(own, a, b)
+
+
+_SINCE_AT = re.compile(r"since\b|seit\b", re.IGNORECASE)
 
 
 def _quote(c: Clause, qa: int, qb: int, qual_word: str, spec: tuple | None) -> str:

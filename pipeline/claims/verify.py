@@ -504,8 +504,11 @@ def _unverifiable(f: pl.DataFrame, has_data: pl.Series) -> pl.DataFrame:
         .when(pl.col("local").is_null()).then(pl.lit(
             "publication date unknown and could not be inferred"))
     )  # fmt: skip
-    date = pl.when(pl.col("stat").is_in(["flow", "turnover", "premarket"])).then(
-        pl.coalesce("day", "latest")
+    # the session the claim is about is known even where the snapshot cannot check it
+    date = (
+        pl.when(pl.col("stat").is_in(["flow", "turnover", "premarket"]))
+        .then(pl.coalesce("day", "latest"))
+        .otherwise(pl.col("day"))
     )
     return _out(f.with_columns(reason=reason), note=pl.col("reason"), claim_date=date).filter(
         pl.col("note").is_not_null()
