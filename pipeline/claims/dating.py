@@ -60,6 +60,7 @@ def _trials(
         "article_id",
         pl.lit(None, pl.Datetime("us", "UTC")).alias("pub_at"),
         pl.col("trial_date").alias("pub_date"),
+        pl.lit(True).alias("date_firm"),
         pl.lit("inferred").alias("date_method"),
     ).unique("article_id")
     return trial, pubs

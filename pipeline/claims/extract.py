@@ -342,7 +342,11 @@ def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
     period = _period(c)
     if period:
         return PERIOD_KIND[period[0]], period[0]
-    if any(_own(c, m) for m in g.SINCE_RE.finditer(c.window) if m.start() + c.lo >= c.q.end):
+    if any(
+        _own(c, m) and not g.SUPERLATIVE_RE.search(c.text[c.q.end : m.start() + c.lo])
+        for m in g.SINCE_RE.finditer(c.window)
+        if m.start() + c.lo >= c.q.end
+    ):  # "the biggest drop since 1997" is a record, not a change since 1997
         return "pct_change_period", "since"
     if g.PREMARKET_RE.search(c.window):
         return "intraday_move", "premarket"

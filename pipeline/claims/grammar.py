@@ -135,6 +135,11 @@ BELOW_HIGH_RE = _rx(
     r"\s*(?:below|under|off|unter|unterhalb)\s+(?:its|the|their|ihrem|dem|seinem)?\s*"
     r"[\w. -]{0,25}?(?:high|peak|top|Hoch|Höchststand|Rekordhoch)"
 )
+SUPERLATIVE_RE = _rx(
+    r"\b(?:biggest|largest|worst|best|steepest|strongest|sharpest|highest|lowest|most|"
+    r"größte\w*|stärkste\w*|höchste\w*|tiefste\w*|schlechteste\w*|beste\w*)\b|"
+    r"最大|最多|最高|最低|最差|最佳|最強|最强|最傷|最伤|最勁|最劲|新高|新低"
+)
 SINCE_RE = _rx(r"\bsince\b|\bseit\b|自.{0,8}以來|自.{0,8}以来|以來|以来")
 PERIOD_REF_RE = _rx(
     r"during (?:this|that|the) (?:period|time)|over (?:this|that|the) "

@@ -20,8 +20,10 @@ PUBLICATION_SCHEMA = {
     "article_id": pl.String,
     "pub_at": pl.Datetime("us", "UTC"),
     "pub_date": pl.Date,
+    "date_firm": pl.Boolean,
     "date_method": pl.String,
 }
+WEAK_DATES = ("text_no_year", "inferred")
 
 
 def publications(articles: pl.DataFrame) -> pl.DataFrame:
@@ -36,7 +38,13 @@ def publications(articles: pl.DataFrame) -> pl.DataFrame:
     known = pl.col("published_time_known") if "published_time_known" in cols else pl.lit(True)
     at = pl.when(known.fill_null(True)).then(at)
     day = day.fill_null(pl.col("published_at").cast(pl.Date)) if "published_at" in cols else day
-    frame = articles.select(pl.col("article_id"), at.alias("pub_at"), day.alias("pub_date"))
+    # a year the corpus supplied itself, or a date inferred from claims, dates the article
+    # but cannot make a miss a refutation
+    how = pl.col("date_method") if "date_method" in cols else pl.lit(None, pl.String)
+    firm = ~how.is_in(WEAK_DATES).fill_null(False)
+    frame = articles.select(
+        pl.col("article_id"), at.alias("pub_at"), day.alias("pub_date"), firm.alias("date_firm")
+    )
     return frame.with_columns(
         date_method=pl.when(pl.col("pub_at").is_not_null())
         .then(pl.lit("time"))

@@ -583,6 +583,7 @@ def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFra
 
     firm = (pl.col("date_method") == "time") & ~pl.col("inherited")
     loose = (pl.col("verdict") == "contradicted") & ~firm
+    weak = (pl.col("verdict") == "contradicted") & ~pl.col("date_firm").fill_null(True)
     before, after = loose & fits(pl.col("alt_prev")), loose & fits(pl.col("alt_next"))
     which = (
         pl.when(before).then(pl.lit("the session before")).otherwise(pl.lit("the session after"))
@@ -592,9 +593,14 @@ def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFra
         "does not fix the session, so this is a date question, not a wrong figure"),
     ])  # fmt: skip
     either = before | after
+    guessed = weak & ~either
+    doubt = pl.concat_str([
+        pl.col("note"), pl.lit("; the article's date is itself uncertain (its year was supplied, "
+        "or it was inferred), so a miss is not a refutation"),
+    ])  # fmt: skip
     return f.with_columns(
-        verdict=pl.when(either).then(pl.lit("unverifiable")).otherwise("verdict"),
-        note=pl.when(either).then(note).otherwise("note"),
+        verdict=pl.when(either | guessed).then(pl.lit("unverifiable")).otherwise("verdict"),
+        note=pl.when(either).then(note).when(guessed).then(doubt).otherwise("note"),
     )
 
 
