@@ -596,11 +596,12 @@ BUILDERS = {
 # -- sentences -> candidates -----------------------------------------------------------------
 
 # Whatever splitter produced `sentences`, claims are read one grammatical sentence at a time:
-# a full stop after a word and before a capital ends a unit (decimals like "1.3" never match),
+# a full stop after a word or a number and before a space and a capital ends a unit (decimals
+# like "1.3" have no space),
 # and so does a Chinese full stop.
 _SUBSPLIT = re.compile(
     r'(?<=[^\W\d][.!?])\s+(?=[A-ZÄÖÜ])|(?<=[.!?]["”])\s+(?=[A-ZÄÖÜ])|'
-    r"(?<=%[.!?])\s+(?=[A-ZÄÖÜ])|(?<=[。！？；])"
+    r"(?<=[%\d][.!?])\s+(?=[A-ZÄÖÜ])|(?<=[。！？；])"
 )
 
 

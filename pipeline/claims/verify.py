@@ -593,10 +593,18 @@ def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFra
         "does not fix the session, so this is a date question, not a wrong figure"),
     ])  # fmt: skip
     either = before | after
+    # With no publication time, "the last close" is a guess: a to-date, volume or intraday
+    # figure without a date of its own is not refuted by the guessed session either.
+    undated_figure = pl.col("specs").list.len().fill_null(0).eq(0) | pl.col("inherited")
+    guessed_session = (
+        (pl.col("verdict") == "contradicted") & (pl.col("date_method") == "date")
+        & ~pl.col("stat").is_in(["day", "close"]) & undated_figure
+    )  # fmt: skip
+    weak = weak | guessed_session
     guessed = weak & ~either
     doubt = pl.concat_str([
-        pl.col("note"), pl.lit("; the article's date is itself uncertain (its year was supplied, "
-        "or it was inferred), so a miss is not a refutation"),
+        pl.col("note"), pl.lit("; the session is uncertain (no publication time, or a year or date the "
+        "pipeline supplied), so a miss is not a refutation"),
     ])  # fmt: skip
     return f.with_columns(
         verdict=pl.when(either | guessed).then(pl.lit("unverifiable")).otherwise("verdict"),
