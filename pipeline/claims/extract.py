@@ -148,8 +148,11 @@ def direction(c: Clause) -> tuple[int, int, int] | None:
         # figure moves the second one too
         earlier = Clause(c.article_id, c.idx, c.text, c.lang, c.q, 0, c.hi, c.specs)
         found = direction(earlier)
-    if found is None and c.q.start > 0 and c.text[c.q.start - 1] in "+-−":
-        # "+8,09 %" in a quote line: the sign is the direction
+    signed = c.q.start > 0 and c.text[c.q.start - 1] in "+-−"
+    named = any(rx.search(c.text) for _, _, rx in g.instrument_cues())
+    if found is None and signed and named:
+        # "ADR 135,97 $ +8,09 %" in a quote line: the sign is the direction (a bare "+8.09%"
+        # names nothing, so it is no claim)
         sign = 1 if c.text[c.q.start - 1] == "+" else -1
         found = (sign, c.q.start - 1, c.q.start)
     return found
@@ -280,7 +283,10 @@ def _day_spec(c: Clause) -> tuple | None:
     # "the highest close since 2021" gives a base, not the day of the figure
     own = [(p, s) for p, s in c.specs if not _SINCE_AT.match(c.text, p)]
     in_window = [(p, s) for p, s in own if c.lo <= p < c.hi]
-    return _nearest(in_window, a, b) or _nearest(own, a, b)
+    # outside its own stretch, a number takes the time words that open the sentence, not
+    # those that belong to a later figure
+    earlier = [(p, s) for p, s in own if p < c.lo]
+    return _nearest(in_window, a, b) or _nearest(earlier, a, b)
 
 
 _SINCE_AT = re.compile(r"since\b|seit\b", re.IGNORECASE)
@@ -515,7 +521,8 @@ def volume_claim(c: Clause, ctx: Context, stat: str) -> Candidate | None:
     market_wide = g.MARKET_WIDE_RE.search(c.lead) is not None
     ins = "OTHER" if market_wide else _listing(c, ctx, cue)
     qual, qual_word = qualifier(c)
-    own = [s for _, s in c.specs]
+    spec = _day_spec(c)
+    own = [spec] if spec else []
     # "during this period" takes the days of the sentence before; otherwise a volume figure
     # without its own date is about the last session
     period = ctx.inherited(ins) if g.PERIOD_REF_RE.search(c.text) and not own else ()
