@@ -11,7 +11,8 @@ and a date is kept only when
   (dates that resolve every claim to the same sessions are one reading, and the earliest of
   them is taken).
 
-Otherwise the article stays undated. A stated date is never overruled. The check is one frame:
+A date that would make a figure dated to the day ("on 9 September") more than a month old is
+no candidate. Otherwise the article stays undated. A stated date is never overruled. The check is one frame:
 dependent candidates x candidate dates, resolved and verified by the same joins as the claims
 table, then counted per date.
 """
@@ -33,6 +34,7 @@ MIN_CLAIMS = 3
 MARGIN = 1
 RATIO = 4 / 3
 WINDOW_DAYS = 365
+MAX_AGE_DAYS = 31  # a figure dated to the day is at most a month old when published
 SCHEMA = {
     "article_id": pl.String,
     "published_date_inferred": pl.Date,
@@ -71,6 +73,10 @@ def _scores(checked: pl.DataFrame) -> pl.DataFrame:
     hit = pl.col("verdict") == "supported"
     # A reading is the set of sessions the date-anchored claims ("on Friday") land on: dates
     # that put them on the same sessions are one reading, whatever the to-date claims do.
+    dated = (
+        pl.col("specs").list.first().struct.field("kind").is_in(["date", "dom"])
+        & pl.col("day").is_not_null()
+    )
     anchored = pl.col("specs").list.first().struct.field("kind").is_in(
         ["weekday", "date", "dom"]
     ) & pl.col("stat").is_in(["day", "close", "intraday", "intraday_price"])
@@ -96,7 +102,11 @@ def _scores(checked: pl.DataFrame) -> pl.DataFrame:
             .str.join(","),
             evidence=evidence.filter(hit).str.join("; "),
             n=pl.len(),
+            stale=(pl.col("trial_date") - pl.col("day")).dt.total_days().filter(dated).max(),
         )  # fmt: skip
+        # news reports recent sessions: a date that puts a figure dated "on 9 September"
+        # months before publication is not a reading of the article
+        .filter(pl.col("stale").fill_null(0) <= MAX_AGE_DAYS)
     )
 
 
