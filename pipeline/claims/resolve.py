@@ -66,21 +66,20 @@ def instrument_facts() -> pl.DataFrame:
 def sessions(prices: pl.DataFrame, until: dt.date | None = None) -> pl.DataFrame:
     """`exchange`, `date`, `close_time`: every session of each exchange's `Calendar`.
 
-    The calendar is asked once per day and exchange (not per claim); beyond the data it is
-    provisional, as `Calendar.is_session` says.
+    The calendar's own session list is used; only days beyond it are asked one by one
+    (`Calendar.is_session`, provisional there). Nothing here is per claim.
     """
     cals = calendars(prices) if prices.height else {}
     if not cals:
         return pl.DataFrame(schema={"exchange": pl.String, "date": pl.Date, "close_time": pl.Time})
-    first = prices["date"].min()
     last = (until or prices["date"].max()) + dt.timedelta(days=14)
-    days = pl.date_range(first, last, eager=True).to_list()
-    rows = [
-        (name, d, cal.exchange.close)
-        for name, cal in cals.items()
-        for d in days
-        if cal.is_session(d)
-    ]
+    rows = []
+    for name, cal in cals.items():
+        known = list(getattr(cal, "sessions", []))
+        start = (known[-1] + dt.timedelta(days=1)) if known else prices["date"].min()
+        ahead = pl.date_range(start, last, eager=True).to_list() if start <= last else []
+        days = known + [d for d in ahead if cal.is_session(d)]  # provisional beyond the data
+        rows += [(name, d, cal.exchange.close) for d in days]
     return pl.DataFrame(
         rows, schema={"exchange": pl.String, "date": pl.Date, "close_time": pl.Time}, orient="row"
     ).sort("exchange", "date")
