@@ -462,7 +462,9 @@ def price_claim(c: Clause, ctx: Context) -> Candidate | None:
     intraday = g.INTRADAY_RE.search(c.lead) is not None or intraday_word(c) is not None
     if high or low:
         intraday = intraday or g.INTRADAY_RE.search(c.text) is not None
-    if not (high or low or intraday or _price_cue(c)):
+    # "kostete ein ADR auf Tradegate am Abend 115,60 Euro": a euro amount at a venue is a quote
+    venue_quote = unit == "EUR" and g.EURO_VENUE_RE.search(c.text) is not None
+    if not (high or low or intraday or venue_quote or _price_cue(c)):
         return None
     cue = instrument_cue(c)
     if c.q.unit == "points":
@@ -506,7 +508,7 @@ def money_claim(c: Clause, ctx: Context) -> Candidate | None:
         return flow_claim(c, ctx, cue)
     if non_price_kind(c):
         return None  # revenue, capex, market value, target, ...: not a market claim
-    if g.VOLUME_RE.search(c.lead) and c.q.step >= 1e3:
+    if g.TURNOVER_RE.search(c.lead + c.after[:30]) and c.q.step >= 1e3:
         return volume_claim(c, ctx, stat="turnover")
     if c.q.step >= 1e3:
         return None  # a scaled amount ("HK$2 billion") is never a share price
@@ -612,6 +614,24 @@ _SUBSPLIT = re.compile(
 )
 
 
+# A full stop after one of these ends an abbreviation, not a sentence ("200 Mio. Aktien").
+_ABBREVIATION_END = re.compile(
+    r"\b(?:Mio|Mrd|Bio|Tsd|ca|Nr|bzw|vs|Inc|Corp|Co|Ltd|St|Dr|Prof|U\.S|U\.K|Jan|Feb|Mar|Apr|"
+    r"Jun|Jul|Aug|Sep|Sept|Oct|Okt|Nov|Dec|Dez)\.$"
+)
+
+
+def grammatical_sentences(text: str) -> list[str]:
+    """`text` cut at sentence ends, abbreviations mended."""
+    parts: list[str] = []
+    for part in _SUBSPLIT.split(text):
+        if parts and _ABBREVIATION_END.search(parts[-1]):
+            parts[-1] = f"{parts[-1]} {part}"
+        else:
+            parts.append(part)
+    return parts
+
+
 def _article_default_listing(texts: list[str]) -> str:
     """The first listing an article names explicitly; the ADR (BABA) when it names none.
 
@@ -672,7 +692,7 @@ def extract_candidates(sentences: pl.DataFrame) -> list[Candidate]:
         rows = group.select("sentence_idx", "text", "language").rows()
         ctx = Context(default_listing=_article_default_listing([r[1] or "" for r in rows]))
         for idx, text, language in rows:
-            for part in _SUBSPLIT.split(text or ""):
+            for part in grammatical_sentences(text or ""):
                 if not part.strip():
                     continue
                 found = sentence_claims(

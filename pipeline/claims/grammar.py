@@ -37,7 +37,7 @@ UP_LATIN = (
     r"legte\w*|legt|zulegen|zugelegt|gewann\w*|gewinnt|gewonnen|stieg\w*|steigt|gestiegen|"
     r"kletter\w*|geklettert|sprang\w*|springt|gesprungen|zog\w*|zieht|schoss\w*|schießt|"
     r"verteuer\w*|erholt\w*|höher|fester|im Plus|Plus|Aufschlag|Kurssprung|Anstieg|"
-    r"Kursplus|Kursgewinn\w*|zu"
+    r"Kursplus|Kursgewinn\w*|nach oben|in die Höhe|aufwärts|zulegte\w*|anzog\w*|zu"
 )
 DOWN_LATIN = (
     r"fell|fall(?:s|en|ing)?|dropp(?:ed|ing)|drops?|declin(?:ed|es|ing)|slid(?:es|ing)?|"
@@ -48,7 +48,8 @@ DOWN_LATIN = (
     r"verlor\w*|verliert|verloren|fiel\w*|fällt|gefallen|rutsch\w*|gerutscht|brach\w*|bricht|"
     r"eingebrochen|gab\w*|gibt|nachgegeben|büßt\w*|eingebüßt|sackt\w*|abgesackt|stürzt\w*|"
     r"gestürzt|sank\w*|sinkt|gesunken|verbillig\w*|tiefer|schwächer|im Minus|Minus|Abschlag|"
-    r"Kursverlust\w*|Einbruch|Rückgang|Kursrutsch|unter|ab"
+    r"Kursverlust\w*|Einbruch|Rückgang|Kursrutsch|nach unten|abwärts|nachgab\w*|"
+    r"einbrach\w*|abrutscht\w*|absackt\w*|unter|ab"
 )
 UP_ZH = (
     r"翻倍|翻番|累升|急升|大漲|大涨|飆升|飙升|飆|飙|反彈|反弹|彈|弹|上漲|上涨|漲|涨|上升|升|走高|收高|"
@@ -181,7 +182,11 @@ NON_PRICE: tuple[tuple[str, str], ...] = (
         r"market (?:value|cap\w*)|valuation|valued at|Börsenwert|Marktwert|Marktkapitalisierung|"
         r"市值|估值",
     ),
-    ("buyback", r"buy-?back|repurchase|Rückkauf\w*|Aktienrückkauf\w*|回購|回购"),
+    (
+        "buyback",
+        r"buy-?back|repurchase|Rückkauf\w*|Aktienrückkauf\w*|zurückgekauft|zurückzukaufen|"
+        r"zurückkaufen|回購|回购",
+    ),
     ("dividend", r"dividend|Dividende|Ausschüttung|股息|派息"),
     (
         "capex",
@@ -224,8 +229,14 @@ FLOW_NEG_RE = _rx(
     r"Nettoverkäuf\w*|Abflüsse|abgezogen|淨賣出|净卖出|淨流出|净流出"
 )
 VOLUME_RE = _rx(
-    r"\b(?:trading volume|volumes?|turnover|shares changing hands|changed hands|"
+    r"\b(?:trading volume|volumes?|Volumen|turnover|shares changing hands|changed hands|"
     r"Handelsvolumen|gehandelt\w*|Papiere|Aktien|Stück)\b|成交|換手|换手|均量"
+)
+# Money that changed hands in trading ("Turnover reached HK$22.6 billion", "成交額"); a bare
+# "Aktien für 11,9 Mrd. Dollar" is not one.
+TURNOVER_RE = _rx(
+    r"\bturnover\b|\btraded\b|\bchang\w* hands\b|\bworth of shares\b|\bHandelsvolumen\b|"
+    r"\bgehandelt\w*|\bBörsenumsatz\b|成交"
 )
 MARKET_WIDE_RE = _rx(r"大市|主板|全市場|全市场|market[- ]wide|the whole market|Gesamtmarkt")
 TIMES_AVERAGE_RE = _rx(r"average|Schnitt|Durchschnitt\w*|均量|平均|than usual|als üblich|normal")

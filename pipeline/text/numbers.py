@@ -277,6 +277,12 @@ TENTHS = r"(?P<n>\d+(?:\.\d+)?|[一二兩两三四五六七八九十])成(?P<h>�
 
 _CJK_MONEY_RE = re.compile(CJK_MONEY)
 _TENTHS_RE = re.compile(TENTHS)
+# "ein halbes Prozent", "half a percent": a number written as words
+_HALF_PERCENT_RE = re.compile(
+    r"\bein(?:en)? halbe[ns]? Prozent(?:punkt)?\b|\bhalf (?:a|of one) (?:percent|per cent|"
+    r"percentage point)\b",
+    re.IGNORECASE,
+)
 _POINTS_RE = re.compile(POINTS, re.IGNORECASE)
 _SHARES_RE = re.compile(SHARES, re.IGNORECASE)
 _MULTIPLE_RE = re.compile(MULTIPLE, re.IGNORECASE)
@@ -372,6 +378,8 @@ def find_market_numbers(text: str, language: str = "en") -> list[MarketNumber]:
         scale = CJK_SCALES.get(m.group("s") or "", 1.0) * scale_factor(m.group("w"))
         found.append(_number(m, language, scale, "shares"))
     found += [_number(m, language, 1.0, "points") for m in _POINTS_RE.finditer(text)]
+    for m in _HALF_PERCENT_RE.finditer(text):
+        found.append(MarketNumber(m.group(0), m.start(), m.end(), 0.5, "percent", 0.5))
     for m in _TENTHS_RE.finditer(text):
         n = m.group("n")
         tenths = CJK_DIGITS[n] if n in CJK_DIGITS else parse_number(n, language)
