@@ -72,7 +72,7 @@ def build_tables(settings: Settings) -> Tables:
 
     Each table is built by one function named after it, from the tables it needs.
     """
-    from pipeline.claims.engine import claims_table
+    from pipeline.claims.table import claims_table
     from pipeline.corpus.articles import read_corpus
     from pipeline.corpus.entities import entities_table
     from pipeline.corpus.sentiment import article_tone, sentence_sentiment_table
@@ -125,7 +125,7 @@ def edition_corpus(
     """The edition's articles (no duplicates, none after the cut-off), the dates inferred for
     undated ones from their claims, their sentences, and the articles left out with the reason
     (for `rejects`: nothing is dropped silently)."""
-    from pipeline.claims.engine import infer_publication_dates
+    from pipeline.claims.table import infer_publication_dates
     from pipeline.corpus.sentences import sentences_table
 
     in_edition = pl.col("published_date").is_null() | (pl.col("published_date") <= as_of)

@@ -17,13 +17,8 @@ import polars as pl
 import pytest
 from market_files import rows_by_date
 
-from pipeline.claims.engine import (
-    band,
-    claims_table,
-    infer_publication_dates,
-    tolerance_table,
-    within,
-)
+from pipeline.claims.table import claims_table, infer_publication_dates
+from pipeline.claims.tolerance import band, tolerance_table, within
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.market.prices import BABA_FACTOR, BABA_FILE, HK_FILE, prices_table
 
@@ -423,10 +418,13 @@ def test_tolerance_rules():
     assert not within(1.41, lo, hi) and not within(1.24, lo, hi)
     lo, hi = band(2.5, "about", 1, "pct")
     assert within(2.2, lo, hi) and within(2.8, lo, hi) and not within(2.85, lo, hi)
-    lo, hi = band(8.0, "over", 0, "pct")
-    assert hi is None and within(8.01, lo, hi) and not within(8.0, lo, hi)
+    lo, hi = band(8.0, "over", 0, "pct")  # over, but not past half as much again
+    assert within(8.01, lo, hi) and within(12.4, lo, hi)
+    assert not within(8.0, lo, hi) and not within(12.6, lo, hi)
     lo, hi = band(-8.0, "over", 0, "pct")
-    assert lo is None and within(-8.5, lo, hi) and not within(-7.9, lo, hi)
+    assert within(-8.5, lo, hi) and not within(-7.9, lo, hi) and not within(-12.6, lo, hi)
+    lo, hi = band(9.2, "as much as", 1, "pct")  # an intraday extreme, rounded like a close
+    assert within(9.23, lo, hi) and not within(9.4, lo, hi) and not within(9.1, lo, hi)
     lo, hi = band(310.0, "about", 0, "price")
     assert within(294.0, lo, hi) and within(326.0, lo, hi) and not within(293.9, lo, hi)
     lo, hi = band(112.78, "exact", 2, "price")

@@ -301,7 +301,7 @@ def claims_table_view() -> Markdown:
 
 
 def tolerance() -> Markdown:
-    from pipeline.claims.engine import tolerance_table
+    from pipeline.claims.tolerance import tolerance_table
 
     return table(tolerance_table(), caption="Tolerance by qualifier")
 

@@ -147,7 +147,8 @@ def parse_money(span: str, language: str = "en") -> tuple[float, str]:
         raise ValueError(f"no number in {span!r}")
     value = parse_number(num.group(0), language)
     rest = span[num.end() :]
-    scale = _SCALE_RE.search(rest)
+    # the scale word follows the number ("956 million"); the "K" of "HK-Dollar" is not one
+    scale = _SCALE_RE.match(rest.lstrip())
     value *= scale_factor(scale.group(0) if scale else None)
     marker = _PREFIX_RE.search(span) or _SUFFIX_RE.search(span.rstrip(". "))
     code = currency_code(marker.group(0) if marker else None) or "USD"
@@ -173,3 +174,221 @@ def find_quantities(text: str, language: str = "en") -> list[Quantity]:
             Quantity(m.group(0), m.start(), m.end(), parse_percent(m.group(0), language), "percent")
         )
     return sorted(found, key=lambda q: q.start)
+
+
+# -- market numbers: the wider set a market claim can be made of -----------------------------
+#
+# `find_quantities` reads money and percentages (what the entities table needs). Market claims
+# also come as index points ("540點", "19 828,30 Punkte"), share counts ("4億股", "200 Mio.
+# Aktien"), multiples ("2.6 times", "siebenmal", "2.6倍") and Chinese amounts written with
+# 萬/億 and a currency after the number ("137.1元", "2.9萬億港元", "港幣137億元").
+
+# Chinese scale characters; 萬億/万亿 is a trillion (10^4 x 10^8).
+CJK_SCALES: dict[str, float] = {
+    "萬億": 1e12,
+    "万亿": 1e12,
+    "百萬": 1e6,
+    "百万": 1e6,
+    "千萬": 1e7,
+    "千万": 1e7,
+    "萬": 1e4,
+    "万": 1e4,
+    "億": 1e8,
+    "亿": 1e8,
+}
+CJK_SCALE = "(?:" + "|".join(sorted(CJK_SCALES, key=len, reverse=True)) + ")"
+# A Chinese currency written after the number; a bare 元 is resolved by the claim grammar
+# (Hong Kong press quotes the Hong Kong share in 元, mainland fundamentals are in 元 too).
+CJK_CURRENCY: dict[str, str] = {
+    "港元": "HKD",
+    "港幣": "HKD",
+    "港币": "HKD",
+    "美元": "USD",
+    "人民幣": "CNY",
+    "人民币": "CNY",
+    "元人民幣": "CNY",
+    "元人民币": "CNY",
+    "元": "YUAN",
+}
+_CJK_CUR = "(?:" + "|".join(sorted(CJK_CURRENCY, key=len, reverse=True)) + ")"
+_CJK_CUR_BEFORE = r"(?:港幣|港币|人民幣|人民币|美元)"
+CJK_MONEY = (
+    rf"(?P<pre>{_CJK_CUR_BEFORE})?\s?(?P<n>{NUMBER})\s?(?P<s>{CJK_SCALE})?\s?(?P<c>{_CJK_CUR})"
+)
+POINTS = rf"(?P<n>{NUMBER})\s?(?:點|点|Punkten?|points?|pts)(?![A-Za-zäöü])"
+SHARES = (
+    rf"(?P<n>{NUMBER})\s?(?:(?P<s>{CJK_SCALE})股|(?P<w>{SCALE})?\s?"
+    r"(?:shares|Aktien|Anteilsscheine|Papiere)\b)"
+)
+# Multiples: "2.6 times", "2,6-mal", "siebenmal", "2.6倍", "double", "das Doppelte".
+WORD_MULTIPLES: dict[str, float] = {
+    "twice": 2.0,
+    "double": 2.0,
+    "doppelt": 2.0,
+    "doppelte": 2.0,
+    "doppelten": 2.0,
+    "half": 0.5,
+    "halb": 0.5,
+    "two": 2.0,
+    "three": 3.0,
+    "four": 4.0,
+    "five": 5.0,
+    "six": 6.0,
+    "seven": 7.0,
+    "eight": 8.0,
+    "nine": 9.0,
+    "ten": 10.0,
+    "zwei": 2.0,
+    "zweieinhalb": 2.5,
+    "anderthalb": 1.5,
+    "eineinhalb": 1.5,
+    "drei": 3.0,
+    "dreieinhalb": 3.5,
+    "vier": 4.0,
+    "fünf": 5.0,
+    "sechs": 6.0,
+    "sieben": 7.0,
+    "acht": 8.0,
+    "neun": 9.0,
+    "zehn": 10.0,
+}
+_WORD_NUM = "|".join(
+    sorted(
+        (
+            k
+            for k in WORD_MULTIPLES
+            if WORD_MULTIPLES[k] != 0.5
+            and k not in ("twice", "double", "doppelt", "doppelte", "doppelten")
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+MULTIPLE = (
+    rf"(?P<n>{NUMBER})\s?(?:倍|-?mal\b|times\b|x\b)"
+    rf"|\b(?P<w>{_WORD_NUM})(?:\s?times\b|mal\b)"
+    r"|\b(?P<d>twice|double|doppelt|(?:das|dem|des) Doppelten?|beim Doppelten|half|halb)\b(?!-)"
+)
+
+# 成 is a tenth: "逾六成" is over 60%, "一成半" 15%, "兩成多" a little over 20%.
+CJK_DIGITS = {"一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9, "十": 10}  # fmt: skip
+TENTHS = r"(?P<n>\d+(?:\.\d+)?|[一二兩两三四五六七八九十])成(?P<h>半)?"
+
+_CJK_MONEY_RE = re.compile(CJK_MONEY)
+_TENTHS_RE = re.compile(TENTHS)
+# "ein halbes Prozent", "half a percent": a number written as words
+_HALF_PERCENT_RE = re.compile(
+    r"\bein(?:en)? halbe[ns]? Prozent(?:punkt)?\b|\bhalf (?:a|of one) (?:percent|per cent|"
+    r"percentage point)\b",
+    re.IGNORECASE,
+)
+_POINTS_RE = re.compile(POINTS, re.IGNORECASE)
+_SHARES_RE = re.compile(SHARES, re.IGNORECASE)
+_MULTIPLE_RE = re.compile(MULTIPLE, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class MarketNumber(Quantity):
+    """A quantity plus the size of one unit of its last written digit, in base units.
+
+    "6830万股" has step 10^4 (one 万), "2.55%" has step 0.01: the tolerance rules allow half a
+    step of rounding, so the step has to be known after scaling.
+    """
+
+    step: float = 1.0
+
+
+def decimals_of(token: str, language: str = "en") -> int:
+    """Digits written after the decimal mark ("1,5" in German -> 1, "1,234" in English -> 0)."""
+    value = token.strip()
+    mark = max(value.rfind("."), value.rfind(","))
+    if mark < 0:
+        return 0
+    whole, tail = value[:mark], value[mark + 1 :]
+    if parse_number(value, language) == parse_number(whole + tail, language):
+        return 0  # the mark groups thousands ("19.828" in German, "1,234" in English)
+    return len(tail)
+
+
+def _number(m: re.Match, language: str, scale: float, unit: str, start: int | None = None):
+    token = m.group("n")
+    value = parse_number(token, language) * scale
+    step = 10.0 ** (-decimals_of(token, language)) * scale
+    s = m.start() if start is None else start
+    return MarketNumber(m.group(0), s, m.end(), value, unit, step)
+
+
+def _latin_money(text: str, language: str) -> list[MarketNumber]:
+    out = []
+    for q in find_quantities(text, language):
+        if q.unit == "percent":
+            continue
+        token = _NUM_RE.search(q.span)
+        scale = _SCALE_RE.match(q.span[token.end() :].lstrip()) if token else None
+        factor = scale_factor(scale.group(0) if scale else None)
+        step = 10.0 ** (-decimals_of(token.group(0), language)) * factor if token else 1.0
+        out.append(MarketNumber(q.span, q.start, q.end, q.value, q.unit, step))
+    return out
+
+
+def _percents(text: str, language: str) -> list[MarketNumber]:
+    out = []
+    for m in _PERCENT_RE.finditer(text):
+        token = _NUM_RE.search(m.group(0))
+        step = 10.0 ** (-decimals_of(token.group(0), language))
+        out.append(
+            MarketNumber(
+                m.group(0),
+                m.start(),
+                m.end(),
+                parse_number(token.group(0), language),
+                "percent",
+                step,
+            )
+        )
+    return out
+
+
+def _multiples(text: str, language: str) -> list[MarketNumber]:
+    out = []
+    for m in _MULTIPLE_RE.finditer(text):
+        if m.group("n"):
+            out.append(_number(m, language, 1.0, "ratio"))
+            continue
+        word = (m.group("w") or m.group("d")).lower().split()[-1]
+        value = WORD_MULTIPLES.get(word, WORD_MULTIPLES.get(word.rstrip("n"), 2.0))
+        step = 0.5 if value == 2.5 or value == 1.5 else 1.0
+        out.append(MarketNumber(m.group(0), m.start(), m.end(), value, "ratio", step))
+    return out
+
+
+def find_market_numbers(text: str, language: str = "en") -> list[MarketNumber]:
+    """Every number a market claim can be made of, longest reading first where they overlap.
+
+    Units: ISO currencies, `YUAN` (a bare 元, decided by the claim grammar), `percent`,
+    `points`, `shares` and `ratio`.
+    """
+    found: list[MarketNumber] = []
+    for m in _CJK_MONEY_RE.finditer(text):
+        scale = CJK_SCALES.get(m.group("s") or "", 1.0)
+        unit = CJK_CURRENCY.get(m.group("pre") or "", None) or CJK_CURRENCY[m.group("c")]
+        found.append(_number(m, language, scale, unit))
+    for m in _SHARES_RE.finditer(text):
+        scale = CJK_SCALES.get(m.group("s") or "", 1.0) * scale_factor(m.group("w"))
+        found.append(_number(m, language, scale, "shares"))
+    found += [_number(m, language, 1.0, "points") for m in _POINTS_RE.finditer(text)]
+    for m in _HALF_PERCENT_RE.finditer(text):
+        found.append(MarketNumber(m.group(0), m.start(), m.end(), 0.5, "percent", 0.5))
+    for m in _TENTHS_RE.finditer(text):
+        n = m.group("n")
+        tenths = CJK_DIGITS[n] if n in CJK_DIGITS else parse_number(n, language)
+        value = tenths * 10 + (5 if m.group("h") else 0)
+        found.append(MarketNumber(m.group(0), m.start(), m.end(), value, "percent", 10.0))
+    found += _latin_money(text, language) + _percents(text, language)
+    found += _multiples(text, language)
+    kept: list[MarketNumber] = []
+    for q in sorted(found, key=lambda q: (q.start, -(q.end - q.start))):
+        if all(q.end <= k.start or q.start >= k.end for k in kept):
+            kept.append(q)
+    return sorted(kept, key=lambda q: q.start)

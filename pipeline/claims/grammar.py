@@ -1,0 +1,327 @@
+"""The words of the claim grammar, in English, German and Chinese.
+
+A market claim is a subject (a listing, an index or the company) + a verb of movement or a
+price cue + an optional qualifier + a number with its unit + a time. This module holds the
+word classes of that grammar as compiled patterns; `extract.py` puts them together. Instrument
+names are not here: they come from `data/reference/instruments.csv` (`instrument_cues`).
+
+Chinese has no spaces, so its patterns carry no word boundaries; Traditional and Simplified
+forms are listed side by side.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pipeline.claims.when import MONTH_ALT
+from pipeline.reference import instruments
+
+
+def _rx(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# -- verbs of movement ----------------------------------------------------------------------
+
+UP_LATIN = (
+    r"rose|rise[sn]?|rising|climb(?:ed|s|ing)?|gain(?:ed|s|ing)?|jump(?:ed|s|ing)?|"
+    r"surg(?:e|ed|es|ing)|soar(?:ed|s|ing)?|rall(?:ied|ies|y|ying)|rebound(?:ed|s|ing)?|"
+    r"advanc(?:ed|es|ing)|added|up(?!\s+to\b)|higher|increas(?:ed|es)|spiked?|edged up|"
+    r"ticked up|firmed|popped|bounced|recovered|"
+    # nouns of a rise: "an 8% jump", "Friday's 5% gain"
+    r"gain|jump|surge|rally|rebound|advance|rise|increase|pop|doubled|tripled|"
+    r"verdoppelt\w*|verdreifacht\w*|"
+    # German: stems, so every person and tense counts; particle verbs by their usual sense
+    # ("zog ... an", "schoss ... nach oben")
+    r"legte\w*|legt|zulegen|zugelegt|gewann\w*|gewinnt|gewonnen|stieg\w*|steigt|gestiegen|"
+    r"kletter\w*|geklettert|sprang\w*|springt|gesprungen|zog\w*|zieht|schoss\w*|schießt|"
+    r"verteuer\w*|erholt\w*|höher|fester|im Plus|Plus|Aufschlag|Kurssprung|Anstieg|"
+    r"Kursplus|Kursgewinn\w*|nach oben|in die Höhe|aufwärts|zulegte\w*|anzog\w*|zu"
+)
+DOWN_LATIN = (
+    r"fell|fall(?:s|en|ing)?|dropp(?:ed|ing)|drops?|declin(?:ed|es|ing)|slid(?:es|ing)?|"
+    r"sliding|slump(?:ed|s|ing)?|plummet(?:ed|s|ing)?|plung(?:ed|es|ing)|tumbl(?:ed|es|ing)|"
+    r"sank|sink(?:s|ing)?|lost|los(?:es|ing)|down|lower|decreas(?:ed|es)|shed|"
+    r"slipp(?:ed|ing)|slips?|eased|dipp(?:ed|ing)|dips?|tanked|retreated|crashed|nosedived|"
+    r"below|slide|drop|decline|loss|plunge|tumble|selloff|sell-off|slump|"
+    r"verlor\w*|verliert|verloren|fiel\w*|fällt|gefallen|rutsch\w*|gerutscht|brach\w*|bricht|"
+    r"eingebrochen|gab\w*|gibt|nachgegeben|büßt\w*|eingebüßt|sackt\w*|abgesackt|stürzt\w*|"
+    r"gestürzt|sank\w*|sinkt|gesunken|verbillig\w*|tiefer|schwächer|im Minus|Minus|Abschlag|"
+    r"Kursverlust\w*|Einbruch|Rückgang|Kursrutsch|nach unten|abwärts|nachgab\w*|"
+    r"einbrach\w*|abrutscht\w*|absackt\w*|unter|ab"
+)
+UP_ZH = (
+    r"翻倍|翻番|累升|急升|大漲|大涨|飆升|飙升|飆|飙|反彈|反弹|彈|弹|上漲|上涨|漲|涨|上升|升|走高|收高|"
+    r"揚|扬|抽高|造好|回升|攀升"
+)
+DOWN_ZH = r"急挫|暴跌|急跌|大跌|下跌|下挫|挫|插水|回落|滑落|走低|收低|回軟|回软|瀉|泻|跌"
+UP_LATIN_RE = _rx(rf"\b(?:{UP_LATIN})\b")
+DOWN_LATIN_RE = _rx(rf"\b(?:{DOWN_LATIN})\b")
+UP_ZH_RE = re.compile(UP_ZH)
+DOWN_ZH_RE = re.compile(DOWN_ZH)
+# German separable verbs put their particle after the number: "2,5 Prozent zu".
+PARTICLES = ("zu", "ab")
+# "rose 17% this month and roughly 86% this year", "升540點或2.2%": a number joined to the
+# one before shares its verb.
+COORDINATED_RE = re.compile(
+    r"(?:\b(?:and|und|or|oder|bzw\.|sowie)\b|[或及和，,])[\s\w.]{0,15}$", re.IGNORECASE
+)
+
+# -- qualifiers just before the number -> canonical name -----------------------------------
+
+QUALIFIERS: tuple[tuple[str, str], ...] = (
+    ("as much as", r"as much as|up to|um bis zu|bis zu|最多"),
+    ("nearly", r"nearly|almost|close to|just under|knapp|fast|beinahe|nahezu|近|接近|將近|将近"),
+    ("over", r"over|more than|above|upwards of|mehr als|über|gut|逾|超過|超过|多於|多于"),
+    (
+        "under",
+        r"under|less than|below|weniger als|unter|unter die Marke von|below the level of|"
+        r"不足|不到|少於|少于",
+    ),
+    (
+        "about",
+        r"about|around|roughly|approximately|some|circa|ca\.|rund|etwa|ungefähr|gegen|"
+        r"約|约|大約|大约",
+    ),
+)
+QUALIFIER_RES = [
+    (
+        name,
+        _rx(
+            rf"(?:(?<![^\W\d_])|(?<=[\u4e00-\u9fff]))(?:{pat})\s*(?:[$€£¥]|HK\$|US\$)?\s*"
+            r"(?:(?:um|auf|bei|at|to|by|了|達|达|至)\s*)?$"
+        ),
+    )
+    for name, pat in QUALIFIERS
+]
+
+# -- intraday, premarket, time of writing ------------------------------------------------------
+
+INTRADAY_RE = _rx(
+    r"\bintraday\b|\bat one point\b|\bin early trade\b|\bin early trading\b|\bzeitweise\b|"
+    r"\bim (?:Handels|Tages)?[Vv]erlauf\b|\bim (?:frühen|späten) Handel\b|\bin der Spitze\b|\bin the (?:morning|afternoon)\b|"
+    r"\bduring the (?:session|day)\b|\b(?:morning|afternoon) session\b|\bTageshoch\b|"
+    r"\bTagestief\b|\bintraday (?:high|low)\b|\btouched\b|\bat its (?:high|low)\b|"
+    r"\bas (?:high|low) as\b|\bbis auf\b|盤中|盘中|一度|早盤|早盘|午盤|午盘|高見|低見|高见|低见"
+)
+PREMARKET_RE = _rx(r"\bpre-?market\b|\bvorbörslich\w*|\bindicated\b|盤前|盘前")
+WRITING_RE = _rx(
+    r"\b(?:as of|at) (?:the )?time of writing\b|\bas of writing\b|\bat press time\b|"
+    r"\bas of \d{1,2}[:.]\d\d\b|\bzum Zeitpunkt der Erstellung\b|\bbei Redaktionsschluss\b|"
+    r"截至.{0,6}\d{1,2}[:：]\d\d|截稿"
+)
+
+# -- periods ------------------------------------------------------------------------------------
+
+YTD_RE = _rx(
+    r"year[- ]to[- ]date|\bytd\b|this year|so far in 20\d\d|since the (?:start|beginning) of "
+    r"(?:the|this) year|seit Jahresbeginn|seit Jahresanfang|im laufenden Jahr|in diesem Jahr|"
+    r"dieses Jahr|seit Anfang des Jahres|今年以來|今年以来|年初至今|年內|年内|今年累計|今年累计|"
+    r"年初以來|年初以来|今年"
+)
+MTD_RE = _rx(
+    rf"so far (?:in|this) (?:{MONTH_ALT})\b|since the (?:start|beginning|end) of (?:{MONTH_ALT})\b|"
+    rf"seit (?:Anfang|Beginn) (?:{MONTH_ALT})\b|seit Monatsende (?:{MONTH_ALT})\b|"
+    r"month[- ]to[- ]date|\bmtd\b|this month|seit Monatsbeginn|seit Monatsanfang|"
+    r"in diesem Monat|diesen Monat|本月|月內|月内|月初至今|本月以來|本月以来"
+)
+WTD_RE = _rx(r"this week|diese Woche|in dieser Woche|seit Wochenbeginn|本週|本周|今週")
+MONTH_BACK_RE = _rx(
+    r"(?:over|in|during) the (?:past|last) month|im (?:vergangenen|letzten) Monat|"
+    r"binnen eines Monats|innerhalb eines Monats|過去一個月|过去一个月|近一個月|近一个月"
+)
+# "20% below its March high": a change from the period's high
+BELOW_HIGH_RE = _rx(
+    r"\s*(?:below|under|off|unter|unterhalb)\s+(?:its|the|their|ihrem|dem|seinem)?\s*"
+    r"[\w. -]{0,25}?(?:high|peak|top|Hoch|Höchststand|Rekordhoch)"
+)
+SUPERLATIVE_RE = _rx(
+    r"\b(?:biggest|largest|worst|best|steepest|strongest|sharpest|highest|lowest|most|"
+    r"größte\w*|stärkste\w*|höchste\w*|tiefste\w*|schlechteste\w*|beste\w*)\b|"
+    r"最大|最多|最高|最低|最差|最佳|最強|最强|最傷|最伤|最勁|最劲|新高|新低"
+)
+SINCE_RE = _rx(r"\bsince\b|\bseit\b|自.{0,8}以來|自.{0,8}以来|以來|以来")
+PERIOD_REF_RE = _rx(
+    r"during (?:this|that|the) (?:period|time)|over (?:this|that|the) "
+    r"period|in (?:diesem|dem) Zeitraum|in dieser Zeit|期內|期内"
+)
+CLOSE_VERB_RE = _rx(
+    r"\bclos(?:ed|ing|es)\b|\bended\b|\bfinished\b|\bschloss\w*|"
+    r"\bbeendete\b|\bging\b.*\baus dem Handel\b|\bending the (?:day|session)\b|"
+    r"\bat the close\b|\bSchlusskurs\b|\bzum (?:Handels)?[Ss]chluss\b|"
+    r"收市|收盤|收盘|收報|收报|收漲|收涨|收跌|收升|收高|收低|收在|收於|收于"
+)
+STATE_RE = _rx(r"\b(?:is|are|ist|sind|liegt|liegen|steht|stehen)\b")
+
+# -- prices versus other amounts -------------------------------------------------------------
+
+PRICE_BEFORE_RE = _rx(
+    r"(?:\b(?:at|closed at|trading at|traded at|ended at|finished at|settled at|to|bei|auf|"
+    r"von|notierte bei|schloss bei|kostete\w*|kostet|notiert\w*)|收報|收报|收市報|收市报|收於|"
+    r"收于|收在|報|报|見|见|跌至|升至|"
+    r"漲至|涨至|造)\s*(?:around|about|roughly|nearly|rund|etwa|knapp|約|约)?\s*$"
+)
+PRICE_AFTER_RE = _rx(r"^\s*(?:apiece|a share|per share|each|je Aktie|pro Aktie)\b")
+HIGH_RE = _rx(
+    r"(?:\b(?:peak|high|record|top|Höchststand|Rekordniveau|Hochpunkt)|\w*[Hh]och)\b"
+    r"(?:\s+\w+){0,3}\s*$|(?:高位|高點|高点|新高)\D{0,4}$"
+)
+LOW_RE = _rx(
+    r"(?:\b(?:low|trough|bottom|Tiefststand|Tiefpunkt)|\w*[Tt]ief)\b(?:\s+\w+){0,3}\s*$|"
+    r"(?:低位|低點|低点|新低)\D{0,4}$"
+)
+# Amounts that are never a share price: each has its own kind.
+NON_PRICE: tuple[tuple[str, str], ...] = (
+    (
+        "price_target",
+        r"price target|target price|Kursziel|Kurs-?Ziel|Stopp|stop[- ]loss|目標價|目标价",
+    ),
+    (
+        "market_value",
+        r"market (?:value|cap\w*)|valuation|valued at|Börsenwert|Marktwert|Marktkapitalisierung|"
+        r"市值|估值",
+    ),
+    (
+        "buyback",
+        r"buy-?back|repurchase|Rückkauf\w*|Aktienrückkauf\w*|zurückgekauft|zurückzukaufen|"
+        r"zurückkaufen|回購|回购",
+    ),
+    ("dividend", r"dividend|Dividende|Ausschüttung|股息|派息"),
+    (
+        "capex",
+        r"capex|capital expenditure|capital spending|invest\w*|spend\w*|budget|"
+        r"Investition\w*|investier\w*|Ausgaben|資本開支|资本开支|投資|投资|投入",
+    ),
+    (
+        "profit",
+        r"profit|net income|earnings|EBITA|EBITDA|margin|Gewinn\w*|Überschuss|Ergebnis|"
+        r"Nettoergebnis|Marge|盈利|利潤|利润|純利|纯利|淨利|净利|經調整|经调整",
+    ),
+    (
+        "revenue",
+        r"revenue|sales|turnover of the (?:group|company)|Umsatz\w*|Erlös\w*|Einnahmen|"
+        r"收入|營收|营收|收益|銷售|销售",
+    ),
+    ("deal", r"\bdeal\b|acquisition|disposal|stake|Übernahme|Verkauf|收購|收购|出售"),
+    (
+        "offering",
+        r"\bIPO\b|offer price|priced at|issue price|listing price|Ausgabepreis|招股價|招股价",
+    ),
+    ("tariff", r"tariff|\bZoll\b|Zölle|Zöllen|關稅|关税"),
+    ("parameters", r"parameter\w*|Parameter\w*|參數|参数|tokens|Sprachen|languages|語言|语言"),
+    (
+        "growth",
+        r"year[- ]on[- ]year|from a year (?:earlier|ago)|year over year|\by/y\b|"
+        r"im Jahresvergleich|gegenüber dem Vorjahr|zum Vorjahr|Vorjahresquartal|按年|同比|按季|環比|环比|增長|增长|增幅",
+    ),
+)
+NON_PRICE_RES = [(kind, _rx(p)) for kind, p in NON_PRICE]
+
+FLOW_RE = _rx(
+    r"net (?:buying|selling|purchases?|sales?|withdrawal|outflows?|inflows?|"
+    r"buys?|sells?)|southbound|northbound|Stock Connect|outflows?|inflows?|"
+    r"Nettoabfl\w*|Nettozufl\w*|Nettokäuf\w*|Nettoverkäuf\w*|Abflüsse|Zuflüsse|"
+    r"南向|北向|港股通|淨買入|净买入|淨賣出|净卖出|淨流入|净流入|淨流出|净流出"
+)
+FLOW_NEG_RE = _rx(
+    r"withdraw\w*|outflow\w*|net sell\w*|net sales?|Nettoabfl\w*|"
+    r"Nettoverkäuf\w*|Abflüsse|abgezogen|淨賣出|净卖出|淨流出|净流出"
+)
+VOLUME_RE = _rx(
+    r"\b(?:trading volume|volumes?|Volumen|turnover|shares changing hands|changed hands|"
+    r"Handelsvolumen|gehandelt\w*|Papiere|Aktien|Stück)\b|成交|換手|换手|均量"
+)
+# Money that changed hands in trading ("Turnover reached HK$22.6 billion", "成交額"); a bare
+# "Aktien für 11,9 Mrd. Dollar" is not one.
+TURNOVER_RE = _rx(
+    r"\bturnover\b|\btraded\b|\bchang\w* hands\b|\bworth of shares\b|\bHandelsvolumen\b|"
+    r"\bgehandelt\w*|\bBörsenumsatz\b|成交"
+)
+MARKET_WIDE_RE = _rx(r"大市|主板|全市場|全市场|market[- ]wide|the whole market|Gesamtmarkt")
+TIMES_AVERAGE_RE = _rx(r"average|Schnitt|Durchschnitt\w*|均量|平均|than usual|als üblich|normal")
+VOLUME_VERB_RE = _rx(
+    r"\b(?:(?P<q>nearly|almost|more than|over|about|roughly|fast|knapp|mehr als|rund)\s+)?"
+    r"(?P<m>doubled|tripled|quadrupled|halved|verdoppelte?|verdreifachte?|halbierte?)\b"
+)
+MULTIPLE_VERBS = {
+    "doubled": 2.0,
+    "tripled": 3.0,
+    "quadrupled": 4.0,
+    "halved": 0.5,
+    "verdoppelt": 2.0,
+    "verdoppelte": 2.0,
+    "verdreifacht": 3.0,
+    "verdreifachte": 3.0,
+    "halbiert": 0.5,
+    "halbierte": 0.5,
+}
+
+# -- subjects -------------------------------------------------------------------------------
+
+COMPANY_RE = _rx(
+    r"\bAlibaba\b|\bshares?\b|\bstock\b|\bAktien?\b|\bTitel\b|\bPapiere?\b|阿里|股價|股价|股份"
+)
+INDEX_REF_RE = _rx(
+    r"\b(?:the|this|that) (?:index|benchmark|gauge)\b|\b(?:der|den|dem|des) "
+    r"(?:Index|Leitindex)\b|大市|指數|指数"
+)
+# A quote on a German venue, or in euros, is neither the New York nor the Hong Kong listing.
+EURO_VENUE_RE = _rx(
+    r"\bTradegate\b|\bXetra\b|\bin Frankfurt\b|\bFrankfurter\b|\bLang ?& ?Schwarz\b|"
+    r"\bL&S\b|\bgettex\b|\bStuttgart\b|\bauf Euro-Basis\b|\bin Euro\b"
+)
+# Other markets that the snapshot does not hold (so their claims are OTHER, unverifiable).
+OTHER_MARKET_RE = _rx(
+    r"\bNasdaq\b|\bDow\b|\bNikkei\b|\bDAX\b|\bStoxx\b|\bKospi\b|\bMSCI\b|\bFTSE\b|"
+    r"\bShanghai Composite\b|\bSSE Composite\b|\bTencent\b|\bJD\.com\b|\bBaidu\b|\bPDD\b|"
+    r"\bMeituan\b|\bXiaomi\b|\bApple\b|\bNvidia\b|騰訊|腾讯|美團|美团|小米|京東|京东|百度|"
+    r"日經|日经|上證|上证|深成指|創業板|创业板|納指|纳指|道指"
+)
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """A name from the reference table as a pattern: word-bounded when it is Latin script."""
+    body = re.escape(phrase).replace(r"\ ", r"[\s-]").replace(r"\-", r"[\s-]")
+    if re.search(r"[A-Za-z0-9]", phrase[:1]) and re.search(r"[A-Za-z0-9]", phrase[-1:]):
+        return rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])"
+    return body
+
+
+@cache
+def instrument_cues() -> tuple[tuple[str, str, re.Pattern], ...]:
+    """(instrument, kind, pattern) for every instrument named in the reference table.
+
+    Longer names come first so "Hang Seng Tech" is read before "Hang Seng".
+    """
+    phrases: list[tuple[int, str, str, str]] = []
+    for ins in instruments().values():
+        for lang_phrases in ins.names.values():
+            for p in lang_phrases:
+                phrases.append((len(p), ins.instrument, ins.kind, p))
+    ordered = sorted(set(phrases), key=lambda t: -t[0])
+    return tuple((i, k, re.compile(_phrase_pattern(p), re.IGNORECASE)) for _, i, k, p in ordered)
+
+
+@cache
+def listing_currency() -> dict[str, str]:
+    """Currency -> the listing quoted in it (USD -> BABA, HKD -> 9988.HK)."""
+    return {ins.currency: i for i, ins in instruments().items() if ins.kind == "listing"}
+
+
+@cache
+def kinds_of() -> dict[str, str]:
+    return {i: ins.kind for i, ins in instruments().items()}
+
+
+@cache
+def exchange_of() -> dict[str, str]:
+    return {i: ins.exchange for i, ins in instruments().items()}
+
+
+def is_listing(instrument: str | None) -> bool:
+    return kinds_of().get(instrument or "") == "listing"
+
+
+def is_index(instrument: str | None) -> bool:
+    return kinds_of().get(instrument or "") == "index"

@@ -1,0 +1,83 @@
+"""The claims table: candidates from the grammar, anchored, checked, as one frame.
+
+`claims_table` and `infer_publication_dates` are the two names the rest of the pipeline uses
+(`pipeline/tables.py`); everything else in `pipeline/claims/` is a step they chain:
+`extract` (grammar) -> `resolve` (instrument calendar, publication time, dates) -> `verify`
+(join to prices, tolerance table, verdict). `dating` infers publication dates, last.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipeline.claims.dating import infer_publication_dates
+from pipeline.claims.extract import candidates_frame, extract_candidates
+from pipeline.claims.resolve import anchor, publications, resolve_dates, sessions
+from pipeline.claims.tolerance import tolerance_table
+from pipeline.claims.verify import verdicts
+
+CLAIMS_SCHEMA: dict[str, pl.DataType] = {
+    "article_id": pl.String(),
+    "sentence_idx": pl.Int64(),
+    "quote": pl.String(),
+    "instrument": pl.String(),
+    "claim_date": pl.Date(),
+    "period_start": pl.Date(),
+    "kind": pl.String(),
+    "stat": pl.String(),
+    "value": pl.Float64(),
+    "unit": pl.String(),
+    "qualifier": pl.String(),
+    "qualifier_word": pl.String(),
+    "observed_value": pl.Float64(),
+    "tolerance_lo": pl.Float64(),
+    "tolerance_hi": pl.Float64(),
+    "verdict": pl.String(),
+    "note": pl.String(),
+    "basis": pl.String(),
+    "date_method": pl.String(),
+}
+
+
+def check_candidates(cands: pl.DataFrame, pubs: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
+    """Anchor, resolve and verify a candidates frame against `pubs` (one row per article)."""
+    sess = sessions(prices, pubs["pub_date"].max() if pubs.height else None)
+    return verdicts(resolve_dates(anchor(cands, pubs, sess), sess), prices)
+
+
+def with_inferred(pubs: pl.DataFrame, inferred: pl.DataFrame) -> pl.DataFrame:
+    """Undated articles take the inferred date, marked `inferred`; stated dates are kept."""
+    patch = inferred.select("article_id", pl.col("published_date_inferred").alias("_inf"))
+    fill = (pl.col("date_method") == "unknown") & pl.col("_inf").is_not_null()
+    return (
+        pubs.join(patch, on="article_id", how="left")
+        .with_columns(
+            pub_date=pl.when(fill).then(pl.col("_inf")).otherwise("pub_date"),
+            date_method=pl.when(fill).then(pl.lit("inferred")).otherwise("date_method"),
+        )
+        .drop("_inf")
+    )
+
+
+def claims_table(
+    sentences: pl.DataFrame,
+    articles: pl.DataFrame,
+    prices: pl.DataFrame,
+    inferred: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """One row per numeric market claim, resolved and verified (columns: `CLAIMS_SCHEMA`).
+
+    Undated articles are resolved against `infer_publication_dates` (computed here unless
+    passed in) and their notes say so.
+    """
+    if inferred is None:
+        inferred = infer_publication_dates(sentences, articles, prices)
+    pubs = with_inferred(publications(articles), inferred)
+    cands = candidates_frame(extract_candidates(sentences))
+    if cands.height == 0:
+        return pl.DataFrame(schema=CLAIMS_SCHEMA)
+    checked = check_candidates(cands, pubs, prices).sort("cid")
+    return checked.select(pl.col(c).cast(t) for c, t in CLAIMS_SCHEMA.items())
+
+
+__all__ = ["CLAIMS_SCHEMA", "claims_table", "infer_publication_dates", "tolerance_table"]
