@@ -120,7 +120,9 @@ def render_parts(
     env = environment()
     text = env.get_template("email.txt.j2").render(ctx)
     html = env.get_template("email.html.j2").render(ctx)
-    return oneline(str(w.subject())), text, html, png
+    # Python's header folding treats a no-break space as a fold point: plain spaces in Subject.
+    subject = oneline(str(w.subject())).replace("\u00a0", " ")
+    return subject, text, html, png
 
 
 def links_for(edition: EditionMail, site_url: str, permalink: str | None) -> dict[str, Any]:
@@ -182,4 +184,4 @@ def _assemble(edition, recipient, links, pdf, from_addr, now) -> EmailMessage:
 
 def oneline(text: str) -> str:
     """Collapse the templates' line breaks and indents into single spaces."""
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"[ \t\r\n]+", " ", text).strip()  # not \s: keep no-break spaces

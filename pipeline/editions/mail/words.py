@@ -35,9 +35,9 @@ def percent(value: float, digits: int = 1, sign: bool = True, *, locale: str) ->
     """A fraction as a percentage in the locale's own pattern: 0.025 -> '+2.5%' / '+2,5 %'."""
     pattern = Locale.parse(locale).percent_formats[None].pattern  # e.g. '#,##0 %'
     body = pattern.replace("#,##0", "#,##0." + "0" * digits) if digits else pattern
-    if sign:
-        body = f"+{body};-{body}"
-    return format_percent(value, format=body, locale=locale)
+    if not sign:  # a magnitude: the words say up or down
+        return format_percent(abs(value), format=body, locale=locale)
+    return format_percent(value, format=f"+{body};-{body}", locale=locale)
 
 
 def number(value: float, digits: int = 0, *, locale: str) -> str:
@@ -94,7 +94,7 @@ def environment() -> jinja2.Environment:
     }.items():
         env.filters[name] = _locale_filter(fn)
     env.filters["money"] = _locale_filter(money)
-    env.filters["oneline"] = lambda text: re.sub(r"\s+", " ", str(text)).strip()
+    env.filters["oneline"] = lambda text: re.sub(r"[ \t\r\n]+", " ", str(text)).strip()
     return env
 
 
