@@ -739,3 +739,25 @@ def test_trigger_window_matches_the_sites_key_findings():
     from pipeline.editions.mail.context import TRIGGER_WINDOW_DAYS as email_window
 
     assert email_window == site_window
+
+
+def test_dry_run_without_a_recipients_file_uses_the_example_but_sending_does_not(
+    site, tmp_path, smtp_settings
+):
+    shutil.copyfile(
+        Path(__file__).resolve().parent.parent / "stakeholders.example.csv",
+        tmp_path / "stakeholders.example.csv",
+    )
+    kw = dict(smtp=None, site_url=SITE_URL, ledger_path=tmp_path / "sent.jsonl")
+    report = send_edition(
+        site, tmp_path / "stakeholders.csv", tmp_path / "outbox", send=False, **kw
+    )
+    assert report.count("written") == 2 and "used stakeholders.example.csv" in report.summary()
+    with pytest.raises(InputError, match="recipients file not found"):
+        send_edition(
+            site,
+            tmp_path / "stakeholders.csv",
+            tmp_path / "outbox",
+            send=True,
+            **{**kw, "smtp": smtp_settings},
+        )

@@ -44,13 +44,15 @@ def chart_spec(series: list[dict[str, Any]], labels: dict[str, str], axis_title:
                 legend=alt.Legend(orient="top", direction="horizontal"),
             ),
         )
-        .properties(width=WIDTH - 70, height=HEIGHT - 70)
+        .properties(
+            width=WIDTH, height=HEIGHT, autosize=alt.AutoSizeParams(type="fit", contains="padding")
+        )
         .configure(font=FONT)
         .configure_view(stroke=None)
         .configure_axis(
-            labelFontSize=12, titleFontSize=12, titleFontWeight="normal", gridColor="#e6e6e6"
+            labelFontSize=14, titleFontSize=13, titleFontWeight="normal", gridColor="#e6e6e6"
         )
-        .configure_legend(labelFontSize=13, symbolStrokeWidth=3)
+        .configure_legend(labelFontSize=15, symbolStrokeWidth=4)
     )
     return chart.to_dict()
 
@@ -62,6 +64,11 @@ def chart_png(spec: dict, language: str) -> bytes:
     long recipients list renders it once.
     """
     return _png(json.dumps(spec, sort_keys=True), D3_LOCALES.get(language, "en-US"))
+
+
+def png_width(png: bytes) -> int:
+    """The picture's width in CSS pixels (its PNG header's width over the render scale)."""
+    return int.from_bytes(png[16:20], "big") // SCALE
 
 
 @lru_cache(maxsize=8)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.editions.archive import site_manifest
-from pipeline.editions.mail.chart import COLOURS, chart_png, chart_spec
+from pipeline.editions.mail.chart import COLOURS, chart_png, chart_spec, png_width
 from pipeline.editions.mail.context import email_context
 from pipeline.editions.mail.recipients import Recipient
 from pipeline.editions.mail.words import environment, percent, words
@@ -116,7 +116,10 @@ def render_parts(
     }
     w = words(language, ctx)
     png = chart_for(w, ctx, language)
-    ctx |= {"numbers": key_numbers(w, ctx, language), "chart": {"cid": CHART_CID} if png else None}
+    ctx |= {
+        "numbers": key_numbers(w, ctx, language),
+        "chart": {"cid": CHART_CID, "width": png_width(png)} if png else None,
+    }
     env = environment()
     text = env.get_template("email.txt.j2").render(ctx)
     html = env.get_template("email.html.j2").render(ctx)

@@ -122,6 +122,18 @@ def unsubscribe_address(unsubscribe: str | None, from_addr: str) -> str:
     return address
 
 
+def recipients_file_for(path: Path, sending: bool) -> tuple[Path, str | None]:
+    """The recipients file; a dry run without one uses the example next to it, and says so.
+
+    Sending never falls back: the example's addresses are not real readers.
+    """
+    path = Path(path)
+    example = path.with_name("stakeholders.example.csv")
+    if sending or path.is_file() or not example.is_file():
+        return path, None
+    return example, f"{path.name} not found: the dry run used {example.name}"
+
+
 def language_notices(recipients: list[Recipient]) -> list[str]:
     return [
         f"{r.email} (line {r.line}) asked for {r.asked!r}, which has no email template yet: "
@@ -163,9 +175,10 @@ def send_edition(
     from_addr = smtp.from_addr if smtp else os.environ.get("BRIEFING_SMTP_FROM") or DRY_RUN_SENDER
     unsubscribe = unsubscribe_address(unsubscribe, from_addr)
     edition = load_edition(site_dir)
+    recipients_file, file_notice = recipients_file_for(recipients_file, sending=send)
     recipients = read_recipients(recipients_file)
     report = DeliveryReport(edition.edition_id, dry_run=not send)
-    report.notices += [url_notice] if url_notice else []
+    report.notices += [n for n in (url_notice, file_notice) if n]
     report.notices += language_notices(recipients)
     linked: list[str] = []
 
