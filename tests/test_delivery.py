@@ -1,4 +1,5 @@
-"""Email delivery against a real SMTP server (aiosmtpd on 127.0.0.1), with TLS and AUTH."""
+"""Email delivery against a real SMTP server (aiosmtpd on 127.0.0.1, STARTTLS + AUTH), built from
+the default edition's real tables: languages, inline chart, refusals, size limit, the ledger."""
 
 from __future__ import annotations
 

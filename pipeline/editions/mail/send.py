@@ -22,7 +22,12 @@ from urllib.parse import urlsplit
 
 from pipeline.editions.archive import edition_path
 from pipeline.editions.mail.ledger import Ledger
-from pipeline.editions.mail.message import MAX_MESSAGE_BYTES, build_message, load_edition
+from pipeline.editions.mail.message import (
+    MAX_MESSAGE_BYTES,
+    EditionMail,
+    build_message,
+    load_edition,
+)
 from pipeline.editions.mail.recipients import EMAIL, Recipient, read_recipients
 from pipeline.editions.mail.smtp import Connection, Permanent, SmtpSettings, classify
 from pipeline.errors import InputError
@@ -143,6 +148,45 @@ def language_notices(recipients: list[Recipient]) -> list[str]:
     ]
 
 
+@dataclass
+class Composer:
+    """Builds each reader's message with the run's shared settings; remembers PDF links."""
+
+    edition: EditionMail
+    from_addr: str
+    site_url: str
+    unsubscribe: str
+    permalink: str | None
+    now: dt.datetime | None
+    max_bytes: int
+    linked: list[str] = field(default_factory=list)
+
+    def __call__(self, r: Recipient) -> EmailMessage:
+        msg, attached = build_message(
+            self.edition,
+            r,
+            from_addr=self.from_addr,
+            site_url=self.site_url,
+            unsubscribe=self.unsubscribe,
+            permalink=self.permalink,
+            now=self.now,
+            max_bytes=self.max_bytes,
+        )
+        if not attached:
+            self.linked.append(r.email)
+        return msg
+
+    def notices(self) -> list[str]:
+        if not self.linked:
+            return []
+        size = len(self.edition.pdf_bytes) / 1e6
+        return [
+            f"the PDF ({size:.1f} MB) would make the message larger than "
+            f"{self.max_bytes / 1024 / 1024:.0f} MB: linked, not attached, for "
+            f"{len(self.linked)} recipient(s)"
+        ]
+
+
 def send_edition(
     site_dir: Path,
     recipients_file: Path,
@@ -180,41 +224,14 @@ def send_edition(
     report = DeliveryReport(edition.edition_id, dry_run=not send)
     report.notices += [n for n in (url_notice, file_notice) if n]
     report.notices += language_notices(recipients)
-    linked: list[str] = []
-
-    def message(r: Recipient) -> EmailMessage:
-        msg, attached = build_message(
-            edition,
-            r,
-            from_addr=from_addr,
-            site_url=site_url,
-            unsubscribe=unsubscribe,
-            permalink=permalink,
-            now=now,
-            max_bytes=max_bytes,
-        )
-        if not attached:
-            linked.append(r.email)
-        return msg
-
+    compose = Composer(edition, from_addr, site_url, unsubscribe, permalink, now, max_bytes)
     if send:
-        _send_all(
-            report,
-            recipients,
-            message,
-            smtp,
-            Ledger(ledger_path),
-            resend_uncertain,
-            (max_attempts, backoff, sleep),
-        )
+        retry = (max_attempts, backoff, sleep)
+        ledger = Ledger(ledger_path)
+        _send_all(report, recipients, compose, smtp, ledger, resend_uncertain, retry)
     else:
-        _write_outbox(report, recipients, message, Path(outbox))
-    if linked:
-        report.notices.append(
-            f"the PDF ({len(edition.pdf_bytes) / 1e6:.1f} MB) would make the message larger "
-            f"than {max_bytes / 1024 / 1024:.0f} MB: linked, not attached, for {len(linked)} "
-            "recipient(s)"
-        )
+        _write_outbox(report, recipients, compose, Path(outbox))
+    report.notices += compose.notices()
     return report
 
 

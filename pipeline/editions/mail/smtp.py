@@ -71,25 +71,7 @@ class SmtpSettings:
                 fix="export BRIEFING_SMTP_FROM=briefing@example.org",
             )
         user = get("USER")
-        password = env.get("BRIEFING_SMTP_PASSWORD") or None
-        password_file = get("PASSWORD_FILE")
-        if password and password_file:
-            raise InputError(
-                "both BRIEFING_SMTP_PASSWORD and BRIEFING_SMTP_PASSWORD_FILE are set",
-                fix="set only one of them",
-            )
-        if password_file:
-            pf = Path(password_file)
-            try:
-                password = pf.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise InputError(
-                    f"cannot read the SMTP password file ({exc.strerror})",
-                    pf,
-                    fix="point BRIEFING_SMTP_PASSWORD_FILE at a readable file",
-                ) from None
-            if not password:
-                raise InputError("the SMTP password file is empty", pf)
+        password = _password(env.get("BRIEFING_SMTP_PASSWORD") or None, get("PASSWORD_FILE"))
         if password and not user:
             raise InputError(
                 "an SMTP password is set but BRIEFING_SMTP_USER is not",
@@ -119,6 +101,29 @@ class SmtpSettings:
     def tls_context(self) -> ssl.SSLContext:
         """Verifying TLS context; `ca_file` (BRIEFING_SMTP_CA_FILE) trusts a private CA."""
         return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+
+
+def _password(password: str | None, password_file: str | None) -> str | None:
+    """The SMTP password from the variable or from a file (one trailing newline stripped)."""
+    if password and password_file:
+        raise InputError(
+            "both BRIEFING_SMTP_PASSWORD and BRIEFING_SMTP_PASSWORD_FILE are set",
+            fix="set only one of them",
+        )
+    if not password_file:
+        return password
+    pf = Path(password_file)
+    try:
+        password = pf.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the SMTP password file ({exc.strerror})",
+            pf,
+            fix="point BRIEFING_SMTP_PASSWORD_FILE at a readable file",
+        ) from None
+    if not password:
+        raise InputError("the SMTP password file is empty", pf)
+    return password
 
 
 class Permanent(Exception):
