@@ -41,7 +41,7 @@ def chart_spec(series: list[dict[str, Any]], labels: dict[str, str], axis_title:
                 title=None,
                 sort=order,
                 scale=alt.Scale(domain=order, range=list(COLOURS[: len(order)])),
-                legend=alt.Legend(orient="top", direction="horizontal"),
+                legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0),
             ),
         )
         .properties(
