@@ -100,8 +100,12 @@ serve: ## Preview the built site on http://127.0.0.1:8000
 publish: $(STAMP) ## Freeze the current _site/ as editions/<edition>/
 	$(RUN) python -m pipeline publish
 
-email: $(STAMP) ## Email the current edition (dry run; SEND=1 to send)
+email: $(STAMP) _site/manifest.json ## Email the current edition (dry run; SEND=1 to send)
 	$(RUN) python -m pipeline send $(if $(filter 1,$(SEND)),--send,)
+
+# A fresh clone has no site yet: build it once for `make email` (never rebuilt behind one's back).
+_site/manifest.json:
+	$(MAKE) report
 
 clean: ## Remove generated tables, site and build folders (keeps editions/)
 	rm -rf $(PROCESSED) _site .build .quarto .pytest_cache .coverage

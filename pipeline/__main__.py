@@ -76,7 +76,7 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _send(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.editions.delivery import SmtpSettings, send_edition
+    from pipeline.editions.mail import SmtpSettings, send_edition
 
     smtp = SmtpSettings.from_env() if args.send else None
     report = send_edition(
@@ -87,6 +87,7 @@ def _send(args: argparse.Namespace, settings: Settings) -> int:
         smtp=smtp,
         site_url=settings.site_url,
         ledger_path=Path(args.outbox) / "sent.jsonl",
+        unsubscribe=os.environ.get("BRIEFING_SMTP_UNSUBSCRIBE"),
         resend_uncertain=args.resend_uncertain,
     )
     print(report.summary())
