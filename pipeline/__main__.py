@@ -108,6 +108,31 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _date_arg(value: str | None, flag: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise InputError(f"{flag} {value!r} is not a date", fix="use YYYY-MM-DD") from None
+
+
+def _market_update(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.market.update import update_market
+
+    since, until = _date_arg(args.since, "--since"), _date_arg(args.until, "--until")
+    update_market(settings, since=since, until=until)
+    return 0
+
+
+def _add_market_parser(sub: argparse._SubParsersAction) -> None:
+    """`market update`: this week's daily bars into the local updates folder."""
+    market = sub.add_parser("market", help="market data: `market update` fetches new bars")
+    actions = market.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("update", help="fetch daily bars from the live source (data/market/)")
+    p.add_argument("--since", help="first day to fetch (default: a week before the newest held)")
+    p.add_argument("--until", help="last day to fetch (default: today)")
+    p.set_defaults(func=_market_update)
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGINT, SIGTERM or SIGHUP, raised like Ctrl-C so every cleanup (`finally`, temp folders)
     runs; the CLI then prints one line instead of a traceback."""
@@ -244,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         "BRIEFING_AS_OF is not read)",
     )
     p.set_defaults(func=_eval)
+    _add_market_parser(sub)
     args = parser.parse_args(argv)
     for signum in HANDLED:
         signal.signal(signum, _raise_interrupted)
