@@ -77,8 +77,9 @@ def execute_page(
     workdir: Path,
     kernels: KernelSpace,
     cache: Path | None = None,
-) -> list[list[dict[str, Any]]]:
-    """The nbformat outputs of every cell of `page`, as Quarto would run it for format `fmt`.
+) -> tuple[list[list[dict[str, Any]]], int]:
+    """The nbformat outputs of every cell of `page`, as Quarto would run it for format `fmt`,
+    and how many of them came from the cache.
 
     With a `cache` folder, cells whose reads did not change keep their last outputs and only
     the others run (`pipeline.render.freeze`); with none, every cell runs in a fresh kernel.
@@ -87,7 +88,8 @@ def execute_page(
     cause, never a half-written page.
     """
     if cache is None:
-        return _run_page(page, project, fmt, workdir, kernels, [c.code for c in page.cells])
+        codes = [c.code for c in page.cells]
+        return _run_page(page, project, fmt, workdir, kernels, codes), 0
     from pipeline.config import Settings
     from pipeline.render import freeze
 
@@ -108,7 +110,7 @@ def execute_page(
             report = freeze.probe_result(outs[2 + 2 * k])
             cells[i] = {"outputs": outs[1 + 2 * k], **report}
         freeze.save(cache, name, fmt, key, cells, resolve)
-    return [c["outputs"] for c in cells]
+    return [c["outputs"] for c in cells], n - len(plan.run)
 
 
 def _run_page(
@@ -640,7 +642,7 @@ def render_page(
                 page.path,
             )
         t0 = dt.datetime.now()
-        cell_outputs = execute_page(page, project, fmt, workdir, kernels, cache)
+        cell_outputs, reused = execute_page(page, project, fmt, workdir, kernels, cache)
         if fmt == "html":
             media = _output_path(project, page, out_dir, f"{page.path.stem}_files")
             media.mkdir(parents=True, exist_ok=True)
@@ -652,8 +654,9 @@ def render_page(
             media.mkdir(parents=True, exist_ok=True)
             md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
             outputs.append(render_pdf(page, project, md, opts, out_dir, workdir, {}))
+        kept = f", {reused} of {len(page.cells)} cells from the cache" if cache else ""
         log(
             f"  rendered {page_name(page, project)} -> {fmt} "
-            f"in {(dt.datetime.now() - t0).total_seconds():.1f}s"
+            f"in {(dt.datetime.now() - t0).total_seconds():.1f}s{kept}"
         )
     return RenderedPage(page.path, outputs)

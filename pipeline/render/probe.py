@@ -25,6 +25,9 @@ def probe(namespace: dict) -> None:
     from pipeline.briefing.sections import take_reads
 
     names = {k: id(v) for k, v in namespace.items() if not k.startswith("_") and k not in IGNORED}
+    changed = [k for k, v in names.items() if _last is None or _last.get(k) != v]
     pure = _last is not None and names == _last
+    binds_data = not all(isinstance(namespace[k], CODE_TYPES) for k in changed)
     _last = names
-    print(PROBE_MARK + json.dumps({"pure": pure, "reads": sorted(take_reads())}))
+    report = {"pure": pure, "binds_data": binds_data, "reads": sorted(take_reads())}
+    print(PROBE_MARK + json.dumps(report))
