@@ -126,11 +126,12 @@ def _market_update(args: argparse.Namespace, settings: Settings) -> int:
 def _add(args: argparse.Namespace, settings: Settings) -> int:
     """Fetch pages into the articles folder; exit 2 if any was refused for another reason
     than being in the corpus already."""
-    from pipeline.corpus.fetch import add_articles
+    from pipeline.corpus.fetch import Fetcher, add_articles
 
     if not args.urls and not args.feed:
         raise InputError("nothing to add", fix="give article URLs, or --feed FEED_URL")
-    outcomes = add_articles(args.urls, args.feed, settings.articles_dir)
+    fetcher = Fetcher(delay=settings.fetch_delay)
+    outcomes = add_articles(args.urls, args.feed, settings.articles_dir, fetcher)
     for o in outcomes:
         if o.path:
             print(

@@ -62,6 +62,17 @@ def _paths_from_env(name: str, default: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(p if p.is_absolute() else (PROJECT_ROOT / p) for p in paths)
 
 
+def _seconds_from_env(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise InputError(f"{name}={value!r} is not a number of seconds", fix=f"e.g. {name}=1")
+    return seconds
+
+
 def parse_as_of(value: str | None) -> dt.date | None:
     """Parse BRIEFING_AS_OF (YYYY-MM-DD); empty means "the newest article's date"."""
     if value is None or not value.strip():
@@ -96,6 +107,9 @@ class Settings:
     market_updates: tuple[Path, ...] = ()
     # Where `python -m pipeline market update` writes (git-ignored).
     market_update_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "market")
+    # The live chart API, `{symbol}` where the symbol goes; empty: Yahoo's (pipeline.market.live).
+    market_url: str = ""
+    fetch_delay: float = 1.0  # seconds between two requests to one host (update, add)
 
     @property
     def market_dirs(self) -> tuple[Path, ...]:
@@ -119,6 +133,8 @@ class Settings:
             market_dir=market[0],
             market_updates=market[1:],
             market_update_dir=_path_from_env("BRIEFING_MARKET_UPDATE_DIR", d.market_update_dir),
+            market_url=os.environ.get("BRIEFING_MARKET_URL", "").strip(),
+            fetch_delay=_seconds_from_env("BRIEFING_FETCH_DELAY", d.fetch_delay),
             lexicon_dir=_path_from_env("BRIEFING_LEXICON_DIR", d.lexicon_dir),
             reference_dir=_path_from_env("BRIEFING_REFERENCE_DIR", d.reference_dir),
             processed_dir=_path_from_env("BRIEFING_PROCESSED_DIR", d.processed_dir),

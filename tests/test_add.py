@@ -135,12 +135,16 @@ def test_same_site_redirects_are_followed_and_the_final_url_kept(tmp_path, site)
 
 
 def test_requests_to_one_host_are_spaced(tmp_path, site):
-    add_articles(
-        [site.base + "/news/a.html", site.base + "/news/b.html"], [], tmp_path, fetcher(delay=0.3)
-    )
+    import time
+
+    t0 = time.monotonic()
+    urls = [site.base + "/news/a.html", site.base + "/news/b.html"]
+    add_articles(urls, [], tmp_path, fetcher(delay=0.3))
+    assert time.monotonic() - t0 >= 0.6  # robots.txt, then two pages, 0.3 s apart
     times = [r.at for r in site.requests]
-    assert len(times) == 3  # robots.txt once, then two pages
-    assert all(b - a >= 0.29 for a, b in zip(times, times[1:], strict=False))
+    assert len(times) == 3  # robots.txt once
+    # seen from the server thread, so allow for its scheduling on a busy machine
+    assert all(b - a >= 0.15 for a, b in zip(times, times[1:], strict=False))
 
 
 def test_a_feed_adds_its_entries_once(tmp_path, site):

@@ -90,10 +90,12 @@ def project(tmp_path, tables, settings, monkeypatch) -> Path:
 
 
 def rendered(project: Path, cache: Path) -> tuple[str, str]:
+    from pipeline.config import Settings
+
     lines: list[str] = []
     out = project.parent / "out"
     shutil.rmtree(out, ignore_errors=True)
-    render_project(project, out, log=lines.append, cache=cache)
+    render_project(project, out, log=lines.append, cache=freeze.Cache(cache, Settings.from_env()))
     return (out / "page.html").read_text(encoding="utf-8"), "\n".join(lines)
 
 

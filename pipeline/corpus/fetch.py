@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import time
 import urllib.error
@@ -61,7 +60,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class Fetcher:
     """HTTP GETs with a user agent, a timeout, a size limit, robots.txt and a per-host pause."""
 
-    delay: float = field(default_factory=lambda: float(os.environ.get("BRIEFING_FETCH_DELAY", "1")))
+    delay: float = 1.0  # seconds between two requests to one host (Settings.fetch_delay)
     timeout: float = TIMEOUT
     max_bytes: int = MAX_BYTES
     _last: dict[str, float] = field(default_factory=dict)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
-import os
 import shutil
 import time
 import urllib.error
@@ -67,8 +66,8 @@ def update_market(
     log: Callable[[str], None] = print,
 ) -> Path:
     """Fetch every live instrument, then swap the rebuilt updates folder in; returns it."""
-    base = base_url or os.environ.get("BRIEFING_MARKET_URL", "").strip() or live.CHART_URL
-    pause = float(os.environ.get("BRIEFING_FETCH_DELAY", "1")) if delay is None else delay
+    base = base_url or settings.market_url or live.CHART_URL
+    pause = settings.fetch_delay if delay is None else delay
     now = dt.datetime.now(dt.UTC)
     until = until or now.date()
     starts = start_dates(settings, since, until)

@@ -126,6 +126,7 @@ def render_site(
             quarto_render(project, out, env, root)
         else:
             from pipeline.render.engine import render_project
+            from pipeline.render.freeze import Cache
 
             old = dict(os.environ)
             os.environ.update(env)
@@ -133,7 +134,7 @@ def render_site(
                 cache = cache_dir(settings)
                 if force:
                     shutil.rmtree(cache, ignore_errors=True)
-                render_project(project, out, log=log, cache=cache)
+                render_project(project, out, log=log, cache=Cache(cache, settings))
             finally:
                 os.environ.clear()
                 os.environ.update(old)

@@ -31,6 +31,7 @@ import yaml
 
 from pipeline.errors import InputError
 from pipeline.render.failures import RenderError, last_line, said_why
+from pipeline.render.freeze import Cache
 from pipeline.render.kernel import KernelSpace, kernel_space, run_cells
 from pipeline.render.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
 
@@ -76,7 +77,7 @@ def execute_page(
     fmt: str,
     workdir: Path,
     kernels: KernelSpace,
-    cache: Path | None = None,
+    cache: Cache | None = None,
 ) -> tuple[list[list[dict[str, Any]]], int]:
     """The nbformat outputs of every cell of `page`, as Quarto would run it for format `fmt`,
     and how many of them came from the cache.
@@ -90,14 +91,12 @@ def execute_page(
     if cache is None:
         codes = [c.code for c in page.cells]
         return _run_page(page, project, fmt, workdir, kernels, codes), 0
-    from pipeline.config import Settings
     from pipeline.render import freeze
 
-    settings = Settings.from_env()
     name, n = page_name(page, project), len(page.cells)
-    key = freeze.page_key(page.path.read_bytes(), fmt, settings)
-    resolve = freeze.resolver(settings)
-    cached = freeze.load(cache, name, fmt, key, n)
+    key = freeze.page_key(page.path.read_bytes(), fmt, cache.settings)
+    resolve = freeze.resolver(cache.settings)
+    cached = freeze.load(cache.folder, name, fmt, key, n)
     plan = freeze.plan(cached, n, resolve)
     cells = [dict(c) for c in cached] if cached else [{} for _ in range(n)]
     if plan.run:
@@ -109,7 +108,7 @@ def execute_page(
         for k, i in enumerate(plan.run):
             report = freeze.probe_result(outs[2 + 2 * k])
             cells[i] = {"outputs": outs[1 + 2 * k], **report}
-        freeze.save(cache, name, fmt, key, cells, resolve)
+        freeze.save(cache.folder, name, fmt, key, cells, resolve)
     return [c["outputs"] for c in cells], n - len(plan.run)
 
 
@@ -585,7 +584,7 @@ def render_project(
     out_dir: Path | None = None,
     log: Any = print,
     only: list[str] | None = None,
-    cache: Path | None = None,
+    cache: Cache | None = None,
 ) -> list[RenderedPage]:
     """Render every page of the project (or the `only` ones, project-relative) into `out_dir`
     (default: the project's output-dir), like `quarto render [FILE]`.
@@ -627,7 +626,7 @@ def render_page(
     workdir: Path,
     kernels: KernelSpace,
     log: Any,
-    cache: Path | None = None,
+    cache: Cache | None = None,
 ) -> RenderedPage:
     """Every format of one page: run its cells per format, then write HTML or the PDF."""
     outputs: list[Path] = []

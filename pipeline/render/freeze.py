@@ -36,6 +36,14 @@ CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
+class Cache:
+    """Where the cache lives and the settings the cells see (their tables, editions, URL)."""
+
+    folder: Path
+    settings: Settings
+
+
+@dataclass(frozen=True)
 class CellPlan:
     reuse: list[bool]  # per cell: take the cached outputs
     run: list[int]  # cells to execute, in order
