@@ -80,6 +80,8 @@ def update_market(
     out = settings.market_update_dir
     write_updates(out, fetched, now)
     log(f"wrote {len(fetched)} instruments to {out}")
+    if out not in settings.market_dirs:
+        log(f"note: {out} is not listed in BRIEFING_MARKET_DIR, so builds will not read it")
     return out
 
 
