@@ -14,9 +14,10 @@ PROCESSED := data/processed
 
 # Settings pass through to the pipeline (empty means "use the default").
 export BRIEFING_AS_OF BRIEFING_ARTICLES_DIR BRIEFING_MARKET_DIR BRIEFING_LEXICON_DIR BRIEFING_SITE_URL QUARTO CORRECTS NOTE
+export BRIEFING_MARKET_URL BRIEFING_MARKET_UPDATE_DIR BRIEFING_FETCH_DELAY FORCE
 export UV_LINK_MODE ?= copy
 
-.PHONY: help report tables render test lint bench clean serve publish email deps system-deps fonts eval
+.PHONY: help report tables render test lint bench clean serve publish email deps system-deps fonts eval update-market add weekly
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,10 +34,29 @@ deps: $(STAMP) ## Create or update .venv from uv.lock
 tables: $(STAMP) ## Build the Parquet tables in data/processed/
 	$(RUN) python -m pipeline tables
 
-report: $(STAMP) fonts ## Build tables, the HTML site (_site/) and the PDF briefing
+report: $(STAMP) fonts ## Build tables, site (_site/) and PDF; only what changed (FORCE=1: all)
 	$(RUN) python -m pipeline report
 
-render: $(STAMP) fonts ## Re-render the site and PDF from existing tables
+update-market: $(STAMP) ## Fetch new daily bars into data/market/ (SINCE=YYYY-MM-DD optional)
+	$(RUN) python -m pipeline market update $(if $(SINCE),--since $(SINCE),)
+
+add: $(STAMP) ## Fetch articles into data/articles/: URL="u1 u2" and/or FEED=feed-url
+	@test -n "$(URL)$(FEED)" || { echo "usage: make add URL=https://... [FEED=https://.../feed]"; exit 2; }
+	$(RUN) python -m pipeline add $(URL) $(foreach f,$(FEED),--feed $(f))
+
+# The weekly recipe without the send: new market data, new articles, the edition, published
+# (unless this exact edition already is), the site rebuilt to list it, the email as a dry run.
+# An article refused for being in the corpus already does not stop it; any other failure does.
+weekly: $(STAMP) fonts ## update-market, add (URL/FEED), report, publish, email dry run
+	$(MAKE) update-market
+	@if [ -n "$(URL)$(FEED)" ]; then $(MAKE) add URL="$(URL)" FEED="$(FEED)"; fi
+	$(MAKE) report
+	@id="$$(cat "$${BRIEFING_SITE_DIR:-_site}/EDITION")"; \
+	if [ -d "$${BRIEFING_EDITIONS_DIR:-editions}/$$id" ]; then echo "edition $$id is already published"; \
+	else $(MAKE) publish && $(MAKE) report; fi
+	$(MAKE) email
+
+render: $(STAMP) fonts ## Re-render the site and PDF from existing tables (FORCE=1: no cache)
 	$(RUN) python -m pipeline render
 
 # The PDF sets Latin text in DejaVu Sans and Chinese/Japanese/Korean in Noto Sans CJK.
@@ -90,8 +110,9 @@ EVAL_JSON ?= $(PROCESSED)/eval.json
 eval: $(STAMP) ## Score the engine on a labelled corpus (EVAL_LABELS, EVAL_ARTICLES; JSON in EVAL_JSON)
 	$(RUN) python -m pipeline eval --labels $(EVAL_LABELS) --articles $(EVAL_ARTICLES) --json $(EVAL_JSON) $(if $(EVAL_AS_OF),--as-of $(EVAL_AS_OF),)
 
-bench: $(STAMP) ## Corpus-stage benchmark: 10k and 100k articles
+bench: $(STAMP) ## Corpus-stage benchmark (10k, 100k articles), then make report cold/no-op/one article
 	$(RUN) python bench/corpus_bench.py
+	$(RUN) python bench/report_bench.py
 
 serve: ## Preview the built site on http://127.0.0.1:8000
 	@test -f _site/index.html || { echo "no site yet: run make report"; exit 2; }

@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline {tables,render,report,post-render,publish,send,eval}`.
+"""Command line: `python -m pipeline {tables,render,report,post-render,publish,send,eval,market,add}`.
 
 Bad input ends with one clear message naming the file (and line) and exit status 2, never a
 traceback; nothing already built or published is touched. A render that fails ends the same
@@ -40,14 +40,14 @@ def _tables(args: argparse.Namespace, settings: Settings) -> int:
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.render.build import report
 
-    report(settings, engine=args.engine)
+    report(settings, engine=args.engine, force=args.force)
     return 0
 
 
 def _render(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.render.build import build_site, choose_engine
 
-    build_site(settings, choose_engine(args.engine), project=args.project)
+    build_site(settings, choose_engine(args.engine), project=args.project, force=args.force)
     return 0
 
 
@@ -107,6 +107,59 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(f"wrote {write_json(ev, Path(args.json))}")
     return 0
+
+
+def _date_arg(value: str | None, flag: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise InputError(f"{flag} {value!r} is not a date", fix="use YYYY-MM-DD") from None
+
+
+def _market_update(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.market.update import update_market
+
+    since, until = _date_arg(args.since, "--since"), _date_arg(args.until, "--until")
+    update_market(settings, since=since, until=until)
+    return 0
+
+
+def _add(args: argparse.Namespace, settings: Settings) -> int:
+    """Fetch pages into the articles folder; exit 2 if any was refused for another reason
+    than being in the corpus already."""
+    from pipeline.corpus.fetch import Fetcher, add_articles
+
+    if not args.urls and not args.feed:
+        raise InputError("nothing to add", fix="give article URLs, or --feed FEED_URL")
+    fetcher = Fetcher(delay=settings.fetch_delay)
+    outcomes = add_articles(args.urls, args.feed, settings.articles_dir, fetcher)
+    for o in outcomes:
+        if o.path:
+            print(
+                f"added {o.path} ({o.meta.get('title', 'no title')}, {o.meta.get('published_at', 'no date')})"
+            )
+        else:
+            print(f"refused {o.url}: {o.reason}", file=sys.stderr)
+    added = sum(1 for o in outcomes if o.path)
+    print(f"{added} added, {len(outcomes) - added} refused")
+    return EXIT_INPUT if any(o.reason and not o.duplicate for o in outcomes) else 0
+
+
+def _add_add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("add", help="fetch article pages (or a feed's entries) into the corpus")
+    p.add_argument("urls", nargs="*", help="article URLs")
+    p.add_argument("--feed", action="append", default=[], help="an RSS or Atom feed URL")
+    p.set_defaults(func=_add)
+
+
+def _add_market_parser(sub: argparse._SubParsersAction) -> None:
+    """`market update`: this week's daily bars into the local updates folder."""
+    market = sub.add_parser("market", help="market data: `market update` fetches new bars")
+    actions = market.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("update", help="fetch daily bars from the live source (data/market/)")
+    p.add_argument("--since", help="first day to fetch (default: a week before the newest held)")
+    p.add_argument("--until", help="last day to fetch (default: today)")
+    p.set_defaults(func=_market_update)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -206,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(
             "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
         )
+        p.add_argument(
+            "--force",
+            action="store_true",
+            default=os.environ.get("FORCE", "") == "1",
+            help="rebuild everything, even what is unchanged (or FORCE=1)",
+        )
         p.set_defaults(func=func)
     p = sub.choices["render"]
     p.add_argument("--project", type=Path, help="Quarto project to render (default: this one)")
@@ -245,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         "BRIEFING_AS_OF is not read)",
     )
     p.set_defaults(func=_eval)
+    _add_market_parser(sub)
+    _add_add_parser(sub)
     args = parser.parse_args(argv)
     for signum in HANDLED:
         signal.signal(signum, _raise_interrupted)

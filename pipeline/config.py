@@ -54,6 +54,25 @@ def ensure_inside(path: Path, root: Path, what: str = "file") -> Path:
     return resolved
 
 
+def _paths_from_env(name: str, default: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Several folders in one variable, separated by `os.pathsep` (`:` on Linux and macOS,
+    `;` on Windows), as PATH is; relative ones are taken from the checkout."""
+    parts = [v.strip() for v in os.environ.get(name, "").split(os.pathsep) if v.strip()]
+    paths = [Path(v) for v in parts] or list(default)
+    return tuple(p if p.is_absolute() else (PROJECT_ROOT / p) for p in paths)
+
+
+def _seconds_from_env(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise InputError(f"{name}={value!r} is not a number of seconds", fix=f"e.g. {name}=1")
+    return seconds
+
+
 def parse_as_of(value: str | None) -> dt.date | None:
     """Parse BRIEFING_AS_OF (YYYY-MM-DD); empty means "the newest article's date"."""
     if value is None or not value.strip():
@@ -84,14 +103,38 @@ class Settings:
     editions_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "editions")
     as_of: dt.date | None = None
     site_url: str = "https://example.invalid/alibaba-briefing/"
+    # Market folders read after `market_dir`, in order (the weekly updates); see `market_dirs`.
+    market_updates: tuple[Path, ...] = ()
+    # Where `python -m pipeline market update` writes (git-ignored).
+    market_update_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "market")
+    # The live chart API, `{symbol}` where the symbol goes; empty: Yahoo's (pipeline.market.live).
+    market_url: str = ""
+    fetch_delay: float = 1.0  # seconds between two requests to one host (update, add)
+
+    @property
+    def market_dirs(self) -> tuple[Path, ...]:
+        """Every market folder, first the snapshot (`market_dir`), then the updates.
+
+        Where two folders cover the same day of an instrument the earlier one wins (see
+        `pipeline.market.prices.update_sources`); `market_dir` alone stays the snapshot for the
+        code that reads named snapshot files.
+        """
+        return (self.market_dir, *self.market_updates)
 
     @classmethod
     def from_env(cls) -> Settings:
         """Read every BRIEFING_* variable; unset or empty ones take the defaults."""
         d = cls()
+        # BRIEFING_MARKET_DIR=SNAPSHOT[:UPDATES...]; unset: the shared snapshot, then the local
+        # updates folder that `make update-market` writes.
+        market = _paths_from_env("BRIEFING_MARKET_DIR", (d.market_dir, d.market_update_dir))
         return cls(
             articles_dir=_path_from_env("BRIEFING_ARTICLES_DIR", d.articles_dir),
-            market_dir=_path_from_env("BRIEFING_MARKET_DIR", d.market_dir),
+            market_dir=market[0],
+            market_updates=market[1:],
+            market_update_dir=_path_from_env("BRIEFING_MARKET_UPDATE_DIR", d.market_update_dir),
+            market_url=os.environ.get("BRIEFING_MARKET_URL", "").strip(),
+            fetch_delay=_seconds_from_env("BRIEFING_FETCH_DELAY", d.fetch_delay),
             lexicon_dir=_path_from_env("BRIEFING_LEXICON_DIR", d.lexicon_dir),
             reference_dir=_path_from_env("BRIEFING_REFERENCE_DIR", d.reference_dir),
             processed_dir=_path_from_env("BRIEFING_PROCESSED_DIR", d.processed_dir),
@@ -115,3 +158,11 @@ class Settings:
                 self.market_dir,
                 fix="set BRIEFING_MARKET_DIR to the market snapshot, e.g. ../shared/data/market",
             )
+        for folder in self.market_updates:
+            # The local updates folder exists only after the first `make update-market`.
+            if not folder.is_dir() and folder != self.market_update_dir:
+                raise InputError(
+                    "market updates folder not found",
+                    folder,
+                    fix="create it with `make update-market`, or drop it from BRIEFING_MARKET_DIR",
+                )

@@ -90,7 +90,7 @@ def build_tables(settings: Settings) -> Tables:
     settings.check()
     corpus = read_corpus(settings.articles_dir, settings.as_of)
     as_of = resolve_as_of(corpus.articles, settings.as_of)
-    files = market_files(settings.market_dir)  # each market file is read once per build
+    files = market_files(settings.market_dirs)  # each market file is read once per build
     all_prices = prices(files)
     check_as_of_in_market(all_prices, as_of)
 

@@ -7,6 +7,7 @@ and returns something `pipeline.briefing.display` can show. Tests call the same 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -26,22 +27,55 @@ def _tables(processed_dir: Path) -> dict[str, pl.DataFrame]:
     return load_tables(processed_dir)
 
 
+# What the cells of a page read, noted so the built-in renderer can tell which cells a change
+# affects (`pipeline.render.freeze`): "table:NAME", "edition:KEY", "doc:NAME", "editions",
+# "inputs", "chart-data:NAME".
+READS: set[str] = set()
+
+
+def take_reads() -> set[str]:
+    """The reads noted since the last call, and forget them."""
+    out = set(READS)
+    READS.clear()
+    return out
+
+
+class _Noted(Mapping):
+    """A read-only mapping that notes every key read from it (iterating notes them all)."""
+
+    def __init__(self, data: Mapping, kind: str) -> None:
+        self._data, self._kind = data, kind
+
+    def __getitem__(self, key):
+        READS.add(f"{self._kind}:{key}")
+        return self._data[key]
+
+    def __iter__(self) -> Iterator:
+        READS.update(f"{self._kind}:{k}" for k in self._data)
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
 def settings() -> Settings:
     return Settings.from_env()
 
 
-def tables() -> dict[str, pl.DataFrame]:
+def tables() -> Mapping[str, pl.DataFrame]:
     """The edition's tables, read once per page."""
-    return _tables(settings().processed_dir)
+    return _Noted(_tables(settings().processed_dir), "table")
 
 
 def _chart(chart, name: str, *, data: pl.DataFrame | None = None, alt_text: str | None = None):
     """A figure whose data is also written for download, beside this edition's tables."""
+    if data is not None:
+        READS.add(f"chart-data:{name}")
     return Chart(chart, name, data=data, alt_text=alt_text, data_dir=settings().processed_dir)
 
 
-def edition() -> dict[str, str]:
-    return load_edition(settings().processed_dir)
+def edition() -> Mapping[str, str]:
+    return _Noted(load_edition(settings().processed_dir), "edition")
 
 
 def year() -> int:
@@ -328,6 +362,7 @@ def sources() -> Markdown:
 def doc(name: str, sections: tuple[str, ...] = ()) -> Markdown:
     """A Markdown file from docs/ shown as part of a page; with `sections`, only the sections
     whose heading text starts with one of them (each with its subsections)."""
+    READS.add(f"doc:{name}")
     lines = (DOCS / name).read_text(encoding="utf-8").splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]  # the page has its own title
@@ -369,6 +404,7 @@ def editions_list() -> Markdown:
     """Every published edition, newest first, with permalink and PDF."""
     from pipeline.editions.archive import list_editions
 
+    READS.add("editions")
     eds = list_editions(settings().editions_dir)
     if eds.is_empty():
         return Markdown(
@@ -392,6 +428,7 @@ def changes_since_last() -> Markdown:
     from pipeline.editions.identity import Edition, input_files_by_kind
     from pipeline.editions.manifest import build_manifest
 
+    READS.update(("editions", "inputs"))
     ed = edition()
     current = Edition(as_of=dt.date.fromisoformat(ed["as-of"]), inputs_hash=ed["inputs-hash"])
     manifest = build_manifest(
@@ -418,6 +455,7 @@ def changes_since_last() -> Markdown:
 def corrections() -> Markdown:
     from pipeline.editions.archive import corrections_log
 
+    READS.add("editions")
     log = corrections_log(settings().editions_dir)
     if log.is_empty():
         return Markdown("No corrections have been published.\n")

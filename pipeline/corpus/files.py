@@ -24,6 +24,9 @@ ARTICLE_EXTS = {".txt", ".md", ".markdown", ".html", ".htm"}
 SIDECAR_SUFFIX = ".meta.yml"
 META_KEYS = ("source", "url", "published_at", "title", "language")
 EXTRA_META_KEYS = ("byline", "author")  # accepted, go to byline
+# Accepted and kept out of the tables: when `make add` fetched the page is provenance, not a
+# publication date (it must never be mistaken for one).
+RECORD_META_KEYS = ("fetched_at",)
 
 
 def article_files(articles_dir: Path) -> list[Path]:
@@ -123,7 +126,7 @@ def _check_meta(meta: object, path: Path, where: str) -> tuple[dict, list[str]]:
             path,
             fix="write it as 'key: value' lines",
         )
-    issues = [f"unknown {where} key '{k}'" for k in meta if k not in META_KEYS + EXTRA_META_KEYS]
+    issues = [f"unknown {where} key '{k}'" for k in meta if k not in META_KEYS + EXTRA_META_KEYS + RECORD_META_KEYS]
     out: dict = {}
     for key in META_KEYS + EXTRA_META_KEYS:
         if key not in meta or meta[key] is None:

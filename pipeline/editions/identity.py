@@ -46,9 +46,14 @@ def _files_under(root: Path) -> list[Path]:
     )
 
 
+def _market_files(settings: Settings) -> list[Path]:
+    """Files of every market folder: the snapshot and the updates after it."""
+    return [p for folder in settings.market_dirs for p in _files_under(folder)]
+
+
 def input_files(settings: Settings) -> list[Path]:
     """Every input file an edition reads: articles (and sidecars) and market files."""
-    return sorted(_files_under(settings.articles_dir) + _files_under(settings.market_dir))
+    return sorted(_files_under(settings.articles_dir) + _market_files(settings))
 
 
 def input_files_by_kind(settings: Settings) -> dict[str, list[Path]]:
@@ -59,7 +64,7 @@ def input_files_by_kind(settings: Settings) -> dict[str, list[Path]]:
     """
     return {
         "articles": _files_under(settings.articles_dir),
-        "market": _files_under(settings.market_dir),
+        "market": _market_files(settings),
         "lexicons": _files_under(settings.lexicon_dir),
         "reference": _files_under(settings.reference_dir),
     }
@@ -103,18 +108,39 @@ class Edition:
 def compute_edition(settings: Settings, as_of: dt.date) -> Edition:
     """Edition for `as_of` from the inputs and the code as they are on disk now.
 
-    Each kind of input is hashed relative to its own folder, so moving the market snapshot to
-    another path does not change the id, but changing one byte in it does.
+    Each input folder is hashed relative to itself, so moving the market snapshot to another
+    path does not change the id, but changing one byte in it does. Each market folder (the
+    snapshot, then every updates folder, in order) is hashed on its own.
     """
-    roots = {
-        "articles": settings.articles_dir,
-        "market": settings.market_dir,
-        "lexicons": settings.lexicon_dir,
-        "reference": settings.reference_dir,
-    }
+    return Edition(as_of=as_of, inputs_hash=inputs_hash(settings, as_of))
+
+
+def inputs_hash(settings: Settings, as_of: dt.date) -> str:
+    """The hash behind an edition id: the as-of date, every input folder and the code."""
     h = hashlib.sha256()
     h.update(as_of.isoformat().encode())
-    for kind, files in input_files_by_kind(settings).items():
-        h.update(digest(files, roots[kind]).encode())
+    h.update(folders_hash(settings).encode())
+    return h.hexdigest()
+
+
+def input_folders(settings: Settings) -> list[tuple[str, Path]]:
+    """(kind, folder) for every input folder, in a fixed order."""
+    return [
+        ("articles", settings.articles_dir),
+        *(("market", folder) for folder in settings.market_dirs),
+        ("lexicons", settings.lexicon_dir),
+        ("reference", settings.reference_dir),
+    ]
+
+
+def folders_hash(settings: Settings) -> str:
+    """A hash of every input folder and of the code, without the as-of date.
+
+    The as-of date defaults to the newest article's date, which takes reading the corpus to
+    know; this hash does not, so a build can tell "nothing changed" before reading anything.
+    """
+    h = hashlib.sha256()
+    for _kind, folder in input_folders(settings):
+        h.update(digest(_files_under(folder), folder).encode())
     h.update(digest(code_files(), PROJECT_ROOT).encode())
-    return Edition(as_of=as_of, inputs_hash=h.hexdigest())
+    return h.hexdigest()

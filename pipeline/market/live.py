@@ -24,6 +24,7 @@ from pipeline.errors import InputError
 from pipeline.market.prices import PRICES_SCHEMA
 
 CHART_URL = "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}"
+USER_AGENT = "Mozilla/5.0 (briefing pipeline)"
 # instrument -> (live symbol, currency), from the instruments table
 SYMBOLS: dict[str, tuple[str, str]] = {
     i: (ins.live_symbol, ins.currency)
@@ -32,7 +33,8 @@ SYMBOLS: dict[str, tuple[str, str]] = {
 }
 
 
-def chart_url(instrument: str, start: dt.date, end: dt.date) -> str:
+def chart_url(instrument: str, start: dt.date, end: dt.date, base: str = CHART_URL) -> str:
+    """The chart request for one instrument; `base` holds `{symbol}` (BRIEFING_MARKET_URL)."""
     symbol = SYMBOLS[instrument][0]
     t0 = int(dt.datetime.combine(start, dt.time(), dt.UTC).timestamp())
     t1 = int(dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp())
@@ -45,15 +47,19 @@ def chart_url(instrument: str, start: dt.date, end: dt.date) -> str:
             "includeAdjustedClose": "true",
         }
     )
-    return CHART_URL.format(symbol=urllib.parse.quote(symbol)) + "?" + query
+    if "{symbol}" not in base:
+        base = base.rstrip("/") + "/{symbol}"
+    return base.format(symbol=urllib.parse.quote(symbol)) + "?" + query
 
 
-def fetch_chart(instrument: str, start: dt.date, end: dt.date, timeout: float = 30) -> bytes:
+def fetch_chart(
+    instrument: str, start: dt.date, end: dt.date, timeout: float = 30, base: str = CHART_URL
+) -> bytes:
     """Network half: the raw JSON bytes of Yahoo's chart endpoint."""
     req = urllib.request.Request(
-        chart_url(instrument, start, end), headers={"User-Agent": "Mozilla/5.0 (briefing pipeline)"}
+        chart_url(instrument, start, end, base), headers={"User-Agent": USER_AGENT}
     )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - fixed https host
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - configured host
         return resp.read()
 
 

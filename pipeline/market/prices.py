@@ -12,7 +12,9 @@ only where the adjustment factor is documented and checks out against the price 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandera.polars as pa
@@ -122,15 +124,65 @@ class MarketFile:
     label: str  # path relative to the market folder
     frame: pl.DataFrame  # date, open, high, low, close, volume, dividends, line
     rows_in_file: int  # data lines before ticker/header label rows were dropped
+    source: Source | None = None  # set for a file of an updates folder (not in `SOURCES`)
 
 
-def market_files(market_dir: Path) -> dict[str, MarketFile]:
-    """Every file named in `SOURCES`, each read exactly once; prices and validation share them."""
-    market_dir = Path(market_dir)
-    return {
-        label: _parse(market_dir / label, label)
+def market_files(market_dirs: Path | Sequence[Path]) -> dict[str, MarketFile]:
+    """Every file named in `SOURCES` (in the first folder), then every file of the updates
+    folders after it (`update_sources`), each read exactly once; prices and validation share
+    them."""
+    dirs = [Path(market_dirs)] if isinstance(market_dirs, str | os.PathLike) else list(market_dirs)
+    files = {
+        label: _parse(Path(dirs[0]) / label, label)
         for label in dict.fromkeys(src.path for src in SOURCES)
     }
+    for src, path in update_sources(dirs[1:]):
+        files[src.path] = replace(_parse(path, src.path), source=src)
+    return files
+
+
+UPDATE_PROVENANCE = "PROVENANCE.json"  # written by `pipeline.market.update` beside the files
+
+
+def update_sources(folders: Sequence[Path]) -> list[tuple[Source, Path]]:
+    """The files of the updates folders as `fill` sources, in folder order.
+
+    An updates folder holds one `INSTRUMENT.csv` per instrument of the instruments table
+    (Date,Open,High,Low,Close,Volume, prices as traded). It comes after every `SOURCES` file of
+    the snapshot and after the folders before it, so for a day two folders both cover the
+    earlier folder wins (fill rule in `prices`); their disagreements are reported in
+    `validation` (`overlap_agrees`), never averaged. A CSV named after no instrument is an
+    error; other files (the provenance record) are not read. Missing folders hold nothing.
+    """
+    known = reference.instruments()
+    out: list[tuple[Source, Path]] = []
+    seen: dict[str, Path] = {}
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            continue
+        if folder.name in seen:
+            raise InputError(
+                f"two market updates folders share the name {folder.name!r}",
+                folder,
+                fix=f"rename one of them (the other is {seen[folder.name]})",
+            )
+        seen[folder.name] = folder
+        for path in sorted(folder.glob("*.csv")):
+            if path.name.startswith("."):
+                continue
+            if path.stem not in known:
+                raise InputError(
+                    f"{path.name} is not named after an instrument of the instruments table",
+                    path,
+                    fix="name update files INSTRUMENT.csv, e.g. BABA.csv or 9988.HK.csv",
+                )
+            out.append((Source(path.stem, f"{folder.name}/{path.name}", False, "fill"), path))
+    return out
+
+
+def sources_of(files: dict[str, MarketFile]) -> tuple[Source, ...]:
+    """`SOURCES`, then the updates files among `files`, in priority order."""
+    return SOURCES + tuple(f.source for f in files.values() if f.source is not None)
 
 
 def read_market_file(path: Path, label: str | None = None, strict: bool = True) -> pl.DataFrame:
@@ -415,9 +467,9 @@ def _source_frame(files: dict[str, MarketFile], src: Source) -> pl.DataFrame:
     )
 
 
-def prices_table(market_dir: Path, as_of: dt.date | None = None) -> pl.DataFrame:
-    """`prices` straight from a market folder; with `as_of`, no row after that date is kept."""
-    out = prices(market_files(market_dir))
+def prices_table(market_dirs: Path | Sequence[Path], as_of: dt.date | None = None) -> pl.DataFrame:
+    """`prices` straight from the market folders; with `as_of`, no row after that date is kept."""
+    out = prices(market_files(market_dirs))
     return out if as_of is None else out.filter(pl.col("date") <= as_of)
 
 
@@ -430,7 +482,7 @@ def prices(market_files: dict[str, MarketFile]) -> pl.DataFrame:
     """
     parts: list[pl.DataFrame] = []
     covered: dict[str, list[tuple[dt.date, dt.date]]] = {}
-    for src in SOURCES:
+    for src in sources_of(market_files):
         if src.role == "crosscheck":
             continue
         df = _source_frame(market_files, src)

@@ -18,13 +18,13 @@ from pipeline.market.prices import (
     HK_DIV_FILE,
     HK_FILE,
     HK_FIRST_RAW,
-    SOURCES,
     MarketFile,
     Source,
     flag_placeholder,
     hk_chain_candidate,
     hk_tick,
     on_grid,
+    sources_of,
 )
 
 SCHEMA = {
@@ -57,8 +57,10 @@ def validation(prices: pl.DataFrame, market_files: dict[str, MarketFile]) -> pl.
     """
     cals = exchange_calendars(prices)
     out: list[dict] = []
-    for src in SOURCES:
+    for src in sources_of(market_files):
         out.extend(_file_checks(src, market_files[src.path], cals))
+        if market_files[src.path].source is not None:
+            out.append(overlap_check(src, market_files[src.path].frame, prices))
     out.extend(_adjustment_checks(market_files, prices))
     return pl.DataFrame(out, schema=SCHEMA)
 
@@ -111,6 +113,41 @@ def _file_checks(src: Source, file: MarketFile, cals: pl.DataFrame) -> list[dict
     ph = flag_placeholder(df).filter(pl.col("placeholder"))
     rows.append(_row(f, ins, "placeholders", "info", ph.height, _dates(ph["date"].tail(5))))
     return rows
+
+
+# Two sources "agree" on a day when their as-traded closes differ by no more than rounding: half
+# a cent, or 0.05% of the price for index points and large prices.
+OVERLAP_ABS, OVERLAP_REL = 0.005, 0.0005
+
+
+def overlap_check(src: Source, frame: pl.DataFrame, prices: pl.DataFrame) -> dict:
+    """Does an updates file agree with the earlier source that won the days both cover?
+
+    The earlier folder's row is the one in `prices` (see `update_sources`); here its as-traded
+    close is compared with the update's close on every common day. Days where they differ by
+    more than rounding are listed (status `fail`), never averaged; days where the earlier
+    source has no as-traded close (dividend-adjusted rows) cannot be compared and are counted.
+    """
+    earlier = prices.filter(
+        (pl.col("instrument") == src.instrument) & (pl.col("source_file") != src.path)
+    ).select("date", "close_traded", "source_file")
+    j = frame.select("date", "close").join(earlier, on="date")
+    comparable = j.filter(pl.col("close_traded").is_not_null())
+    tol = pl.max_horizontal(pl.lit(OVERLAP_ABS), pl.col("close_traded").abs() * OVERLAP_REL)
+    off = comparable.filter((pl.col("close") - pl.col("close_traded")).abs() > tol).sort("date")
+    detail = (
+        f"{comparable.height} common days compared with "
+        f"{', '.join(sorted(set(j['source_file']))) or 'no earlier source'}"
+        f" ({j.height - comparable.height} without an as-traded close)"
+    )
+    if off.height:
+        worst = off.row(0, named=True)
+        detail += (
+            f"; differ beyond rounding on {_dates(off['date'])} "
+            f"(first: {worst['close']} here vs {worst['close_traded']})"
+        )
+    status = "fail" if off.height else "pass"
+    return _row(src.path, src.instrument, "overlap_agrees", status, off.height, detail)
 
 
 def _schema_check(df: pl.DataFrame, f: str, ins: str) -> dict:

@@ -91,16 +91,21 @@ def build_lock(site_dir: Path) -> Iterator[Path]:
         os.close(fd)  # closing releases the lock
 
 
-def build_site(settings: Settings, engine: str, log=print, project: Path | None = None) -> Path:
+def build_site(
+    settings: Settings, engine: str, log=print, project: Path | None = None, force: bool = False
+) -> Path:
     """Render and swap in the new site under the build lock; returns the site folder."""
     from pipeline.io import swap_in
 
     with build_lock(settings.site_dir):
-        swap_in(render_site(settings, engine, log=log, project=project), settings.site_dir)
+        out = render_site(settings, engine, log=log, project=project, force=force)
+        swap_in(out, settings.site_dir)
     return settings.site_dir
 
 
-def render_site(settings: Settings, engine: str, log=print, project: Path | None = None) -> Path:
+def render_site(
+    settings: Settings, engine: str, log=print, project: Path | None = None, force: bool = False
+) -> Path:
     """Render the project (default: this checkout) into a fresh temporary folder and return it
     (not yet swapped in)."""
     root = build_root(settings.site_dir)
@@ -116,14 +121,20 @@ def render_site(settings: Settings, engine: str, log=print, project: Path | None
     try:
         if engine == "quarto":
             env.setdefault("QUARTO_PYTHON", sys.executable)
+            # No `freeze` under Quarto: its freeze hashes only the page source, so a page would
+            # keep last week's numbers when only the data changed (docs/rendering.md).
             quarto_render(project, out, env, root)
         else:
             from pipeline.render.engine import render_project
+            from pipeline.render.freeze import Cache
 
             old = dict(os.environ)
             os.environ.update(env)
             try:
-                render_project(project, out, log=log)
+                cache = cache_dir(settings)
+                if force:
+                    shutil.rmtree(cache, ignore_errors=True)
+                render_project(project, out, log=log, cache=Cache(cache, settings))
             finally:
                 os.environ.clear()
                 os.environ.update(old)
@@ -134,6 +145,11 @@ def render_site(settings: Settings, engine: str, log=print, project: Path | None
 
 
 QUARTO_PAGE = re.compile(r"^\s*\[\s*\d+/\d+\]\s+(\S+)")  # "[2/3] report/index.qmd"
+
+
+def cache_dir(settings: Settings) -> Path:
+    """The built-in renderer's per-page execution cache (see `pipeline.render.freeze`)."""
+    return build_root(settings.site_dir) / "freeze"
 
 
 def quarto_render(project: Path, out: Path, env: dict[str, str], root: Path) -> None:
@@ -207,18 +223,29 @@ def write_failure_log(site_dir: Path, text: str) -> Path:
     return path
 
 
-def report(settings: Settings, engine: str | None = None, log=print) -> Path:
-    """Tables, then site and PDF; the new `_site/` replaces the old one only on success."""
+def report(settings: Settings, engine: str | None = None, log=print, force: bool = False) -> Path:
+    """Tables, then site and PDF; the new `_site/` replaces the old one only on success.
+
+    When nothing the site was built from changed (see `pipeline.render.freshness`), it returns
+    at once; `force` rebuilds everything, page caches included.
+    """
     from pipeline.editions.edition import build_edition
+    from pipeline.render.freshness import current_edition, record_build
 
     t0 = time.perf_counter()
+    chosen = choose_engine(engine)
+    if not force:
+        unchanged = current_edition(settings, chosen)
+        if unchanged:
+            log(f"edition {unchanged} is up to date: nothing changed, nothing rebuilt")
+            return settings.site_dir
     built = build_edition(settings)
     for warning in metadata_warnings(built["articles"], settings.articles_dir):
         log(warning)
     log(f"tables for edition {built.edition.id} in {time.perf_counter() - t0:.1f}s")
-    chosen = choose_engine(engine)
     t1 = time.perf_counter()
-    build_site(settings, chosen, log=log)
+    build_site(settings, chosen, log=log, force=force)
+    record_build(settings, chosen, built.edition.id)
     log(
         f"site rendered with {chosen} engine in {time.perf_counter() - t1:.1f}s -> {settings.site_dir}"
     )

@@ -31,6 +31,7 @@ import yaml
 
 from pipeline.errors import InputError
 from pipeline.render.failures import RenderError, last_line, said_why
+from pipeline.render.freeze import Cache
 from pipeline.render.kernel import KernelSpace, kernel_space, run_cells
 from pipeline.render.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
 
@@ -71,16 +72,58 @@ def _cell_options(cell: Cell, page: Page, project: Project) -> dict[str, Any]:
 
 
 def execute_page(
-    page: Page, project: Project, fmt: str, workdir: Path, kernels: KernelSpace
-) -> list[dict[str, Any]]:
-    """Run every cell of `page` in a fresh kernel, as Quarto would for format `fmt`.
+    page: Page,
+    project: Project,
+    fmt: str,
+    workdir: Path,
+    kernels: KernelSpace,
+    cache: Cache | None = None,
+) -> tuple[list[list[dict[str, Any]]], int]:
+    """The nbformat outputs of every cell of `page`, as Quarto would run it for format `fmt`,
+    and how many of them came from the cache.
 
-    Returns the nbformat outputs of each cell, in order. Any failure (a kernel that does not
-    start or dies, a cell that raises or runs past `execute: timeout`) stops the render with a
-    RenderError naming the page, the step and the cause, never a half-written page.
+    With a `cache` folder, cells whose reads did not change keep their last outputs and only
+    the others run (`pipeline.render.freeze`); with none, every cell runs in a fresh kernel.
+    Any failure (a kernel that does not start or dies, a cell that raises or runs past
+    `execute: timeout`) stops the render with a RenderError naming the page, the step and the
+    cause, never a half-written page.
     """
+    if cache is None:
+        codes = [c.code for c in page.cells]
+        return _run_page(page, project, fmt, workdir, kernels, codes), 0
+    from pipeline.render import freeze
+
+    name, n = page_name(page, project), len(page.cells)
+    key = freeze.page_key(page.path.read_bytes(), fmt, cache.settings)
+    resolve = freeze.resolver(cache.settings)
+    cached = freeze.load(cache.folder, name, fmt, key, n)
+    plan = freeze.plan(cached, n, resolve)
+    cells = [dict(c) for c in cached] if cached else [{} for _ in range(n)]
+    if plan.run:
+        codes = [freeze.PROBE_CODE]
+        for i in plan.run:
+            codes += [page.cells[i].code, freeze.PROBE_CODE]
+        lines = [page.cells[0].line] + [page.cells[i].line for i in plan.run for _ in (0, 1)]
+        outs = _run_page(page, project, fmt, workdir, kernels, codes, lines)
+        for k, i in enumerate(plan.run):
+            report = freeze.probe_result(outs[2 + 2 * k])
+            cells[i] = {"outputs": outs[1 + 2 * k], **report}
+        freeze.save(cache.folder, name, fmt, key, cells, resolve)
+    return [c["outputs"] for c in cells], n - len(plan.run)
+
+
+def _run_page(
+    page: Page,
+    project: Project,
+    fmt: str,
+    workdir: Path,
+    kernels: KernelSpace,
+    codes: list[str],
+    lines: list[int] | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Run `codes` in one fresh kernel with the page's environment; their outputs, in order."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c.code) for c in page.cells]
+    nb.cells = [nbformat.v4.new_code_cell(code) for code in codes]
     info_path = workdir / f"execute-info-{page.path.stem}-{fmt}.json"
     info_path.write_text(
         json.dumps(
@@ -109,7 +152,7 @@ def execute_page(
             cwd,
             cell_timeout(page, project),
             {"page": page_name(page, project), "fmt": fmt},
-            [c.line for c in page.cells],
+            lines or [c.line for c in page.cells],
         )
     return [c.get("outputs", []) for c in nb.cells]
 
@@ -537,13 +580,18 @@ def run_scripts(
 
 
 def render_project(
-    root: Path, out_dir: Path | None = None, log: Any = print, only: list[str] | None = None
+    root: Path,
+    out_dir: Path | None = None,
+    log: Any = print,
+    only: list[str] | None = None,
+    cache: Cache | None = None,
 ) -> list[RenderedPage]:
     """Render every page of the project (or the `only` ones, project-relative) into `out_dir`
     (default: the project's output-dir), like `quarto render [FILE]`.
 
     Pages are rendered in order; each format of a page gets its own kernel run, since cells may
-    emit different outputs per format.
+    emit different outputs per format. With a `cache` folder, cells whose reads are unchanged
+    reuse their last outputs (`pipeline.render.freeze`).
     """
     project = read_project(root)
     out_dir = out_dir or project.output_dir
@@ -560,7 +608,7 @@ def render_project(
         kernel_space() as kernels,
     ):
         for page in pages:
-            rendered.append(render_page(page, project, out_dir, Path(tmp), kernels, log))
+            rendered.append(render_page(page, project, out_dir, Path(tmp), kernels, log, cache))
     run_scripts(
         project.post_render,
         project,
@@ -572,7 +620,13 @@ def render_project(
 
 
 def render_page(
-    page: Page, project: Project, out_dir: Path, workdir: Path, kernels: KernelSpace, log: Any
+    page: Page,
+    project: Project,
+    out_dir: Path,
+    workdir: Path,
+    kernels: KernelSpace,
+    log: Any,
+    cache: Cache | None = None,
 ) -> RenderedPage:
     """Every format of one page: run its cells per format, then write HTML or the PDF."""
     outputs: list[Path] = []
@@ -587,7 +641,7 @@ def render_page(
                 page.path,
             )
         t0 = dt.datetime.now()
-        cell_outputs = execute_page(page, project, fmt, workdir, kernels)
+        cell_outputs, reused = execute_page(page, project, fmt, workdir, kernels, cache)
         if fmt == "html":
             media = _output_path(project, page, out_dir, f"{page.path.stem}_files")
             media.mkdir(parents=True, exist_ok=True)
@@ -599,8 +653,9 @@ def render_page(
             media.mkdir(parents=True, exist_ok=True)
             md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
             outputs.append(render_pdf(page, project, md, opts, out_dir, workdir, {}))
+        kept = f", {reused} of {len(page.cells)} cells from the cache" if cache else ""
         log(
             f"  rendered {page_name(page, project)} -> {fmt} "
-            f"in {(dt.datetime.now() - t0).total_seconds():.1f}s"
+            f"in {(dt.datetime.now() - t0).total_seconds():.1f}s{kept}"
         )
     return RenderedPage(page.path, outputs)

@@ -41,13 +41,26 @@ def csv_safe(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def write_vega_bundle(site_dir: Path) -> Path:
-    """The Vega, Vega-Lite and vega-embed scripts, bundled offline by vl-convert."""
+def write_vega_bundle(site_dir: Path, cache_dir: Path | None = None) -> Path:
+    """The Vega, Vega-Lite and vega-embed scripts, bundled offline by vl-convert.
+
+    Bundling takes vl-convert about 2 s and depends only on its version, so with `cache_dir`
+    the bundle is kept there under that version and copied on later builds.
+    """
+    import importlib.metadata
+
     import vl_convert as vlc
 
     target = site_dir / VEGA_BUNDLE
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(vlc.javascript_bundle(), encoding="utf-8")
+    if cache_dir is None:
+        target.write_text(vlc.javascript_bundle(), encoding="utf-8")
+        return target
+    version = importlib.metadata.version("vl-convert-python")
+    kept = cache_dir / f"vega-bundle-{version}.js"
+    if not kept.is_file():
+        write_text_atomic(vlc.javascript_bundle(), kept)
+    shutil.copyfile(kept, target)
     return target
 
 
@@ -138,7 +151,9 @@ def post_render(site_dir: Path, settings: Settings) -> list[Path]:
     """Finish `site_dir` after the pages are rendered; returns the files written."""
     processed_dir = settings.processed_dir
     edition = load_edition(processed_dir)
-    written = [write_vega_bundle(site_dir)]
+    from pipeline.render.build import cache_dir
+
+    written = [write_vega_bundle(site_dir, cache_dir(settings))]
     css = site_dir / "libs" / "site.css"
     shutil.copyfile(TEMPLATES / "site.css", css)
     written.append(css)
