@@ -254,7 +254,10 @@ def test_sigkill_while_rendering_leaves_site_and_editions(world: World) -> None:
 def test_sigterm_while_rendering_cleans_up_and_says_so(world: World) -> None:
     run = Run(world, "report")
     world.rendering(run)
-    time.sleep(1.5)
+    # Wait for a kernel (or other helper) rather than a fixed time: on a loaded machine the
+    # renderer's preparation can outlast any sleep.
+    run.wait_for("a kernel to start", lambda: bool(descendants(run.proc.pid)))
+    time.sleep(0.5)
     code, err = run.stop(signal.SIGTERM)
     assert code == 128 + signal.SIGTERM
     assert_clean_message(err, signal.SIGTERM)
