@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Settings
+from pipeline.editions.manifest import ENGINE_VARIABLE
 from pipeline.errors import InputError
 
 BUILD_DIR = ".build"  # beside the site folder, so the final rename stays on one filesystem
@@ -112,6 +113,8 @@ def render_site(settings: Settings, engine: str, log=print, project: Path | None
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
         BRIEFING_PROCESSED_DIR=str(settings.processed_dir),
+        **{ENGINE_VARIABLE: engine},
+        **source_date_epoch(settings.processed_dir),
     )
     try:
         if engine == "quarto":
@@ -131,6 +134,25 @@ def render_site(settings: Settings, engine: str, log=print, project: Path | None
         shutil.rmtree(out, ignore_errors=True)
         raise
     return out
+
+
+def source_date_epoch(processed_dir: Path) -> dict[str, str]:
+    """`SOURCE_DATE_EPOCH` at midnight UTC of the edition's as-of day, for whichever engine runs.
+
+    Quarto's Typst stamps the PDF with the build time unless this is set, so two renders of
+    one edition would differ in bytes; the built-in renderer pins the same date itself. Empty
+    when the tables (and so the as-of date) are not there yet.
+    """
+    import datetime as dt
+
+    from pipeline.tables import load_edition
+
+    try:
+        day = dt.date.fromisoformat(str(load_edition(processed_dir)["as-of"]))
+    except (OSError, KeyError, ValueError, InputError):
+        return {}
+    midnight = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    return {"SOURCE_DATE_EPOCH": str(int(midnight.timestamp()))}
 
 
 QUARTO_PAGE = re.compile(r"^\s*\[\s*\d+/\d+\]\s+(\S+)")  # "[2/3] report/index.qmd"
@@ -211,12 +233,12 @@ def report(settings: Settings, engine: str | None = None, log=print) -> Path:
     """Tables, then site and PDF; the new `_site/` replaces the old one only on success."""
     from pipeline.editions.edition import build_edition
 
+    chosen = choose_engine(engine)  # first: the footer's manifest line names its tools
     t0 = time.perf_counter()
-    built = build_edition(settings)
+    built = build_edition(settings, engine=chosen)
     for warning in metadata_warnings(built["articles"], settings.articles_dir):
         log(warning)
     log(f"tables for edition {built.edition.id} in {time.perf_counter() - t0:.1f}s")
-    chosen = choose_engine(engine)
     t1 = time.perf_counter()
     build_site(settings, chosen, log=log)
     log(
