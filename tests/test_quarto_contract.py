@@ -187,3 +187,20 @@ def test_post_render_is_a_script_quarto_runs_with_quarto_python() -> None:
     scripts = config["project"]["post-render"]
     for script in [scripts] if isinstance(scripts, str) else scripts:
         assert script.endswith(".py") and (PROJECT_ROOT / script).is_file(), script
+
+
+# The families `make system-deps` installs (fonts-dejavu-core, fonts-noto-cjk).
+INSTALLED_FONTS = {"DejaVu Sans", "Noto Sans CJK SC"}
+
+
+def test_print_templates_name_only_installed_fonts() -> None:
+    """Typst warns `unknown font family` for every listed family it lacks (Quarto shows the
+    warning), so the templates name only the families the project installs."""
+    templates = [*(PROJECT_ROOT / "report").rglob("*.typ")]
+    templates += (PROJECT_ROOT / "pipeline" / "templates" / "typst").glob("*.typ")
+    named = set()
+    for path in templates:
+        for fonts in re.findall(r"\bfont:\s*(\([^)]*\)|\"[^\"]*\")", path.read_text()):
+            named |= set(re.findall(r'"([^"]+)"', fonts))
+    assert named, "no font list found"
+    assert named <= INSTALLED_FONTS, sorted(named - INSTALLED_FONTS)
