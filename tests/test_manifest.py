@@ -172,9 +172,18 @@ def test_plain_quarto_render_is_recognised_by_its_launcher(out, fake_quarto, mon
     """`quarto render` run by hand: no build variable, Quarto not on PATH, but its launcher
     exports QUARTO_BIN_PATH, and that is the `quarto` asked."""
     monkeypatch.delenv("BRIEFING_RENDER_ENGINE", raising=False)
+    for name in ("QUARTO_PROJECT_OUTPUT_DIR", "QUARTO_EXECUTE_INFO"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QUARTO", "0")  # what `make report` would pick no longer decides
     monkeypatch.setenv("QUARTO_BIN_PATH", str(fake_quarto))
     assert render_engine() == "quarto"
     assert real_manifest(out)["tools"]["typst"] == "0.99.2"
+    monkeypatch.delenv("QUARTO_BIN_PATH")
+    assert render_engine() == "builtin"
+    monkeypatch.setenv("QUARTO_PROJECT_OUTPUT_DIR", "_site")  # Quarto running post-render
+    assert render_engine() == "quarto"
+    monkeypatch.setenv("BRIEFING_RENDER_ENGINE", "builtin")  # the built-in renderer says so
+    assert render_engine() == "builtin"
 
 
 def test_post_render_script_runs_as_quarto_runs_it(tables, settings, fake_quarto, tmp_path):

@@ -27,6 +27,7 @@ SCHEMA_VERSION = 2  # 2: `engine`, and tool versions from that engine
 INPUT_KINDS = ("articles", "market", "lexicons", "reference")
 ENGINES = ("builtin", "quarto")
 ENGINE_VARIABLE = "BRIEFING_RENDER_ENGINE"  # set by `python -m pipeline report`/`render`
+QUARTO_SETS = ("QUARTO_BIN_PATH", "QUARTO_PROJECT_OUTPUT_DIR", "QUARTO_EXECUTE_INFO")
 
 
 def _run(args: list[str], cwd: Path) -> str | None:
@@ -69,12 +70,14 @@ def _pandoc_version() -> str | None:
 
 def render_engine() -> str:
     """The engine rendering this edition: the one the build named, else Quarto when Quarto
-    started this process (a plain `quarto render`: its launcher exports QUARTO_BIN_PATH), else
-    what `make report` would pick (Quarto when on PATH unless QUARTO=0)."""
+    started this process (a plain `quarto render`: its launcher exports QUARTO_BIN_PATH, and it
+    sets QUARTO_PROJECT_OUTPUT_DIR for post-render and QUARTO_EXECUTE_INFO for cells; the
+    built-in renderer sets those two as well, but always names itself), else what
+    `make report` would pick (Quarto when on PATH unless QUARTO=0)."""
     named = os.environ.get(ENGINE_VARIABLE, "").strip().lower()
     if named in ENGINES:
         return named
-    if os.environ.get("QUARTO_BIN_PATH"):
+    if any(os.environ.get(v) for v in QUARTO_SETS):
         return "quarto"
     if os.environ.get("QUARTO", "").strip().lower() in ("0", "builtin", "no", "false"):
         return "builtin"
