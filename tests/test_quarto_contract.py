@@ -9,6 +9,7 @@ row must name the file of the built-in renderer that implements it.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -204,3 +205,43 @@ def test_print_templates_name_only_installed_fonts() -> None:
             named |= set(re.findall(r'"([^"]+)"', fonts))
     assert named, "no font list found"
     assert named <= INSTALLED_FONTS, sorted(named - INSTALLED_FONTS)
+
+
+def test_kernel_config_silences_the_tcp_warning(tmp_path: Path) -> None:
+    """Quarto starts kernels over TCP; ipykernel then warns once per page. The config that
+    `make deps` installs into the venv keeps such kernels to errors only. Here it is loaded
+    from a private IPython profile, so the test does not depend on the venv's state."""
+    import subprocess
+
+    from jupyter_client.manager import KernelManager
+
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "scripts/ipython_kernel_config.py $(KERNEL_CONFIG)" in makefile
+    assert "KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py" in makefile
+
+    def kernel_says(ipython_dir: Path) -> str:
+        log = tmp_path / f"{ipython_dir.name}.log"
+        km = KernelManager(transport="tcp", kernel_name="python3")
+        env = dict(os.environ, IPYTHONDIR=str(ipython_dir))
+        with open(log, "w") as out:
+            km.start_kernel(stdout=out, stderr=subprocess.STDOUT, env=env, extra_arguments=[])
+            client = km.client()
+            client.start_channels()
+            try:
+                client.wait_for_ready(timeout=60)
+            finally:
+                client.stop_channels()
+                km.shutdown_kernel(now=True)
+        return log.read_text()
+
+    quiet = tmp_path / "quiet"
+    (quiet / "profile_default").mkdir(parents=True)
+    config = (PROJECT_ROOT / "scripts" / "ipython_kernel_config.py").read_text()
+    (quiet / "profile_default" / "ipython_kernel_config.py").write_text(config)
+    plain = tmp_path / "plain"
+    (plain / "profile_default").mkdir(parents=True)
+    (plain / "profile_default" / "ipython_kernel_config.py").write_text(
+        "c = get_config()\nc.IPKernelApp.log_level = 'WARN'\n"
+    )
+    assert "running over TCP" in kernel_says(plain)  # the warning exists...
+    assert "running over TCP" not in kernel_says(quiet)  # ...and the config silences it
