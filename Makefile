@@ -24,9 +24,12 @@ help: ## List the targets
 	@echo "  Settings: BRIEFING_AS_OF=YYYY-MM-DD  BRIEFING_MARKET_DIR=...  QUARTO=0 (force built-in renderer)"
 
 # The venv is rebuilt from the lock only when the lock or pyproject changes: seconds otherwise.
-$(STAMP): uv.lock pyproject.toml
+# It also installs the kernel config that keeps every kernel of the venv quiet (Quarto's too).
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
+$(STAMP): uv.lock pyproject.toml scripts/ipython_kernel_config.py
 	@$(UV) --version >/dev/null 2>&1 || { echo "uv not found: installing it from PyPI"; python3 -m pip install --quiet uv; }
 	$(UV) sync --frozen
+	install -D -m 644 scripts/ipython_kernel_config.py $(KERNEL_CONFIG)
 	@touch $@
 
 deps: $(STAMP) ## Create or update .venv from uv.lock

@@ -79,6 +79,14 @@ print("hidden output")
 ```{python}
 table(pl.DataFrame({"title": ["<script>alert(1)</script>", "#set page(width: 1cm)"]}))
 ```
+
+```{python}
+table(df, caption="Ranked values")
+```
+
+```{python}
+table(df, caption="The same values, labelled by hand", label="by-hand")
+```
 """
 
 
@@ -126,7 +134,7 @@ def test_parse_qmd_reads_cells_and_options(project: Path) -> None:
     page = parse_qmd(project / "report" / "index.qmd")
     assert page.front_matter["title"] == "Test page"
     labels = [c.label for c in page.cells]
-    assert labels == ["setup", "fig-line", None, None, None]
+    assert labels == ["setup", "fig-line", None, None, None, None, None]
     assert page.cells[1].options["fig-cap"] == "A line"
     assert page.cells[2].options == {"echo": True}
     assert not any(line.startswith("#|") for c in page.cells for line in c.code.splitlines())
@@ -156,6 +164,14 @@ def test_html_holds_vega_lite_spec_and_cell_options(rendered: Path) -> None:
     assert "2025-11-18-deadbeef" in html  # metadata-files reach the template
 
 
+def test_html_numbers_labelled_tables_and_links_the_pdf_like_quarto(rendered: Path) -> None:
+    html = (rendered / "report" / "index.html").read_text()
+    assert '<table id="tbl-ranked-values">\n<caption>Table 1: Ranked values</caption>' in html
+    assert '<table id="tbl-by-hand">\n<caption>Table 2: The same values' in html
+    # The PDF link sits where Quarto puts it: "Other Formats", labelled with the format.
+    assert '<h2>Other Formats</h2><ul><li><a href="test.pdf">Typst</a></li></ul>' in html
+
+
 def test_pdf_has_pages_vector_chart_and_edition(rendered: Path) -> None:
     reader = PdfReader(rendered / "report" / "test.pdf")
     text = "\n".join(page.extract_text() for page in reader.pages)
@@ -165,6 +181,9 @@ def test_pdf_has_pages_vector_chart_and_edition(rendered: Path) -> None:
     assert "format: typst" in text
     assert "<script>alert(1)</script>" in text  # shown literally, not interpreted
     assert re.search(r"Figure\s1:\s+A line", text)  # numbered, captioned figure
+    # Labelled table captions survive in Typst, numbered by Typst itself.
+    assert re.search(r"Table\s1:\s+Ranked values", text)
+    assert re.search(r"Table\s2:\s+The same values", text)
     # Pinned to the as-of date, not the clock, so rebuilds give the same bytes.
     assert reader.metadata["/CreationDate"].startswith("D:20251118")
 
@@ -215,3 +234,49 @@ def test_no_kernel_outlives_its_page(rendered: Path) -> None:
     running = [command_line(pid) for pid in descendants(os.getpid()) if alive(pid)]
     kernels = [cmd for cmd in running if "ipykernel" in cmd]
     assert not kernels, kernels
+
+
+def test_table_labels_come_from_the_caption_or_label(monkeypatch) -> None:
+    import pipeline.briefing.display as display
+
+    monkeypatch.setattr(display, "_USED_LABELS", set())
+    df = __import__("polars").DataFrame({"a": [1]})
+    assert str(display.table(df, "Flows, as reported (HK$)")).endswith(
+        ": Flows, as reported \\(HK\\$\\) {#tbl-flows-as-reported-hk}\n"
+    )
+    assert "{#tbl-flows-as-reported-hk-2}" in str(display.table(df, "Flows as reported: HK"))
+    assert "{#tbl-mine}" in str(display.table(df, "x", label="mine"))
+    assert "{#tbl-table}" in str(display.table(df, "资金流向"))  # no ASCII word to slug
+    assert "{#" not in str(display.table(df))  # no caption, nothing to number
+    with pytest.raises(ValueError, match="needs a caption"):
+        display.table(df, label="orphan")
+
+
+def test_format_links_follow_quartos_rules() -> None:
+    from pipeline.render.engine import format_links
+
+    pdf = {"text": "Typst", "href": "b.pdf"}
+    assert format_links({}, "b.pdf") == [pdf]
+    assert format_links({"format-links": False}, "b.pdf") == []
+    assert format_links({}, None) == []
+    custom = {"text": "PDF", "href": "b.pdf"}
+    assert format_links({"format-links": [custom]}, "b.pdf") == [custom, pdf]
+    assert format_links({"format-links": [custom, "html"]}, "b.pdf") == [custom]
+
+
+def test_figure_captions_are_markdown_with_curly_quotes(tmp_path: Path) -> None:
+    root = tmp_path / "quotes"
+    (root / "report").mkdir(parents=True)
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: website\n  render: [report/index.qmd]\nformat:\n  html:\n    toc: true\n"
+    )
+    (root / "report" / "index.qmd").write_text(
+        "---\ntitle: Q\n---\n\n## One\n\n```{python}\n#| label: fig-q\n"
+        '#| fig-cap: "Alibaba\'s *own* chart"\nimport altair as alt\n'
+        "from pipeline.briefing.display import Chart\n"
+        "Chart(alt.Chart(alt.Data(values=[{'x': 1}])).mark_point().encode(x='x:Q'), 'q')\n```\n"
+    )
+    render_project(root, log=lambda *_: None)
+    html = (root / "_site" / "report" / "index.html").read_text()
+    assert "Figure 1: Alibaba\u2019s <em>own</em> chart" in html
+    assert '<h2 id="toc-title">On this page</h2>' in html  # Quarto's contents title

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import signal
 import stat
@@ -370,3 +371,14 @@ def test_report_builds_from_a_clone_at_a_long_path(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert (clone / "_site" / "index.html").is_file()
     assert list((clone / "_site").glob("*.pdf"))
+    # A render leaves the checkout clean, so the next edition's manifest is not "dirty".
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == "", status.stdout
+    manifest = json.loads((clone / "_site" / "manifest.json").read_text())
+    assert manifest["git"]["dirty"] is False and manifest["engine"] == "builtin"

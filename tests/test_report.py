@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from pypdf import PdfReader
+
+from pipeline.config import PROJECT_ROOT
 
 
 def test_site_has_index_and_briefing_with_vega_lite(site) -> None:
@@ -41,3 +44,79 @@ def test_articles_table_lists_every_article(site, tables) -> None:
     for title in tables["articles"]["title"].drop_nulls().to_list():
         words = title.split()[:3]
         assert " ".join(words) in html
+
+
+# What Quarto receives is the cells' outputs, not the built-in renderer's HTML: a `text/html`
+# output makes Quarto add require.js and jQuery from cdn.jsdelivr.net to the page.
+MARKDOWN_LIKE = {"text/markdown", "text/plain", "image/svg+xml", "image/png"}
+
+
+@pytest.fixture(scope="module")
+def html_cell_outputs(settings, tables, tmp_path_factory) -> dict[str, list]:
+    """Every report page's cells executed for HTML, as Quarto's kernel would run them."""
+    from pipeline.render.engine import execute_page
+    from pipeline.render.kernel import kernel_space
+    from pipeline.render.qmd import parse_qmd, read_project
+
+    project = read_project(PROJECT_ROOT)
+    work = tmp_path_factory.mktemp("cells")
+    outputs = {}
+    with pytest.MonkeyPatch.context() as mp, kernel_space() as kernels:
+        mp.setenv("BRIEFING_PROCESSED_DIR", str(settings.processed_dir))
+        for path in project.pages:
+            page = parse_qmd(path)
+            cells = execute_page(page, project, "html", work, kernels)
+            outputs[path.name] = [out for cell in cells for out in cell]
+    return outputs
+
+
+def test_cell_outputs_request_nothing_from_a_cdn(html_cell_outputs) -> None:
+    charts = 0
+    for page, outputs in html_cell_outputs.items():
+        for out in outputs:
+            data = out.get("data", {})
+            assert set(data) <= MARKDOWN_LIKE, f"{page}: a cell output is {sorted(data)}"
+            text = str(data.get("text/markdown", ""))
+            assert "cdn." not in text and "require" not in text, page
+            assert not re.search(r"<script[^>]*\bsrc=\"(https?:)?//", text), page
+            if "vegaEmbed" in text:
+                charts += 1
+                # The chart is a raw HTML block, which Quarto passes through untouched.
+                assert re.match(r"^(`{3,})\{=html\}\n.*\n\1\n$", text, re.S), page
+    assert charts >= 10, "the briefing's charts were not among the outputs"
+
+
+def test_every_table_in_the_briefing_is_labelled_and_captioned(html_cell_outputs) -> None:
+    """The briefing (the page that is also a PDF) captions every table; on every page, each
+    caption carries a `tbl-` label, the only kind Quarto keeps in Typst (quarto-cli #11733)."""
+    tables = 0
+    for page, outputs in html_cell_outputs.items():
+        labels = []
+        for out in outputs:
+            text = str(out.get("data", {}).get("text/markdown", ""))
+            assert not re.search(r"^: (?!.* \{#tbl-[\w-]+\}$)", text, re.M), page
+            blocks = re.split(r"\n\s*\n", text)
+            for block, after in zip(blocks, [*blocks[1:], ""], strict=True):
+                if page == "index.qmd" and re.match(r"\|.*\n\|[-:|]+\|", block):
+                    tables += 1
+                    assert re.match(r": .+ \{#tbl-[\w-]+\}$", after), f"uncaptioned: {block}"
+            labels += re.findall(r"\{#(tbl-[\w-]+)\}", text)
+        assert len(labels) == len(set(labels)), f"{page}: repeated table label"
+    assert tables >= 4
+
+
+def test_html_numbers_tables_like_quarto(site) -> None:
+    html = (site / "report" / "index.html").read_text()
+    captions = re.findall(r'<table id="(tbl-[\w-]+)"[^>]*>\s*<caption>Table (\d+): ', html)
+    assert [int(n) for _, n in captions] == list(range(1, len(captions) + 1))
+    assert len(captions) >= 4
+
+
+def test_pages_link_the_stylesheet_named_in_quarto_yml(site) -> None:
+    html = (site / "report" / "index.html").read_text()
+    assert '<link rel="stylesheet" href="site.css">' in html
+    assert (site / "report" / "site.css").read_bytes() == (
+        PROJECT_ROOT / "report" / "site.css"
+    ).read_bytes()
+    assert ".key-findings" in (site / "report" / "site.css").read_text()
+    assert 'class="key-findings"' in html

@@ -70,3 +70,38 @@ def test_edition_uses_no_row_after_its_date(two_builds: list[Path]) -> None:
     ):
         df = pl.read_parquet(processed / f"{name}.parquet")
         assert df[col].drop_nulls().max() is None or df[col].drop_nulls().max() <= AS_OF, name
+
+
+# A stand-in for Quarto (which cannot be installed here) that records what it was given.
+RECORDING_QUARTO = """#!/bin/sh
+out="$3"
+mkdir -p "$out"
+echo "args=$*" > "$out/seen.txt"
+echo "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH" >> "$out/seen.txt"
+echo "BRIEFING_RENDER_ENGINE=$BRIEFING_RENDER_ENGINE" >> "$out/seen.txt"
+echo "QUARTO_PYTHON=$QUARTO_PYTHON" >> "$out/seen.txt"
+"""
+
+
+def test_quarto_gets_source_date_epoch_from_the_as_of_date(
+    tables, settings, tmp_path, monkeypatch
+) -> None:
+    """Quarto's Typst dates the PDF by SOURCE_DATE_EPOCH, so the build sets it for Quarto."""
+    import sys
+
+    from pipeline.render.build import render_site
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "quarto").write_text(RECORDING_QUARTO)
+    (bin_dir / "quarto").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.delenv("QUARTO_PYTHON", raising=False)
+    out = render_site(settings, "quarto", log=lambda *_: None)
+    seen = dict(line.split("=", 1) for line in (out / "seen.txt").read_text().splitlines()[1:])
+    as_of = tables.edition.as_of
+    midnight = dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.UTC)
+    assert seen["SOURCE_DATE_EPOCH"] == str(int(midnight.timestamp()))
+    assert seen["BRIEFING_RENDER_ENGINE"] == "quarto"
+    assert seen["QUARTO_PYTHON"] == sys.executable  # post-render runs with the project's Python

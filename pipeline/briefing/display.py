@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -116,13 +117,49 @@ def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> s
 
 
 def table(
-    df: pl.DataFrame, caption: str | None = None, formats: dict[str, str] | None = None
+    df: pl.DataFrame,
+    caption: str | None = None,
+    formats: dict[str, str] | None = None,
+    *,
+    label: str | None = None,
 ) -> Markdown:
-    """Show a table in either format; the caption becomes a pandoc table caption."""
+    """Show a table in either format; the caption becomes a labelled pandoc table caption.
+
+    A captioned table always carries a `tbl-` label (`: caption {#tbl-x}`), made from the
+    caption unless `label=` names it: Quarto drops unlabelled captions from Typst output
+    (quarto-cli #11733) and numbers labelled ones, and the built-in renderer does the same.
+    """
     text = markdown_table(df, formats)
+    if label and not caption:
+        raise ValueError(f"table label {label!r} needs a caption (Quarto numbers captions)")
     if caption:
-        text += f"\n\n: {escape_md(caption)}"
+        text += f"\n\n: {escape_md(caption)} {{#{table_label(caption, label)}}}"
     return Markdown(text + "\n")
+
+
+_USED_LABELS: set[str] = set()  # one kernel renders one page in one format
+
+
+def table_label(caption: str, label: str | None = None) -> str:
+    """`label` (with `tbl-` added when missing), else a slug of the caption's first words.
+
+    A page runs in its own kernel, so labels are unique per page: a repeated slug gets `-2`,
+    `-3`, as Quarto requires one id per table.
+    """
+    if label:
+        base = label if label.startswith("tbl-") else f"tbl-{label}"
+        if not re.fullmatch(r"tbl-[A-Za-z0-9_-]+", base):
+            raise ValueError(f"table label {label!r}: use letters, digits, - and _")
+    else:
+        ascii_text = unicodedata.normalize("NFKD", caption).encode("ascii", "ignore").decode()
+        words = re.findall(r"[a-z0-9]+", ascii_text.lower())[:6]
+        base = "tbl-" + ("-".join(words) or "table")
+    chosen, n = base, 1
+    while chosen in _USED_LABELS:
+        n += 1
+        chosen = f"{base}-{n}"
+    _USED_LABELS.add(chosen)
+    return chosen
 
 
 class Chart:
@@ -193,9 +230,20 @@ class Chart:
         return vlc.vegalite_to_svg(self.spec())
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        # Markdown holding a raw HTML block, not `text/html`: for a `text/html` output Quarto
+        # adds require.js and jQuery from a CDN to the page; a raw block adds nothing, and its
+        # script still runs. The built-in renderer splices it the same way.
         if is_html():
-            return {"text/html": self.html()}
+            return {"text/markdown": raw_block("html", self.html())}
         return {"image/svg+xml": self.svg()}
+
+
+def raw_block(fmt: str, text: str) -> str:
+    """A pandoc raw block (```{=html}) holding `text` unchanged; the fence is longer than any
+    backtick run inside, so chart data cannot close it early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{{={fmt}}}\n{text}\n{fence}\n"
 
 
 def _attr(text: str | None) -> str:

@@ -126,7 +126,11 @@ def _check_meta(meta: object, path: Path, where: str) -> tuple[dict, list[str]]:
             path,
             fix="write it as 'key: value' lines",
         )
-    issues = [f"unknown {where} key '{k}'" for k in meta if k not in META_KEYS + EXTRA_META_KEYS + RECORD_META_KEYS]
+    issues = [
+        f"unknown {where} key '{k}'"
+        for k in meta
+        if k not in META_KEYS + EXTRA_META_KEYS + RECORD_META_KEYS
+    ]
     out: dict = {}
     for key in META_KEYS + EXTRA_META_KEYS:
         if key not in meta or meta[key] is None:

@@ -33,11 +33,14 @@ class BuiltEdition:
         return self.tables.rejects
 
 
-def edition_metadata(edition: Edition, settings: Settings) -> dict[str, str]:
+def edition_metadata(
+    edition: Edition, settings: Settings, engine: str | None = None
+) -> dict[str, str]:
     """Metadata Quarto and the built-in renderer read through `metadata-files`.
 
     The summary comes from the manifest without outputs (they do not exist yet); the full
-    manifest is written by post-render once every output does.
+    manifest is written by post-render once every output does. `engine` is the one that will
+    render the pages (default: `render_engine()`), whose tools the summary names.
     """
     manifest = build_manifest(
         edition,
@@ -45,6 +48,7 @@ def edition_metadata(edition: Edition, settings: Settings) -> dict[str, str]:
         settings.site_dir,
         PROJECT_ROOT,
         include_outputs=False,
+        engine=engine,
     )
     return {
         "edition": edition.id,
@@ -54,10 +58,12 @@ def edition_metadata(edition: Edition, settings: Settings) -> dict[str, str]:
     }
 
 
-def build_edition(settings: Settings, out_dir: Path | None = None) -> BuiltEdition:
+def build_edition(
+    settings: Settings, out_dir: Path | None = None, engine: str | None = None
+) -> BuiltEdition:
     """Build every table, compute the edition id once, and write both to `out_dir`."""
     tables = build_tables(settings)
     edition = compute_edition(settings, tables.as_of)
     out = out_dir or settings.processed_dir
-    written = write_tables(tables, out, edition_metadata(edition, settings))
+    written = write_tables(tables, out, edition_metadata(edition, settings, engine))
     return BuiltEdition(tables=tables, edition=edition, written=written)

@@ -2,11 +2,16 @@
 
 It records hashes and versions only. There is no build time (the as-of date is the only date),
 so rebuilding the same edition gives a byte-identical `manifest.json`, and no environment
-variable value is ever read into it, so SMTP or other secrets cannot leak here.
+variable value is ever read into it, so SMTP or other secrets cannot leak here (the engine's
+name is read from one, but only "builtin" or "quarto" is ever recorded).
+
+The tools are those of the engine that rendered the edition: under Quarto the PDF is made by
+Quarto's own pandoc and Typst, so their versions are asked from `quarto`, not from `.venv`.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import platform
@@ -18,8 +23,11 @@ from pipeline.editions.archive import MANIFEST_NAME, SITE_ARCHIVE_DIR
 from pipeline.editions.identity import Edition
 from pipeline.io import sha256_file, write_json_atomic
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `engine`, and tool versions from that engine
 INPUT_KINDS = ("articles", "market", "lexicons", "reference")
+ENGINES = ("builtin", "quarto")
+ENGINE_VARIABLE = "BRIEFING_RENDER_ENGINE"  # set by `python -m pipeline report`/`render`
+QUARTO_SETS = ("QUARTO_BIN_PATH", "QUARTO_PROJECT_OUTPUT_DIR", "QUARTO_EXECUTE_INFO")
 
 
 def _run(args: list[str], cwd: Path) -> str | None:
@@ -60,18 +68,71 @@ def _pandoc_version() -> str | None:
         return None
 
 
-def tool_versions() -> dict[str, str | None]:
-    """Versions of everything that renders numbers, charts or pages; null when absent."""
-    quarto = _run(["quarto", "--version"], Path.cwd())
+def render_engine() -> str:
+    """The engine rendering this edition: the one the build named, else Quarto when Quarto
+    started this process (a plain `quarto render`: its launcher exports QUARTO_BIN_PATH, and it
+    sets QUARTO_PROJECT_OUTPUT_DIR for post-render and QUARTO_EXECUTE_INFO for cells; the
+    built-in renderer sets those two as well, but always names itself), else what
+    `make report` would pick (Quarto when on PATH unless QUARTO=0)."""
+    named = os.environ.get(ENGINE_VARIABLE, "").strip().lower()
+    if named in ENGINES:
+        return named
+    if any(os.environ.get(v) for v in QUARTO_SETS):
+        return "quarto"
+    if os.environ.get("QUARTO", "").strip().lower() in ("0", "builtin", "no", "false"):
+        return "builtin"
+    return "quarto" if quarto_command() else "builtin"
+
+
+def quarto_command() -> str | None:
+    """The `quarto` that runs (the launcher's own folder first), or None when there is none."""
+    folder = os.environ.get("QUARTO_BIN_PATH")
+    if folder and (Path(folder) / "quarto").is_file():
+        return str(Path(folder) / "quarto")
+    return shutil.which("quarto")
+
+
+def _first_version(text: str | None) -> str | None:
+    """ "pandoc 3.9" or "typst 0.15.1 (abc)" -> the version; a bare "1.10.18" stays as it is."""
+    if not text:
+        return None
+    words = text.splitlines()[0].split()
+    numbered = [w for w in words if w[:1].isdigit()]
+    return numbered[0] if numbered else words[0] if words else None
+
+
+@functools.cache
+def _quarto_versions(quarto: str) -> dict[str, str | None]:
+    here = Path.cwd()
     return {
+        "quarto": _first_version(_run([quarto, "--version"], here)),
+        "pandoc": _first_version(_run([quarto, "pandoc", "--version"], here)),
+        "typst": _first_version(_run([quarto, "typst", "--version"], here)),
+    }
+
+
+def tool_versions(engine: str | None = None) -> dict[str, str | None]:
+    """Versions of everything that renders numbers, charts or pages; null when absent.
+
+    pandoc and Typst are the engine's: `.venv`'s for the built-in renderer, Quarto's bundled
+    ones (`quarto pandoc --version`, `quarto typst --version`) when Quarto renders.
+    """
+    engine = engine or render_engine()
+    versions = {
         "python": platform.python_version(),
         "polars": _dist_version("polars"),
         "altair": _dist_version("altair"),
         "vl-convert": _dist_version("vl-convert-python"),
         "pandoc": _pandoc_version(),
         "typst": _dist_version("typst"),
-        "quarto": quarto.splitlines()[0] if quarto else None,
+        "quarto": None,
     }
+    if engine == "quarto":
+        quarto = quarto_command()
+        versions.update(
+            _quarto_versions(quarto) if quarto else dict.fromkeys(("quarto", "pandoc", "typst"))
+        )
+    return versions
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -99,13 +160,16 @@ def build_manifest(
     project_root: Path,
     *,
     include_outputs: bool = True,
+    engine: str | None = None,
 ) -> dict:
     """The manifest of one edition.
 
     `input_files` maps a kind (articles, market, lexicons, reference) to its files. Call with
     `include_outputs=False` before rendering to get the summary for the footer and colophon,
     then again at the end, after every output exists, for the file that is written.
+    `engine` defaults to the one rendering now (`render_engine()`).
     """
+    engine = engine or render_engine()
     project_root = Path(project_root)
     lock = project_root / "uv.lock"
     inputs = {
@@ -123,7 +187,8 @@ def build_manifest(
         "uv_lock_sha256": sha256_file(lock) if lock.is_file() else None,
         "inputs": inputs,
         "outputs": output_hashes(Path(output_dir)) if include_outputs else {},
-        "tools": tool_versions(),
+        "engine": engine,
+        "tools": tool_versions(engine),
     }
 
 
@@ -154,12 +219,14 @@ def manifest_summary(manifest: dict) -> str:
     }
     versions = ", ".join(f"{label} {tools[key]}" for key, label in names.items() if tools.get(key))
     n_inputs = sum(len(files) for files in (manifest.get("inputs") or {}).values())
+    engine = {"quarto": "rendered by Quarto", "builtin": "rendered by the built-in renderer"}
     parts = [
         f"Edition {manifest.get('edition_id')}",
         f"as of {manifest.get('as_of')}",
         code,
         f"uv.lock {lock[:12]}" if lock else "no uv.lock",
         f"{n_inputs} input files hashed",
+        engine.get(manifest.get("engine") or "", ""),
         versions,
     ]
     return " · ".join(p for p in parts if p)
@@ -170,6 +237,7 @@ __all__ = [
     "write_manifest",
     "manifest_summary",
     "tool_versions",
+    "render_engine",
     "git_state",
     "output_hashes",
 ]

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Settings
+from pipeline.editions.manifest import ENGINE_VARIABLE
 from pipeline.errors import InputError
 
 BUILD_DIR = ".build"  # beside the site folder, so the final rename stays on one filesystem
@@ -117,6 +118,8 @@ def render_site(
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
         BRIEFING_PROCESSED_DIR=str(settings.processed_dir),
+        **{ENGINE_VARIABLE: engine},
+        **source_date_epoch(settings.processed_dir),
     )
     try:
         if engine == "quarto":
@@ -142,6 +145,25 @@ def render_site(
         shutil.rmtree(out, ignore_errors=True)
         raise
     return out
+
+
+def source_date_epoch(processed_dir: Path) -> dict[str, str]:
+    """`SOURCE_DATE_EPOCH` at midnight UTC of the edition's as-of day, for whichever engine runs.
+
+    Quarto's Typst stamps the PDF with the build time unless this is set, so two renders of
+    one edition would differ in bytes; the built-in renderer pins the same date itself. Empty
+    when the tables (and so the as-of date) are not there yet.
+    """
+    import datetime as dt
+
+    from pipeline.tables import load_edition
+
+    try:
+        day = dt.date.fromisoformat(str(load_edition(processed_dir)["as-of"]))
+    except (OSError, KeyError, ValueError, InputError):
+        return {}
+    midnight = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    return {"SOURCE_DATE_EPOCH": str(int(midnight.timestamp()))}
 
 
 QUARTO_PAGE = re.compile(r"^\s*\[\s*\d+/\d+\]\s+(\S+)")  # "[2/3] report/index.qmd"
@@ -232,14 +254,14 @@ def report(settings: Settings, engine: str | None = None, log=print, force: bool
     from pipeline.editions.edition import build_edition
     from pipeline.render.freshness import current_edition, record_build
 
+    chosen = choose_engine(engine)  # first: the footer's manifest line names its tools
     t0 = time.perf_counter()
-    chosen = choose_engine(engine)
     if not force:
         unchanged = current_edition(settings, chosen)
         if unchanged:
             log(f"edition {unchanged} is up to date: nothing changed, nothing rebuilt")
             return settings.site_dir
-    built = build_edition(settings)
+    built = build_edition(settings, engine=chosen)
     for warning in metadata_warnings(built["articles"], settings.articles_dir):
         log(warning)
     log(f"tables for edition {built.edition.id} in {time.perf_counter() - t0:.1f}s")

@@ -29,6 +29,7 @@ import nbformat
 import pypandoc
 import yaml
 
+from pipeline.editions.manifest import ENGINE_VARIABLE  # tells cells and scripts the engine
 from pipeline.errors import InputError
 from pipeline.render.failures import RenderError, last_line, said_why
 from pipeline.render.freeze import Cache
@@ -40,6 +41,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 DEFAULT_CELL_OPTIONS = {"echo": False, "output": True, "warning": False}
 DEFAULT_CELL_TIMEOUT = 900  # seconds per cell when `execute: timeout` is not set
+# Quarto's own defaults for `toc-title`, so the contents read the same under both engines.
+TOC_TITLES = {"html": "On this page", "typst": "Table of contents"}
 __all__ = ["RenderError", "render_project"]  # RenderError is re-exported for callers
 
 
@@ -145,6 +148,7 @@ def _run_page(
         PYTHONPATH=pythonpath,
         QUARTO_PROJECT_ROOT=str(project.root),
         QUARTO_DOCUMENT_PATH=str(page.path.parent),
+        **{ENGINE_VARIABLE: "builtin"},
     ):
         run_cells(
             nb,
@@ -265,13 +269,13 @@ def cell_markdown(
         from html import escape
 
         aria = f' aria-label="{escape(str(alt))}"' if alt else ""
+        # The caption stays Markdown, as Quarto reads `fig-cap`: pandoc curls its quotes.
         content = (
             _raw("html", f'<figure class="figure" id="{escape(label)}"{aria}>')
             + content
-            + _raw(
-                "html",
-                f"<figcaption>Figure {fig_number}: {escape(str(caption))}</figcaption></figure>",
-            )
+            + _raw("html", "<figcaption>")
+            + f"\nFigure {fig_number}: {caption}\n\n"
+            + _raw("html", "</figcaption></figure>")
         )
     parts.append(content)
     return "\n".join(parts)
@@ -299,7 +303,24 @@ def page_markdown(
             cell_markdown(chunk, opts, outputs[cell_no], fmt, media_dir, media_href, fig_no)
         )
         cell_no += 1
-    return "\n\n".join(pieces)
+    text = "\n\n".join(pieces)
+    return number_tables(text) if fmt.startswith("html") else text
+
+
+TABLE_CAPTION = re.compile(r"^: (?P<caption>.+?) \{#(?P<label>tbl-[A-Za-z0-9_-]+)\}[ \t]*$", re.M)
+
+
+def number_tables(markdown: str) -> str:
+    """Number labelled table captions ("Table 1: ..."), in page order, as Quarto does.
+
+    Only `: caption {#tbl-x}` captions count, like Quarto's cross-references. Typst numbers
+    them itself (pandoc writes a `figure` of kind `table` with the label), so only HTML needs
+    the prefix.
+    """
+    numbers = iter(range(1, markdown.count("{#tbl-") + 1))
+    return TABLE_CAPTION.sub(
+        lambda m: f": Table {next(numbers)}: {m['caption']} {{#{m['label']}}}", markdown
+    )
 
 
 def relocated(path: Path, project: Project) -> Path:
@@ -315,7 +336,7 @@ def relocated(path: Path, project: Project) -> Path:
     return path
 
 
-def _metadata(project: Project, page: Page, fmt_opts: dict[str, Any]) -> dict[str, Any]:
+def _metadata(project: Project, page: Page, fmt: str, fmt_opts: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for path in project.metadata_files:
         path = relocated(path, project)
@@ -323,6 +344,7 @@ def _metadata(project: Project, page: Page, fmt_opts: dict[str, Any]) -> dict[st
             meta.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     meta.update({k: v for k, v in page.front_matter.items() if k not in ("format", "execute")})
     meta.update({k: v for k, v in fmt_opts.items() if k in ("toc", "toc-title", "lang")})
+    meta.setdefault("toc-title", TOC_TITLES[fmt])
     return meta
 
 
@@ -357,12 +379,13 @@ def render_html(
         nav.append(
             {"text": item.text, "href": href, "active": src.resolve() == page.path.resolve()}
         )
-    meta = _metadata(project, page, fmt_opts)
+    meta = _metadata(project, page, "html", fmt_opts)
     meta.update(extra_meta)
     meta.update(
         {
             "site-title": project.site_title,
             "nav": nav,
+            "css": stylesheets(project, page, fmt_opts, out_dir),
             "site-root": os.path.relpath(project.root, page_dir).replace(os.sep, "/"),
         }
     )
@@ -378,6 +401,47 @@ def render_html(
         args.append("--toc")
     pandoc(markdown, "html5", target, args, page, project)
     return target
+
+
+def stylesheets(project: Project, page: Page, fmt_opts: dict[str, Any], out_dir: Path) -> list[str]:
+    """`format: html: css:` from `_quarto.yml`, copied into the site at the same project-relative
+    path (as Quarto does) and linked relative to the page."""
+    listed = fmt_opts.get("css") or []
+    hrefs = []
+    for rel in [listed] if isinstance(listed, str) else listed:
+        src = project.root / str(rel)
+        if not src.is_file():
+            raise InputError(
+                f"stylesheet {rel!r} (format: html: css) does not exist",
+                project.root / "_quarto.yml",
+            )
+        target = out_dir / str(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+        hrefs.append(os.path.relpath(src, page.path.parent).replace(os.sep, "/"))
+    return hrefs
+
+
+def format_links(fmt_opts: dict[str, Any], pdf_name: str | None) -> list[dict[str, str]]:
+    """The "Other Formats" links of an HTML page, as Quarto makes them: the page's PDF is
+    labelled "Typst" (Quarto's name for the format) unless `format-links` says otherwise
+    (`false`; format names; or `{text, href}` links, followed by the formats when no name is
+    listed)."""
+    own = [{"text": "Typst", "href": pdf_name}] if pdf_name else []
+    links = fmt_opts.get("format-links", True)
+    if links is False:
+        return []
+    if links is True or links is None:
+        return own
+    listed = links if isinstance(links, list) else [links]
+    out = [
+        {"text": str(link["text"]), "href": str(link["href"])}
+        for link in listed
+        if isinstance(link, dict) and "text" in link and "href" in link
+    ]
+    if "typst" in listed or not any(isinstance(link, str) for link in listed):
+        out += own
+    return out
 
 
 def render_pdf(
@@ -397,7 +461,7 @@ def render_pdf(
     name = str(fmt_opts.get("output-file") or page.path.with_suffix(".pdf").name)
     target = _output_path(project, page, out_dir, name)
     target.parent.mkdir(parents=True, exist_ok=True)
-    meta = _metadata(project, page, fmt_opts)
+    meta = _metadata(project, page, "typst", fmt_opts)
     meta.update(extra_meta)
     meta_file = _write_meta(meta, workdir, f"{page.path.stem}-typst")
     typ = workdir / f"{page.path.stem}.typ"
@@ -550,6 +614,7 @@ def run_scripts(
             "QUARTO_PROJECT_RENDER_ALL": "1",
             "QUARTO_PROJECT_INPUT_FILES": "\n".join(str(p) for p in inputs),
             "QUARTO_PROJECT_OUTPUT_FILES": "\n".join(str(p) for p in outputs),
+            ENGINE_VARIABLE: "builtin",
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(project.root), PACKAGE_ROOT, os.environ.get("PYTHONPATH")])
             ),
@@ -646,7 +711,7 @@ def render_page(
             media = _output_path(project, page, out_dir, f"{page.path.stem}_files")
             media.mkdir(parents=True, exist_ok=True)
             md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
-            extra = {"other-formats": [{"text": "PDF", "href": pdf_name}]} if pdf_name else {}
+            extra = {"other-formats": format_links(opts, pdf_name)}
             outputs.append(render_html(page, project, md, opts, out_dir, workdir, extra))
         else:
             media = workdir / f"{page.path.stem}_media"

@@ -1,7 +1,7 @@
 """Finishing the rendered site: the parts both engines need and neither writes by itself.
 
 Run as the `post-render` step of `_quarto.yml`, so real Quarto and the built-in renderer
-finish the site identically: Vega scripts served from the site (never a CDN), the stylesheet,
+finish the site identically: Vega scripts served from the site (never a CDN),
 every table as CSV and Parquet for download, the data behind each chart, an edition-named
 copy of the PDF and a root `index.html` that leads to the briefing.
 """
@@ -154,9 +154,6 @@ def post_render(site_dir: Path, settings: Settings) -> list[Path]:
     from pipeline.render.build import cache_dir
 
     written = [write_vega_bundle(site_dir, cache_dir(settings))]
-    css = site_dir / "libs" / "site.css"
-    shutil.copyfile(TEMPLATES / "site.css", css)
-    written.append(css)
     written += copy_downloads(processed_dir, site_dir)
     written.append(write_root_index(site_dir))
     pdf = site_dir / "report" / PDF_NAME

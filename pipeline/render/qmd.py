@@ -176,7 +176,15 @@ def read_project(root: Path) -> Project:
     path = root / "_quarto.yml"
     if not path.is_file():
         raise InputError("no _quarto.yml here", path, fix="run from the project's top folder")
-    return Project(root=root, config=_load_yaml(path.read_text(encoding="utf-8"), path))
+    config = _load_yaml(path.read_text(encoding="utf-8"), path)
+    kind = (config.get("project") or {}).get("type", "website")
+    if kind != "website":
+        raise InputError(
+            f"project type {kind!r} is not supported by the built-in renderer",
+            path,
+            fix="use `project: type: website` (see docs/rendering.md)",
+        )
+    return Project(root=root, config=config)
 
 
 def page_formats(page: Page, project: Project) -> dict[str, dict[str, Any]]:
