@@ -198,4 +198,12 @@ def test_year_to_date_uses_previous_year_close(tables) -> None:
     ytd = year_to_date(tables["prices"], tables.edition.as_of.year)
     baba = ytd.filter(pl.col("instrument") == "BABA").row(0, named=True)
     assert baba["base_date"] < dt.date(tables.edition.as_of.year, 1, 1)
-    assert baba["basis"] == "as traded"
+    # One basis for both listings: 9988.HK has no as-traded close at the end of the previous
+    # year, so both changes are on dividend-adjusted closes, from the same last session.
+    assert ytd["basis"].n_unique() == 1
+    hk = ytd.filter(pl.col("instrument") == "9988.HK").row(0, named=True)
+    if hk["basis"] == "dividend-adjusted":
+        assert baba["basis"] == "dividend-adjusted"
+        assert baba["change"] == pytest.approx(baba["last"] / baba["base"] - 1)
+    # The Hong Kong half-day of 31 December is a real close, not a placeholder.
+    assert hk["base_date"] == dt.date(tables.edition.as_of.year - 1, 12, 31)
