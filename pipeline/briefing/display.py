@@ -87,8 +87,14 @@ class Markdown:
         return self.text
 
 
-def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> str:
-    """A pipe table of `df` with every cell escaped; floats rounded by `formats` ("{:.2f}")."""
+def markdown_table(
+    df: pl.DataFrame,
+    formats: dict[str, str] | None = None,
+    markdown: Sequence[str] = (),
+) -> str:
+    """A pipe table of `df` with every cell escaped; floats rounded by `formats` ("{:.2f}").
+    Columns named in `markdown` hold Markdown the caller built from escaped parts (a verdict
+    chip) and are not escaped again."""
     formats = formats or {}
     body = [
         [
@@ -109,20 +115,37 @@ def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> s
         "-" * (w - 1) + ":" if df[c].dtype.is_numeric() else ":" + "-" * (w - 1)
         for c, w in zip(df.columns, widths, strict=True)
     ]
-    lines = [[escape_md(c) for c in row] for row in [list(df.columns), *body]]
+    raw = [name in markdown for name in df.columns]
+    lines = [[escape_md(c) for c in df.columns]] + [
+        [c if r else escape_md(c) for c, r in zip(row, raw, strict=True)] for row in body
+    ]
     text = ["| " + " | ".join(cells) + " |" for cells in lines]
     text.insert(1, "|" + "|".join(rule) + "|")
     return "\n".join(text)
 
 
 def table(
-    df: pl.DataFrame, caption: str | None = None, formats: dict[str, str] | None = None
+    df: pl.DataFrame,
+    caption: str | None = None,
+    formats: dict[str, str] | None = None,
+    *,
+    markdown: Sequence[str] = (),
 ) -> Markdown:
-    """Show a table in either format; the caption becomes a pandoc table caption."""
-    text = markdown_table(df, formats)
+    """Show a table in either format; the caption becomes a pandoc table caption. In HTML the
+    table sits in a frame of its own that scrolls sideways on a narrow screen (never the page)."""
+    text = markdown_table(df, formats, markdown)
     if caption:
         text += f"\n\n: {escape_md(caption)}"
+    if is_html():
+        return Markdown(f"::: {{.table-frame}}\n{text}\n:::\n")
     return Markdown(text + "\n")
+
+
+def chip(verdict: str) -> str:
+    """A verdict as a coloured chip with its word (HTML); plain text in print."""
+    word = escape_md(verdict)
+    css = re.sub(r"[^a-z]", "", verdict.lower())
+    return f"[{word}]{{.chip .{css}}}" if is_html() else word
 
 
 class Chart:
@@ -160,10 +183,29 @@ class Chart:
         spec = json.dumps(self.spec(), sort_keys=True).replace("</", "<\\/")
         div = f"chart-{self.name}"
         aria = f' role="img" aria-label="{_attr(self.alt_text)}"' if self.alt_text else ""
-        # The Vega bundle is loaded once per page, however many charts the page has.
+        # The Vega bundle is loaded once per page, however many charts the page has. A single
+        # view fills its frame through Vega-Lite's `width: "container"`; Vega-Lite cannot do
+        # that for stacked panels, so those get the frame's width in pixels, are measured once
+        # drawn and redrawn narrower if axes or legends pushed them past the frame.
         embed = (
-            f'vegaEmbed("#{div}", JSON.parse(document.getElementById("{div}-spec").textContent),'
-            ' {"actions": false, "renderer": "svg"}).catch(function (e) { console.error(e); });'
+            f'var el = document.getElementById("{div}");'
+            f' var text = document.getElementById("{div}-spec").textContent;'
+            ' var opts = {"actions": false, "renderer": "svg"};'
+            " function widths(s, w) { if (!s || typeof s !== 'object') return;"
+            " if (s.width === 'container') s.width = w;"
+            " ['vconcat', 'hconcat', 'concat', 'layer'].forEach(function (k) {"
+            " if (Array.isArray(s[k])) s[k].forEach(function (c) { widths(c, w); }); });"
+            " if (s.spec) widths(s.spec, w); }"
+            " function draw(w, tries) { var s = JSON.parse(text);"
+            " var multi = s.vconcat || s.hconcat || s.concat || s.facet; if (multi) widths(s, w);"
+            " return vegaEmbed(el, s, opts).then(function (r) {"
+            " var svg = el.querySelector('svg'); if (!multi || !svg) return;"
+            " var over = svg.getBoundingClientRect().width - el.clientWidth;"
+            " if (over > 1 && tries > 0) { r.finalize(); return draw(w - over - 2, tries - 1); }"
+            " }).catch(function (e) { console.error(e); }); }"
+            " draw(Math.max(el.clientWidth - 70, 120), 3);"
+            " var timer; window.addEventListener('resize', function () { clearTimeout(timer);"
+            " timer = setTimeout(function () { draw(Math.max(el.clientWidth - 70, 120), 3); }, 200); });"
         )
         loader = (
             "(function () {"
@@ -188,14 +230,31 @@ class Chart:
         return "\n".join(parts)
 
     def svg(self) -> str:
+        """The chart for print, at the width of the PDF's text column."""
         import vl_convert as vlc
 
-        return vlc.vegalite_to_svg(self.spec())
+        return vlc.vegalite_to_svg(_fixed_width(self.spec(), PRINT_WIDTH))
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         if is_html():
             return {"text/html": self.html()}
         return {"image/svg+xml": self.svg()}
+
+
+PRINT_WIDTH = 440  # px of plot area; axes and legends fit in the A4 text column beside it
+
+
+def _fixed_width(spec: Any, width: int) -> Any:
+    """`spec` with every `width: "container"` replaced by `width` (there is no container in
+    print), recursing through layers, panels and facets."""
+    if isinstance(spec, dict):
+        out = {k: _fixed_width(v, width) for k, v in spec.items()}
+        if out.get("width") == "container":
+            out["width"] = width
+        return out
+    if isinstance(spec, list):
+        return [_fixed_width(v, width) for v in spec]
+    return spec
 
 
 def _attr(text: str | None) -> str:
@@ -207,3 +266,59 @@ def _attr(text: str | None) -> str:
 def bullet_list(items: Sequence[str]) -> Markdown:
     """Markdown bullets from already-safe Markdown strings."""
     return Markdown("\n".join(f"- {item}" for item in items) + "\n")
+
+
+# Numbers and dates as a news desk writes them -------------------------------------------------
+
+NBSP = "\u00a0"  # keeps "14 Nov" and "HK$956m" on one line
+CURRENCY_SIGNS = {"USD": "US$", "HKD": "HK$", "CNY": "CN¥", "EUR": "€"}
+
+
+def money(value: float | None, currency: str | None, digits: int = 2) -> str:
+    """ "US$158.89", "−HK$956m", "HK$808bn": a minus sign, the currency's sign, and millions or
+    billions for large amounts ("bn", never SI "G")."""
+    if value is None:
+        return "not available"
+    sign = "−" if value < 0 else ""
+    symbol = CURRENCY_SIGNS.get(currency or "", f"{currency} " if currency else "")
+    size = abs(value)
+    for scale, suffix in ((1e12, "trn"), (1e9, "bn"), (1e6, "m")):
+        if size >= scale:
+            n = size / scale
+            return f"{sign}{symbol}{n:,.{0 if n >= 100 else 1}f}{suffix}".replace(
+                ".0" + suffix, suffix
+            )
+    return f"{sign}{symbol}{size:,.{digits}f}"
+
+
+def pct(value: float | None, digits: int = 1, signed: bool = True) -> str:
+    """A fraction as a percentage with a real minus sign: 0.0526 -> "+5.3%"."""
+    if value is None:
+        return "not available"
+    text = f"{value * 100:{'+' if signed else ''}.{digits}f}%"
+    return text.replace("-", "−")
+
+
+def signed(value: float | None, digits: int = 1) -> str:
+    """A signed number with a real minus sign ("t = −1.4")."""
+    if value is None:
+        return "not available"
+    return f"{value:+.{digits}f}".replace("-", "−")
+
+
+def day(value: Any, year: bool = False) -> str:
+    """ "14 Nov" (or "14 Nov 2025"), with non-breaking spaces so a date never splits."""
+    if value is None:
+        return "undated"
+    import datetime as dt
+
+    d = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    text = f"{d.day} {d:%b}" + (f" {d.year}" if year else "")
+    return text.replace(" ", NBSP)
+
+
+def stars(p: float | None) -> str:
+    """Significance stars: *** p < 0.001, ** p < 0.01, * p < 0.05."""
+    if p is None:
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""

@@ -981,8 +981,8 @@ def verify(c: Candidate, pub: Publication, mk: Market) -> Resolved:
             None,
             None,
             "unverifiable",
-            "no Stock Connect / fund-flow data in the market snapshot "
-            "(PROVENANCE: no dataset found); see flows table for cited reference figures",
+            "no Stock Connect or fund-flow data in the market snapshot; the flow figures "
+            "cited by other sources are listed beside the turnover chart",
             None,
         )
     if ins is None or not mk.has(ins):
