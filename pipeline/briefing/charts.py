@@ -34,7 +34,8 @@ def theme() -> dict:
             "font": FONT,
             "view": {"stroke": None, "continuousWidth": 640, "continuousHeight": 300},
             "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e6e6"},
-            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom"},
+            # Three entries a row: a legend never runs past a phone-width chart.
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "columns": 3},
             "title": {"fontSize": 14, "anchor": "start"},
             "range": {"category": PALETTE},
         }
@@ -46,18 +47,32 @@ def _briefing_theme() -> alt.theme.ThemeConfig:
     return theme()  # type: ignore[return-value]
 
 
-def year_prices(prices: pl.DataFrame, instruments: tuple[str, ...], year: int) -> pl.DataFrame:
-    """Closes of `instruments` in `year`, indexed to 100 at each one's first session of the year.
+TITLE_LINE_CHARS = 48  # about the width of a phone-width chart at the title's size
 
-    Placeholder half-day rows are left out: they repeat the previous close and are not trades.
+
+def title_lines(text: str) -> list[str]:
+    """A chart title broken after each "; " so it wraps on a phone instead of running off."""
+    if len(text) <= TITLE_LINE_CHARS:
+        return [text]
+    parts = text.split("; ")
+    return [p + (";" if i < len(parts) - 1 else "") for i, p in enumerate(parts)]
+
+
+def year_prices(prices: pl.DataFrame, instruments: tuple[str, ...], year: int) -> pl.DataFrame:
+    """Closes of `instruments` in `year`, indexed to 100 at each one's last close of the year
+    before (as the year-to-date figures are), or at its first session when it has none.
+
+    Placeholder rows (a zero-volume row repeating the previous close) are left out.
     """
     frame = prices.lazy().filter(
-        pl.col("instrument").is_in(instruments) & (pl.col("date").dt.year() == year)
+        pl.col("instrument").is_in(instruments) & (pl.col("date").dt.year() <= year)
     )
     if "placeholder" in prices.columns:
         frame = frame.filter(~pl.col("placeholder").fill_null(False))
+    before = pl.col("date").filter(pl.col("date").dt.year() < year).max().over("instrument")
     return (
         frame.sort("instrument", "date")
+        .filter((pl.col("date").dt.year() == year) | (pl.col("date") == before))
         .with_columns(index=pl.col("close") / pl.col("close").first().over("instrument") * 100)
         .select("instrument", "date", "close", "currency", "index")
         .collect()
@@ -160,14 +175,14 @@ def _price_panel(
         scale=alt.Scale(domain=domain) if domain else alt.Undefined,
         axis=alt.Axis(format="%b", labelOverlap=True),
     )
-    y = alt.Y("index:Q", title="Index (first session = 100)", scale=alt.Scale(zero=False))
+    y = alt.Y("index:Q", title="Index", scale=alt.Scale(zero=False))
     colour = alt.Color(
         "instrument:N",
         title=None,
         scale=alt.Scale(
             domain=[listing, benchmark], range=[LISTING_COLOUR[listing], BENCHMARK_COLOUR]
         ),
-        legend=alt.Legend(orient="top-left", direction="horizontal"),
+        legend=alt.Legend(orient="bottom", direction="horizontal"),
     )
     lines = (
         alt.Chart(alt.Data(values=_records(pair)))
@@ -225,7 +240,7 @@ def _price_panel(
     if named is not None:
         layers += named
     title = _panel_title(path, listing, benchmark)
-    return alt.layer(*layers).properties(width="container", height=190, title=title)
+    return alt.layer(*layers).properties(width="container", height=190, title=title_lines(title))
 
 
 def _panel_title(path: pl.DataFrame, listing: str, benchmark: str) -> str:
@@ -237,9 +252,10 @@ def _panel_title(path: pl.DataFrame, listing: str, benchmark: str) -> str:
 
     names = reference.instruments()
     own, bench = change(listing), change(benchmark)
-    text = f"{names[listing].name}: {_pct(own)} since the first session"
+    start = path.filter(pl.col("instrument") == listing)["date"].min()
+    text = f"{listing} {_pct(own)} since {start:%-d %b %Y}"
     if bench is not None:
-        text += f", {names[benchmark].name} {_pct(bench)}"
+        text += f"; {names[benchmark].name} {_pct(bench)}"
     return text
 
 
@@ -267,9 +283,10 @@ def _latest_band(clusters: pl.DataFrame | None, listing: str, year: int) -> alt.
     )
     base = alt.Chart(alt.Data(values=band.to_dicts()))
     rect = base.mark_rect(color="#f2e5c9", opacity=0.7).encode(x="start:T", x2="end:T")
+    # At the foot of the band, clear of the labels of significant days at the top.
     text = base.mark_text(
-        align="right", baseline="top", dy=4, dx=-4, fontSize=10, color="#6b5a2e"
-    ).encode(x="start:T", y=alt.value(0), text="label:N")
+        align="right", baseline="bottom", dy=-4, dx=-4, fontSize=10, color="#6b5a2e"
+    ).encode(x="start:T", y=alt.value("height"), text="label:N")
     return alt.layer(rect, text)
 
 
@@ -307,10 +324,21 @@ def _significant_labels(
     dot = base.mark_point(
         shape="circle", size=70, filled=False, strokeWidth=1.5, color="#222"
     ).encode(x="event_date:T", y="index:Q")
-    text = base.mark_text(align="left", dx=8, dy=-10, fontSize=10, color="#222").encode(
-        x="event_date:T", y="index:Q", text="label:N"
-    )
-    return [dot, text]
+    # Each label on its own row at the top of the panel, joined to its day by a thin rule, so
+    # labels never sit on the line or on each other.
+    layers: list[alt.Chart] = [dot]
+    for i in range(rows.height):
+        one = base.transform_filter(f"datum.row == {i}")
+        top = 12 + 13 * i
+        layers += [
+            one.mark_rule(color="#222", strokeWidth=0.6).encode(
+                x="event_date:T", y="index:Q", y2=alt.value(top)
+            ),
+            one.mark_text(align="left", dx=4, baseline="bottom", fontSize=10, color="#222").encode(
+                x="event_date:T", y=alt.value(top), text="label:N"
+            ),
+        ]
+    return layers
 
 
 def close_up_chart(
@@ -410,11 +438,11 @@ def close_up_chart(
         r["instrument"]: r
         for r in window.group_by("instrument").agg(pl.col("index").last()).iter_rows(named=True)
     }
-    title = "; ".join(f"{i} {_pct(first[i]['index'] / 100 - 1)}" for i in LISTINGS if i in first)
+    title = ", ".join(f"{i} {_pct(first[i]['index'] / 100 - 1)}" for i in LISTINGS if i in first)
     chart = alt.layer(rules, lines, *labels).properties(
         width="container",
         height=240 + 14 * notes.height,
-        title=f"{run['start']:%-d %b}–{run['end']:%-d %b}: {title} over the run",
+        title=title_lines(f"{run['start']:%-d %b}–{run['end']:%-d %b}: {title}"),
     )
     return chart, window
 
@@ -559,17 +587,19 @@ def long_run_chart(
         pts = alt.Chart(alt.Data(values=_records(ext)))
         layers += [
             pts.mark_point(size=60, filled=True, color="#000").encode(x="date:T", y="shown:Q"),
-            pts.mark_text(dx=8, fontSize=11, align="left").encode(
+            # Right-aligned: both extremes lie in the right half of the listing's history.
+            pts.mark_text(dx=-8, fontSize=11, align="right").encode(
                 x="date:T", y="shown:Q", text="label:N"
             ),
         ]
     peak = series.row(series["price"].arg_max(), named=True) if series.height else None
     title = (
-        f"BABA peaked at US${peak['price']:,.2f} on {peak['date']:%-d %b %Y} (as traded)"
+        f"BABA peaked at US${peak['price']:,.2f}; on {peak['date']:%-d %b %Y} (as traded)"
         if peak
         else "BABA: no as-traded history in the snapshot"
     )
-    return alt.layer(*layers).properties(width="container", height=240, title=title), series
+    chart = alt.layer(*layers).properties(width="container", height=240, title=title_lines(title))
+    return chart, series
 
 
 def long_run_alt_text(series: pl.DataFrame, extremes: pl.DataFrame) -> str:
@@ -622,7 +652,9 @@ def axis_in_units(max_value: float, currency: str) -> tuple[alt.Axis, str]:
 
     sign = CURRENCY_SIGNS.get(currency, f"{currency} ")
     scale, suffix = (1e9, "bn") if max_value >= 1e9 else (1e6, "m") if max_value >= 1e6 else (1, "")
-    expr = f"'{sign}' + format(datum.value / {scale:g}, ',~r') + '{suffix}'"
+    expr = (
+        f"datum.value == 0 ? '0' : '{sign}' + format(datum.value / {scale:g}, ',~r') + '{suffix}'"
+    )
     return alt.Axis(labelExpr=expr, tickCount=4), f"{sign}{suffix}"
 
 
@@ -658,7 +690,7 @@ def _turnover_panel(rows: pl.DataFrame, listing: str) -> alt.Chart:
                 ),
             ],
         )
-        .properties(width="container", height=120, title=title)
+        .properties(width="container", height=120, title=title_lines(title))
     )
 
 
@@ -721,7 +753,7 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
             display_title(),
             "published_date",
             "language",
-            pl.col("source").fill_null("unknown"),
+            display_source(),
             "tone",
         )
         .sort("published_date")
@@ -733,10 +765,9 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
     )
     base = alt.Chart(alt.Data(values=_records(data)))
     pts = base.mark_point(size=100, filled=True).encode(
-        x=alt.X("published_date:T", title=None),
+        x=alt.X("published_date:T", title=None, axis=alt.Axis(format="%b", labelOverlap=True)),
         y=alt.Y("tone:Q", title="Net tone"),
         color=alt.Color("language:N", title="Language"),
-        shape=alt.Shape("source:N", title="Source"),
         tooltip=[
             alt.Tooltip("title:N"),
             alt.Tooltip("source:N"),
@@ -845,12 +876,13 @@ def claim_verdicts_chart(
         alt.Chart(alt.Data(values=_records(data)))
         .mark_bar()
         .encode(
-            y=alt.Y("title:N", title=None, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y("title:N", title=None, axis=alt.Axis(labelLimit=150)),
             x=alt.X("claims:Q", title="Claims", axis=alt.Axis(tickMinStep=1)),
             color=alt.Color(
                 "verdict:N",
                 title="Verdict",
                 scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())),
+                legend=alt.Legend(orient="bottom", direction="vertical", columns=1),
             ),
             tooltip=["title:N", "verdict:N", "claims:Q"],
         )

@@ -233,7 +233,11 @@ class Chart:
         """The chart for print, at the width of the PDF's text column."""
         import vl_convert as vlc
 
-        return vlc.vegalite_to_svg(_fixed_width(self.spec(), PRINT_WIDTH))
+        spec = _fixed_width(self.spec(), PRINT_WIDTH)
+        if any(k in spec for k in ("vconcat", "hconcat", "concat")):
+            # Stacked panels are drawn flatter on paper, so the main chart fits on the cover.
+            spec = _scaled_heights(spec, PRINT_PANEL_HEIGHT_SCALE)
+        return vlc.vegalite_to_svg(spec)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         if is_html():
@@ -254,6 +258,23 @@ def _fixed_width(spec: Any, width: int) -> Any:
         return out
     if isinstance(spec, list):
         return [_fixed_width(v, width) for v in spec]
+    return spec
+
+
+PRINT_PANEL_HEIGHT_SCALE = 0.45
+
+
+def _scaled_heights(spec: Any, scale: float) -> Any:
+    """`spec` with every numeric view `height` multiplied by `scale`."""
+    if isinstance(spec, dict):
+        out = {k: _scaled_heights(v, scale) for k, v in spec.items() if k != "data"}
+        if "data" in spec:
+            out["data"] = spec["data"]
+        if isinstance(out.get("height"), (int, float)):
+            out["height"] = round(out["height"] * scale)
+        return out
+    if isinstance(spec, list):
+        return [_scaled_heights(v, scale) for v in spec]
     return spec
 
 
@@ -280,15 +301,15 @@ def money(value: float | None, currency: str | None, digits: int = 2) -> str:
     if value is None:
         return "not available"
     sign = "−" if value < 0 else ""
-    symbol = CURRENCY_SIGNS.get(currency or "", f"{currency} " if currency else "")
+    symbol = CURRENCY_SIGNS.get(currency or "", "")
+    # A unit that is not a currency ("shares") follows the number.
+    after = f" {currency}" if currency and currency not in CURRENCY_SIGNS else ""
     size = abs(value)
     for scale, suffix in ((1e12, "trn"), (1e9, "bn"), (1e6, "m")):
         if size >= scale:
-            n = size / scale
-            return f"{sign}{symbol}{n:,.{0 if n >= 100 else 1}f}{suffix}".replace(
-                ".0" + suffix, suffix
-            )
-    return f"{sign}{symbol}{size:,.{digits}f}"
+            n = f"{size / scale:,.{0 if size / scale >= 100 else 1}f}".removesuffix(".0")
+            return f"{sign}{symbol}{n}{suffix}{after}"
+    return f"{sign}{symbol}{size:,.{digits}f}{after}"
 
 
 def pct(value: float | None, digits: int = 1, signed: bool = True) -> str:

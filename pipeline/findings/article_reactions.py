@@ -110,7 +110,7 @@ def article_reactions(
     who = articles.select(
         "article_id",
         "published_date",
-        publisher=pl.col("source").fill_null("publisher unknown"),
+        publisher=pl.col("source").fill_null("publisher not known"),
     )
     rows = (
         events.join(who, on=["article_id", "published_date"], how="left")
