@@ -110,7 +110,8 @@ def markdown_table(
     for i, name in enumerate(df.columns):
         cells = [" ".join(c.split()) for c in (name, *(row[i] for row in body))]
         longest_word = max(len(word) for cell in cells for word in cell.split() or [""])
-        widths.append(max(4, min(round(longest_word * 1.3), 24), min(max(map(len, cells)), 36)))
+        # 1.6: a word in bold or at the print size needs more room than its letter count.
+        widths.append(max(4, min(round(longest_word * 1.6), 24), min(max(map(len, cells)), 36)))
     rule = [
         "-" * (w - 1) + ":" if df[c].dtype.is_numeric() else ":" + "-" * (w - 1)
         for c, w in zip(df.columns, widths, strict=True)

@@ -478,7 +478,8 @@ def claims_table_view() -> Markdown:
     c = tables()["claims"]
     if c.is_empty():
         return Markdown("No numeric market claims were found.\n")
-    names = {i: ins.name for i, ins in reference.instruments().items()}
+    # On paper the listing's short code keeps the table inside the column.
+    names = {i: ins.name if is_html() else i for i, ins in reference.instruments().items()}
     fmt = lambda col: pl.struct(col, "unit").map_elements(  # noqa: E731
         lambda v: claim_value(v[col], v["unit"]), return_dtype=pl.String
     )
