@@ -266,12 +266,14 @@ def test_cover_holds_the_headline(pdf_path: Path, tables) -> None:
 
 
 def test_headline_and_lede_lead_the_web_page(site_dir: Path, tables) -> None:
-    text = _visible_text((site_dir / "report" / "index.html").read_text(encoding="utf-8"))
+    page = (site_dir / "report" / "index.html").read_text(encoding="utf-8")
+    text = " ".join(_visible_text(page).replace("’", "'").split())
     head = narrative.plain(
         narrative.headline(dict(tables.frames), tables.edition.as_of.isoformat())
     )
-    at = " ".join(text.split()).find(" ".join(head.split()))
-    assert 0 <= at < " ".join(text.split()).find("Market reaction")
+    assert " ".join(head.split()) in text
+    # Before any section of the page: the headline and lede come first.
+    assert 0 <= page.find('class="headline"') < page.find('class="lede"') < page.find("<h2")
 
 
 # ---- the story follows the data ---------------------------------------------------------------
