@@ -151,7 +151,12 @@ def price_path_chart(
         if listings.filter(pl.col("instrument") == listing).height
     ]
     chart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent")
-    return chart, path.sort("instrument", "date")
+    plotted = path.with_columns(
+        role=pl.when(pl.col("instrument").is_in(LISTINGS))
+        .then(pl.lit("listing"))
+        .otherwise(pl.lit("benchmark"))
+    )
+    return chart, plotted.sort("instrument", "date")
 
 
 def _price_panel(
@@ -637,6 +642,7 @@ def turnover_chart(flows: pl.DataFrame, year: int) -> tuple[alt.Chart, pl.DataFr
         .sort("instrument", "date")
         .collect()
     )
+    data = data.with_columns(pl.col("spike").fill_null(False), pl.col("volume_ratio").round(2))
     panels = [
         _turnover_panel(data.filter(pl.col("instrument") == listing), listing)
         for listing in LISTINGS
@@ -671,10 +677,7 @@ def _turnover_panel(rows: pl.DataFrame, listing: str) -> alt.Chart:
         f"{listing}: busiest day {day(busiest['date'])} ({money(busiest['turnover'], currency)}); "
         f"{spikes} volume spike{'s' if spikes != 1 else ''}"
     )
-    tidy = rows.with_columns(
-        pl.col("spike").fill_null(False),
-        pl.col("volume_ratio").round(2),
-    )
+    tidy = rows
     return (
         alt.Chart(alt.Data(values=_records(tidy)))
         .mark_bar(width=2)
