@@ -51,7 +51,8 @@ def escape_md(text: object) -> str:
     """
     if text is None:
         return ""
-    flat = " ".join(str(text).split())
+    # Collapse ASCII whitespace only: a non-breaking space keeps a date or amount on one line.
+    flat = re.sub(r"[ \t\r\n\f\v]+", " ", str(text)).strip()
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
@@ -108,10 +109,11 @@ def markdown_table(
     # instead of squeezing the other columns.
     widths = []
     for i, name in enumerate(df.columns):
-        cells = [" ".join(c.split()) for c in (name, *(row[i] for row in body))]
-        longest_word = max(len(word) for cell in cells for word in cell.split() or [""])
+        # A non-breaking space ("12 Feb", "HK$956m") joins words: only ASCII spaces split.
+        cells = [re.sub(r"[ \t\n]+", " ", c).strip() for c in (name, *(row[i] for row in body))]
+        longest_word = max(len(word) for cell in cells for word in cell.split(" ") or [""])
         # 1.6: a word in bold or at the print size needs more room than its letter count.
-        widths.append(max(4, min(round(longest_word * 1.6), 24), min(max(map(len, cells)), 36)))
+        widths.append(max(4, min(round(longest_word * 1.6) + 2, 26), min(max(map(len, cells)), 30)))
     rule = [
         "-" * (w - 1) + ":" if df[c].dtype.is_numeric() else ":" + "-" * (w - 1)
         for c, w in zip(df.columns, widths, strict=True)
