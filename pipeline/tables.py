@@ -35,6 +35,8 @@ TABLE_NAMES = (
     "risk_mentions",
     "year_to_date",
     "long_run_extremes",
+    "article_reactions",
+    "news_clusters",
 )
 
 
@@ -76,6 +78,7 @@ def build_tables(settings: Settings) -> Tables:
     from pipeline.corpus.articles import read_corpus
     from pipeline.corpus.entities import entities_table
     from pipeline.corpus.sentiment import article_tone, sentence_sentiment_table
+    from pipeline.findings.article_reactions import article_reactions, news_clusters
     from pipeline.findings.long_run import long_run_extremes
     from pipeline.findings.risk_mentions import risk_mentions
     from pipeline.findings.summary import key_numbers
@@ -113,6 +116,17 @@ def build_tables(settings: Settings) -> Tables:
     )
     t["year_to_date"] = year_to_date(t["prices"], as_of.year)
     t["long_run_extremes"] = long_run_extremes(t["prices"])
+    t["article_reactions"] = article_reactions(
+        t["events"], t["articles"], t["sentences"], t["entities"]
+    )
+    t["news_clusters"] = news_clusters(
+        t["articles"],
+        t["sentences"],
+        t["entities"],
+        t["article_reactions"],
+        t["abnormal_returns"],
+        t["prices"],
+    )
     t["key_numbers"] = key_numbers(t["articles"], t["claims"], t["year_to_date"], as_of.isoformat())
     frames = {name: sort_table(name, t[name]) for name in TABLE_NAMES}
     rejects = pl.concat([corpus.rejects, left_out])

@@ -49,24 +49,35 @@ def test_price_path_chart_plots_the_prices_table(tables, year) -> None:
         year,
         abnormal_returns=tables["abnormal_returns"],
         events=tables["events"],
+        reactions=tables["article_reactions"],
+        clusters=tables["news_clusters"],
     )
-    line = max(_values(chart), key=len)
-    expected = tables["prices"].filter(
+    # One panel per listing: the listing and its own benchmark, from the last close of the
+    # year before (the year-to-date base) to the last session.
+    lines = [v for v in _values(chart) if v and "role" in v[0]]
+    assert len(lines) == 2
+    plotted = [row for line in lines for row in line]
+    prices = tables["prices"].filter(~pl.col("placeholder"))
+    expected = prices.filter(
         pl.col("instrument").is_in(["BABA", "9988.HK", "HSI", "SPX"])
         & (pl.col("date").dt.year() == year)
-        & ~pl.col("placeholder")
     )
-    assert len(line) == expected.height
+    assert len(plotted) == expected.height + 4  # plus one base close per series
+    assert data.height == len(plotted)
     baba_last = expected.filter(pl.col("instrument") == "BABA").sort("date").row(-1, named=True)
-    plotted = [
-        v for v in line if v["instrument"] == "BABA" and v["date"] == baba_last["date"].isoformat()
+    row = [
+        v
+        for v in plotted
+        if v["instrument"] == "BABA" and v["date"] == baba_last["date"].isoformat()
     ]
-    assert plotted[0]["close"] == pytest.approx(baba_last["close"])
-    # Every dated article is marked on both listings.
+    assert row[0]["close"] == pytest.approx(baba_last["close"])
+    ytd = tables["year_to_date"].filter(pl.col("instrument") == "BABA").row(0, named=True)
+    if ytd["basis"] == "dividend-adjusted":
+        assert row[0]["index"] == pytest.approx((ytd["change"] + 1) * 100)
+    # Every dated article is marked on its listing's panel.
     dated = tables["articles"].filter(pl.col("published_date").dt.year() == year).height
-    marks = [v for v in _values(chart) if v and "title" in v[0]]
-    assert len(marks[0]) == 2 * dated
-    assert data.height == expected.height
+    marks = [v for v in _values(chart) if v and "title" in v[0] and "published_date" in v[0]]
+    assert [len(m) for m in marks] == [dated, dated]
 
 
 def test_price_path_alt_text_names_computed_extremes(tables, year) -> None:
@@ -107,7 +118,11 @@ def test_every_chart_is_valid_vega_lite_with_its_data(tables, year, builder: str
     }[builder]()
     datasets = _values(chart)
     assert data.height > 0
-    assert any(len(values) == data.height for values in datasets)
+    # A chart of one view plots `data`; a chart of panels plots it split across the panels.
+    panels = [v for v in datasets if v and set(v[0]) == set(data.columns)]
+    assert any(len(values) == data.height for values in datasets) or (
+        sum(map(len, panels)) == data.height
+    )
 
 
 def test_turnover_is_close_times_volume(tables, year) -> None:
@@ -198,4 +213,12 @@ def test_year_to_date_uses_previous_year_close(tables) -> None:
     ytd = year_to_date(tables["prices"], tables.edition.as_of.year)
     baba = ytd.filter(pl.col("instrument") == "BABA").row(0, named=True)
     assert baba["base_date"] < dt.date(tables.edition.as_of.year, 1, 1)
-    assert baba["basis"] == "as traded"
+    # One basis for both listings: 9988.HK has no as-traded close at the end of the previous
+    # year, so both changes are on dividend-adjusted closes, from the same last session.
+    assert ytd["basis"].n_unique() == 1
+    hk = ytd.filter(pl.col("instrument") == "9988.HK").row(0, named=True)
+    if hk["basis"] == "dividend-adjusted":
+        assert baba["basis"] == "dividend-adjusted"
+        assert baba["change"] == pytest.approx(baba["last"] / baba["base"] - 1)
+    # The Hong Kong half-day of 31 December is a real close, not a placeholder.
+    assert hk["base_date"] == dt.date(tables.edition.as_of.year - 1, 12, 31)

@@ -104,12 +104,17 @@ def wsj_csv(rel: str) -> dict[dt.date, float]:
 
 
 def real(rows: dict[dt.date, dict]) -> dict[dt.date, float]:
-    """Closes without zero-volume placeholder rows."""
-    return {
-        d: float(r["Close"])
-        for d, r in rows.items()
-        if not r.get("Volume") or float(r["Volume"]) > 0
-    }
+    """Closes without placeholder rows: a zero-volume row that repeats the previous close.
+
+    (A zero-volume row with a new close is a Hong Kong half-day session: a real close.)
+    """
+    out: dict[dt.date, float] = {}
+    for d in sorted(rows):
+        close, volume = float(rows[d]["Close"]), rows[d].get("Volume")
+        if volume and float(volume) == 0 and out and close == out[max(out)]:
+            continue
+        out[d] = close
+    return out
 
 
 def day_change(series: dict[dt.date, float], day: dt.date) -> float:

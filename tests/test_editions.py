@@ -305,7 +305,7 @@ def test_first_edition_has_no_previous(tmp_path):
     site = make_site(tmp_path, "2025-11-07", "one")
     changes = changes_since_previous(tmp_path / "editions", manifest_of(site), site / "data")
     assert changes.previous_id is None
-    assert changes.summary_lines() == ["First published edition."]
+    assert changes.summary_lines() == ["No earlier edition in the archive to compare with."]
 
 
 # --------------------------------------------------------------------------- atomic output

@@ -75,7 +75,8 @@ def test_footer_carries_edition_and_page_numbers(pdf: Path) -> None:
     assert len(reader.pages) >= 2  # cover with contents, then the body
     for number, page in enumerate(reader.pages, start=1):
         text = page.extract_text()
-        assert "Edition 2025-11-18-cafe0001" in text
+        # Once on every page: on the cover in its title block, on the others in the footer.
+        assert text.count("Edition 2025-11-18-cafe0001") == 1
         assert f"Page {number} of {len(reader.pages)}" in text
 
 

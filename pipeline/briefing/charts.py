@@ -34,7 +34,8 @@ def theme() -> dict:
             "font": FONT,
             "view": {"stroke": None, "continuousWidth": 640, "continuousHeight": 300},
             "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e6e6"},
-            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom"},
+            # Three entries a row: a legend never runs past a phone-width chart.
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "columns": 3},
             "title": {"fontSize": 14, "anchor": "start"},
             "range": {"category": PALETTE},
         }
@@ -46,18 +47,32 @@ def _briefing_theme() -> alt.theme.ThemeConfig:
     return theme()  # type: ignore[return-value]
 
 
-def year_prices(prices: pl.DataFrame, instruments: tuple[str, ...], year: int) -> pl.DataFrame:
-    """Closes of `instruments` in `year`, indexed to 100 at each one's first session of the year.
+TITLE_LINE_CHARS = 48  # about the width of a phone-width chart at the title's size
 
-    Placeholder half-day rows are left out: they repeat the previous close and are not trades.
+
+def title_lines(text: str) -> list[str]:
+    """A chart title broken after each "; " so it wraps on a phone instead of running off."""
+    if len(text) <= TITLE_LINE_CHARS:
+        return [text]
+    parts = text.split("; ")
+    return [p + (";" if i < len(parts) - 1 else "") for i, p in enumerate(parts)]
+
+
+def year_prices(prices: pl.DataFrame, instruments: tuple[str, ...], year: int) -> pl.DataFrame:
+    """Closes of `instruments` in `year`, indexed to 100 at each one's last close of the year
+    before (as the year-to-date figures are), or at its first session when it has none.
+
+    Placeholder rows (a zero-volume row repeating the previous close) are left out.
     """
     frame = prices.lazy().filter(
-        pl.col("instrument").is_in(instruments) & (pl.col("date").dt.year() == year)
+        pl.col("instrument").is_in(instruments) & (pl.col("date").dt.year() <= year)
     )
     if "placeholder" in prices.columns:
         frame = frame.filter(~pl.col("placeholder").fill_null(False))
+    before = pl.col("date").filter(pl.col("date").dt.year() < year).max().over("instrument")
     return (
         frame.sort("instrument", "date")
+        .filter((pl.col("date").dt.year() == year) | (pl.col("date") == before))
         .with_columns(index=pl.col("close") / pl.col("close").first().over("instrument") * 100)
         .select("instrument", "date", "close", "currency", "index")
         .collect()
@@ -101,18 +116,23 @@ def market_adjusted_moves(abnormal_returns: pl.DataFrame, year: int, top: int = 
 BENCHMARK_OF = reference.benchmark_of()
 
 
+LISTING_COLOUR = {listing: PALETTE[i] for i, listing in enumerate(LISTINGS)}
+BENCHMARK_COLOUR = "#8a8a8a"
+
+
 def price_path_chart(
     prices: pl.DataFrame,
     articles: pl.DataFrame,
     year: int,
     abnormal_returns: pl.DataFrame | None = None,
     events: pl.DataFrame | None = None,
-) -> tuple[alt.Chart, pl.DataFrame]:
-    """BABA and 9988.HK over `year`, indexed to 100 with HSI and SPX as benchmarks.
-
-    Articles are marked on each listing's line (tooltip: title, source, language, tone, CAR);
-    the largest market-adjusted moves are labelled with their dates. In HTML a radio button
-    switches to raw prices and a brush on the lower strip zooms the main chart.
+    reactions: pl.DataFrame | None = None,
+    clusters: pl.DataFrame | None = None,
+) -> tuple[alt.VConcatChart, pl.DataFrame]:
+    """One panel per listing against its own benchmark, both indexed to 100 at the first session
+    of `year`. The listing is the strong solid line, the benchmark thin and grey; diamonds mark
+    article days; significant reactions are named (listing, measure, t) and the latest run of
+    coverage is a shaded band. The x-axis runs to the last session, so every article is inside.
     """
     path = year_prices(prices, LISTINGS + BENCHMARKS, year)
     listings = path.filter(pl.col("instrument").is_in(LISTINGS))
@@ -122,100 +142,314 @@ def price_path_chart(
         marks = marks.join(car, on=["article_id", "instrument"], how="left")
     if marks.height and "tone" in articles.columns:
         marks = marks.join(articles.select("article_id", "tone"), on="article_id", how="left")
-    moves = (
-        market_adjusted_moves(abnormal_returns, year)
-        if abnormal_returns is not None
-        else pl.DataFrame()
+    domain = (
+        [path["date"].min().isoformat(), path["date"].max().isoformat()] if path.height else None
     )
-    if moves.height:
-        moves = moves.join(
-            path.select("instrument", "date", "index", "close"), on=["instrument", "date"]
-        )
-        moves = moves.with_columns(
-            label=pl.col("date").dt.strftime("%b %-d")
-            + " "
-            + (pl.col("ret") * 100).round(1).cast(pl.String)
-            + "%"
-        )
-
-    mode = alt.param(
-        name="scale_mode",
-        value="Indexed",
-        bind=alt.binding_radio(options=["Indexed", "Raw price"], name="Show: "),
-    )
-    brush = alt.selection_interval(encodings=["x"], name="zoom")
-    y_value = "scale_mode == 'Indexed' ? datum.index : datum.close"
-    colour = alt.Color("instrument:N", title=None, sort=list(LISTINGS + BENCHMARKS))
-    dash = alt.StrokeDash("kind:N", title=None, legend=None)
-    path = path.with_columns(
-        kind=pl.when(pl.col("instrument").is_in(LISTINGS))
+    panels = [
+        _price_panel(listing, path, marks, reactions, clusters, year, domain)
+        for listing in LISTINGS
+        if listings.filter(pl.col("instrument") == listing).height
+    ]
+    chart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent")
+    plotted = path.with_columns(
+        role=pl.when(pl.col("instrument").is_in(LISTINGS))
         .then(pl.lit("listing"))
         .otherwise(pl.lit("benchmark"))
     )
-    base = alt.Chart(alt.Data(values=_records(path))).transform_calculate(value=y_value)
-    x_zoom = alt.X("date:T", title=None, scale=alt.Scale(domain={"param": "zoom"}))
-    line = base.mark_line(strokeWidth=1.6).encode(
-        x=x_zoom,
-        y=alt.Y(
-            "value:Q",
-            title="Indexed (first session = 100) or raw close",
-            scale=alt.Scale(zero=False),
+    return chart, plotted.sort("instrument", "date")
+
+
+def _price_panel(
+    listing: str,
+    path: pl.DataFrame,
+    marks: pl.DataFrame,
+    reactions: pl.DataFrame | None,
+    clusters: pl.DataFrame | None,
+    year: int,
+    domain: list[str] | None,
+) -> alt.LayerChart:
+    benchmark = BENCHMARK_OF[listing]
+    pair = path.filter(pl.col("instrument").is_in([listing, benchmark])).with_columns(
+        role=pl.when(pl.col("instrument") == listing)
+        .then(pl.lit("listing"))
+        .otherwise(pl.lit("benchmark"))
+    )
+    x = alt.X(
+        "date:T",
+        title=None,
+        scale=alt.Scale(domain=domain) if domain else alt.Undefined,
+        axis=alt.Axis(format="%b", labelOverlap=True),
+    )
+    y = alt.Y("index:Q", title="Index", scale=alt.Scale(zero=False))
+    colour = alt.Color(
+        "instrument:N",
+        title=None,
+        scale=alt.Scale(
+            domain=[listing, benchmark], range=[LISTING_COLOUR[listing], BENCHMARK_COLOUR]
         ),
-        color=colour,
-        strokeDash=dash,
+        legend=alt.Legend(orient="bottom", direction="horizontal"),
+    )
+    lines = (
+        alt.Chart(alt.Data(values=_records(pair)))
+        .mark_line()
+        .encode(
+            x=x,
+            y=y,
+            color=colour,
+            strokeWidth=alt.StrokeWidth(
+                "role:N",
+                scale=alt.Scale(domain=["listing", "benchmark"], range=[2.4, 1.2]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("instrument:N", title="series"),
+                alt.Tooltip("date:T", title="date", format="%-d %b %Y"),
+                alt.Tooltip("close:Q", title="close", format=",.2f"),
+                alt.Tooltip("currency:N", title="currency"),
+                alt.Tooltip("index:Q", title="index", format=".1f"),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = []
+    latest = _latest_band(clusters, listing, year)
+    if latest is not None:
+        layers.append(latest)
+    layers.append(lines)
+    own = marks.filter(pl.col("instrument") == listing) if marks.height else marks
+    if own.height:
+        tips = [
+            alt.Tooltip("title:N", title="article"),
+            alt.Tooltip("source:N", title="publisher"),
+            alt.Tooltip("published_date:T", title="published", format="%-d %b %Y"),
+        ]
+        if "tone" in own.columns:
+            tips.append(alt.Tooltip("tone:Q", title="tone", format="+.2f"))
+        if "car" in own.columns:
+            tips.append(
+                alt.Tooltip("car:Q", title="abnormal return, sessions −1…+1", format="+.1%")
+            )
+        own = own.with_columns(pl.col("source").fill_null("publisher not known"))
+        layers.append(
+            alt.Chart(alt.Data(values=_records(own)))
+            .mark_point(
+                shape="diamond",
+                size=90,
+                filled=True,
+                stroke="white",
+                strokeWidth=1,
+                color=LISTING_COLOUR[listing],
+            )
+            .encode(x=x, y="index:Q", tooltip=tips)
+        )
+    named = _significant_labels(reactions, path, listing, year)
+    if named is not None:
+        layers += named
+    title = _panel_title(path, listing, benchmark)
+    return alt.layer(*layers).properties(width="container", height=190, title=title_lines(title))
+
+
+def _panel_title(path: pl.DataFrame, listing: str, benchmark: str) -> str:
+    """ "BABA +87.4% this year, S&P 500 +14.1%": the panel's finding, from its own data."""
+
+    def change(ins: str) -> float | None:
+        line = path.filter(pl.col("instrument") == ins).sort("date")
+        return line["index"][-1] / 100 - 1 if line.height else None
+
+    names = reference.instruments()
+    own, bench = change(listing), change(benchmark)
+    start = path.filter(pl.col("instrument") == listing)["date"].min()
+    text = f"{listing} {_pct(own)} since {start:%-d %b %Y}"
+    if bench is not None:
+        text += f"; {names[benchmark].name} {_pct(bench)}"
+    return text
+
+
+def _pct(v: float | None) -> str:
+    return "not available" if v is None else f"{v * 100:+.1f}%".replace("-", "−")
+
+
+def _latest_band(clusters: pl.DataFrame | None, listing: str, year: int) -> alt.Chart | None:
+    """The latest run of coverage as a shaded band, labelled with its dates and verdict."""
+    if clusters is None or clusters.is_empty():
+        return None
+    run = clusters.filter(
+        (pl.col("instrument") == listing) & (pl.col("cluster") == clusters["cluster"].max())
+    )
+    if run.is_empty() or run["start"][0].year != year or run["start"][0] == run["end"][0]:
+        return None
+    r = run.row(0, named=True)
+    verdict = "none significant" if not r["n_significant"] else f"{r['n_significant']} significant"
+    band = pl.DataFrame(
+        {
+            "start": [r["start"].isoformat()],
+            "end": [r["end"].isoformat()],
+            "label": [f"{r['n_articles']} articles, {verdict}"],
+        }
+    )
+    base = alt.Chart(alt.Data(values=band.to_dicts()))
+    rect = base.mark_rect(color="#f2e5c9", opacity=0.7).encode(x="start:T", x2="end:T")
+    # At the foot of the band, clear of the labels of significant days at the top.
+    text = base.mark_text(
+        align="right", baseline="bottom", dy=-4, dx=-4, fontSize=10, color="#6b5a2e"
+    ).encode(x="start:T", y=alt.value("height"), text="label:N")
+    return alt.layer(rect, text)
+
+
+def _significant_labels(
+    reactions: pl.DataFrame | None, path: pl.DataFrame, listing: str, year: int
+) -> list[alt.Chart] | None:
+    """Names the significant reactions of `listing`, each label on its own row so none collides:
+    date, what the news was, and the abnormal return net of the benchmark with its t."""
+    if reactions is None or reactions.is_empty():
+        return None
+    sig = reactions.filter(
+        (pl.col("instrument") == listing)
+        & pl.col("significant")
+        & (pl.col("event_date").dt.year() == year)
+    ).sort("event_date")
+    if sig.is_empty():
+        return None
+    names = reference.instruments()
+    rows = sig.join(
+        path.select("instrument", pl.col("date").alias("event_date"), "index"),
+        on=["instrument", "event_date"],
+        how="left",
+    ).with_columns(
+        label=pl.col("event_date").dt.strftime("%-d %b")
+        + pl.lit(": ")
+        + pl.col("label").fill_null("article")
+        + pl.lit(", ")
+        + pl.col("abnormal_ret").map_elements(_pct, return_dtype=pl.String)
+        + pl.lit(f" net of the {names[BENCHMARK_OF[listing]].name} (t = ")
+        + pl.col("t_ar").round(1).cast(pl.String).str.replace("-", "−")
+        + pl.lit(")"),
+        row=pl.int_range(pl.len()),
+    )
+    base = alt.Chart(alt.Data(values=_records(rows)))
+    dot = base.mark_point(
+        shape="circle", size=70, filled=False, strokeWidth=1.5, color="#222"
+    ).encode(x="event_date:T", y="index:Q")
+    # Each label on its own row at the top of the panel, joined to its day by a thin rule, so
+    # labels never sit on the line or on each other.
+    layers: list[alt.Chart] = [dot]
+    for i in range(rows.height):
+        one = base.transform_filter(f"datum.row == {i}")
+        top = 12 + 13 * i
+        layers += [
+            one.mark_rule(color="#222", strokeWidth=0.6).encode(
+                x="event_date:T", y="index:Q", y2=alt.value(top)
+            ),
+            one.mark_text(align="left", dx=4, baseline="bottom", fontSize=10, color="#222").encode(
+                x="event_date:T", y=alt.value(top), text="label:N"
+            ),
+        ]
+    return layers
+
+
+def close_up_chart(
+    prices: pl.DataFrame, articles: pl.DataFrame, clusters: pl.DataFrame, reactions: pl.DataFrame
+) -> tuple[alt.LayerChart | None, pl.DataFrame]:
+    """The latest run of coverage, from the session before its first article to its end: both
+    listings indexed to 100 at that session, each article's day a rule with its name on its own
+    row (labels never collide)."""
+    if clusters.is_empty():
+        return None, pl.DataFrame()
+    run = clusters.filter(pl.col("cluster") == clusters["cluster"].max()).row(0, named=True)
+    listings = prices.filter(
+        pl.col("instrument").is_in(LISTINGS) & ~pl.col("placeholder").fill_null(False)
+    )
+    before = (
+        listings.filter(pl.col("date") < run["start"])
+        .group_by("instrument")
+        .agg(pl.col("date").max())
+    )
+    start = before["date"].min() if before.height else run["start"]
+    window = (
+        listings.filter(pl.col("date").is_between(start, run["end"]))
+        .sort("instrument", "date")
+        .with_columns(index=pl.col("close") / pl.col("close").first().over("instrument") * 100)
+        .select("instrument", "date", "close", "currency", "index")
+    )
+    dated = (
+        articles.filter(pl.col("published_date").is_between(run["start"], run["end"]))
+        .sort("published_date")
+        .select(
+            "article_id", display_title(), display_source("publisher not known"), "published_date"
+        )
+    )
+    topic = reactions.select(pl.col("article_ids").str.split("; "), "topic").explode("article_ids")
+    topic = topic.rename({"article_ids": "article_id"}).unique("article_id", keep="first")
+    notes = dated.join(topic, on="article_id", how="left").with_columns(
+        label=pl.col("published_date").dt.strftime("%-d %b")
+        + pl.lit(" · ")
+        + pl.coalesce("topic", pl.col("title").str.slice(0, 40)),
+        row=pl.int_range(pl.len()),
+        right=pl.col("published_date") > (pl.lit(start) + (pl.lit(run["end"]) - pl.lit(start)) / 2),
+    )
+    x = alt.X(
+        "date:T",
+        title=None,
+        scale=alt.Scale(domain=[start.isoformat(), run["end"].isoformat()]),
+        axis=alt.Axis(format="%-d %b", labelOverlap=True),
+    )
+    lines = (
+        alt.Chart(alt.Data(values=_records(window)))
+        .mark_line(strokeWidth=2.2, point=True)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "index:Q",
+                title=f"Index (close on {start:%-d %b} = 100)",
+                scale=alt.Scale(zero=False),
+            ),
+            color=alt.Color(
+                "instrument:N",
+                title=None,
+                scale=alt.Scale(domain=list(LISTINGS), range=[LISTING_COLOUR[i] for i in LISTINGS]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("instrument:N", title="listing"),
+                alt.Tooltip("date:T", title="date", format="%-d %b %Y"),
+                alt.Tooltip("close:Q", title="close", format=",.2f"),
+                alt.Tooltip("currency:N", title="currency"),
+                alt.Tooltip("index:Q", title="index", format=".1f"),
+            ],
+        )
+    )
+    base = alt.Chart(
+        alt.Data(values=_records(notes.with_columns(pl.col("published_date").alias("date"))))
+    )
+    rules = base.mark_rule(color="#999", strokeDash=[3, 3]).encode(
+        x="date:T",
         tooltip=[
-            alt.Tooltip("instrument:N"),
-            alt.Tooltip("date:T"),
-            alt.Tooltip("close:Q", format=",.2f"),
-            alt.Tooltip("currency:N"),
-            alt.Tooltip("index:Q", format=".1f"),
+            alt.Tooltip("title:N", title="article"),
+            alt.Tooltip("source:N", title="publisher"),
         ],
     )
-    layers: list[alt.Chart] = [line]
-    if marks.height:
-        tips = [
-            alt.Tooltip("title:N"),
-            alt.Tooltip("source:N"),
-            alt.Tooltip("language:N"),
-            alt.Tooltip("published_date:T", title="published"),
-        ]
-        if "tone" in marks.columns:
-            tips.append(alt.Tooltip("tone:Q", format="+.2f"))
-        if "car" in marks.columns:
-            tips.append(alt.Tooltip("car:Q", title="CAR [-1,+1]", format="+.2%"))
-        layers.append(
-            alt.Chart(alt.Data(values=_records(marks)))
-            .transform_calculate(value=y_value)
-            .mark_point(shape="diamond", size=110, filled=True, stroke="white", strokeWidth=1)
-            .encode(x=x_zoom, y="value:Q", color=colour, tooltip=tips)
+    labels = [
+        base.transform_filter(f"datum.row == {i}")
+        .mark_text(
+            align="right" if r else "left",
+            dx=-4 if r else 4,
+            baseline="top",
+            fontSize=10,
+            color="#333",
         )
-    if moves.height:
-        move_data = alt.Chart(alt.Data(values=_records(moves))).transform_calculate(value=y_value)
-        layers.append(
-            move_data.mark_text(dy=-12, fontSize=10, color="#333").encode(
-                x=x_zoom, y="value:Q", text="label:N"
-            )
-        )
-        layers.append(
-            move_data.mark_point(shape="circle", size=40, color="#333").encode(
-                x=x_zoom, y="value:Q"
-            )
-        )
-    main = alt.layer(*layers).properties(width="container", height=320).add_params(mode)
-    overview = (
-        base.mark_line(strokeWidth=1)
-        .encode(
-            x=alt.X("date:T", title=None),
-            y=alt.Y("index:Q", title=None, axis=None),
-            color=colour,
-        )
-        .transform_filter(alt.FieldOneOfPredicate(field="instrument", oneOf=list(LISTINGS)))
-        .add_params(brush)
-        .properties(width="container", height=50)
+        .encode(x="date:T", y=alt.value(4 + 14 * i), text="label:N")
+        for i, r in enumerate(notes["right"].to_list())
+    ]
+    first = {
+        r["instrument"]: r
+        for r in window.group_by("instrument").agg(pl.col("index").last()).iter_rows(named=True)
+    }
+    title = ", ".join(f"{i} {_pct(first[i]['index'] / 100 - 1)}" for i in LISTINGS if i in first)
+    chart = alt.layer(rules, lines, *labels).properties(
+        width="container",
+        height=240 + 14 * notes.height,
+        title=title_lines(f"{run['start']:%-d %b}–{run['end']:%-d %b}: {title}"),
     )
-    chart = alt.vconcat(main, overview, spacing=8)
-    # The download is the plotted price table; article marks are listed in the Sources.
-    return chart, path.sort("instrument", "date")
+    return chart, window
 
 
 def price_path_alt_text(path: pl.DataFrame) -> str:
@@ -239,14 +473,26 @@ def price_path_alt_text(path: pl.DataFrame) -> str:
     return " ".join(parts)
 
 
+DERIVED_TITLE_CHARS = 72
+
+
 def display_title() -> pl.Expr:
-    """An article's title for labels and tooltips, from the `articles` columns `title` and
-    `path`: an untitled article is named by its file, so no label is ever blank or "null"
-    (the table itself keeps the title null)."""
-    return pl.coalesce(pl.col("title"), pl.lit("untitled: ") + pl.col("path")).alias("title")
+    """An article's title for labels, tables and tooltips, from the `articles` columns `title`
+    and `text`: an untitled article gets its first sentence (cut at a word near 72 characters),
+    marked "(derived title)", so no label is blank, "null" or a file name. The table itself keeps
+    the title null."""
+    first = pl.col("text").str.strip_chars().str.extract(r"^([^\n]*?[.!?。！？])(?:\s|$)", 1)
+    first = pl.coalesce(first, pl.col("text").str.strip_chars().str.slice(0, 200))
+    short = (
+        pl.when(first.str.len_chars() > DERIVED_TITLE_CHARS)
+        .then(first.str.slice(0, DERIVED_TITLE_CHARS).str.replace(r"\s+\S*$", "") + pl.lit("…"))
+        .otherwise(first)
+    )
+    derived = short + pl.lit(" (derived title)")
+    return pl.coalesce(pl.col("title"), derived, pl.lit("untitled article")).alias("title")
 
 
-def display_source(unknown: str = "unknown") -> pl.Expr:
+def display_source(unknown: str = "publisher not known") -> pl.Expr:
     """The publisher as the report shows it, from `source` and `source_confidence`: a publisher
     inferred from a signature or shared boilerplate says so, and a missing one is "unknown"."""
     inferred = pl.col("source_confidence").is_in(["medium", "low"])
@@ -286,57 +532,79 @@ def as_of_year(as_of: dt.date | str) -> int:
 def long_run_chart(
     prices: pl.DataFrame, long_run_extremes: pl.DataFrame
 ) -> tuple[alt.Chart, pl.DataFrame]:
-    """BABA since listing, as-traded where known, with the 2020 peak and 2022 low labelled."""
+    """BABA since listing on one price basis, as traded: where the snapshot has no as-traded
+    close the line stops and a grey band says so, so dividend-adjusted and as-traded prices are
+    never joined into one line (joining them drew a false step in December 2020). The 2020 peak
+    and 2022 low are labelled with the basis their value is on."""
     series = (
         prices.lazy()
-        .filter(pl.col("instrument") == "BABA")
-        .with_columns(
-            price=pl.col("close_traded").fill_null(pl.col("close")),
-            basis=pl.when(pl.col("close_traded").is_not_null())
-            .then(pl.lit("as traded"))
-            .otherwise(pl.lit("adjusted")),
-        )
-        .select("date", "price", "basis", "source_file")
+        .filter((pl.col("instrument") == "BABA") & pl.col("close_traded").is_not_null())
+        .select("date", pl.col("close_traded").alias("price"), pl.lit("as traded").alias("basis"))
         .sort("date")
-        .with_columns(line_segments("date", PRICE_GAP_DAYS, by="basis"))
+        .with_columns(line_segments("date", PRICE_GAP_DAYS))
         .collect()
     )
-    extremes = long_run_extremes
-    line = (
+    gaps = (
+        series.with_columns(prev=pl.col("date").shift())
+        .filter((pl.col("date") - pl.col("prev")).dt.total_days() > PRICE_GAP_DAYS)
+        .select(pl.col("prev").alias("start"), pl.col("date").alias("end"))
+    )
+    x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", labelOverlap=True))
+    layers: list[alt.Chart] = []
+    if gaps.height:
+        band = alt.Chart(alt.Data(values=_records(gaps)))
+        layers.append(
+            band.mark_rect(color="#ececec").encode(
+                x="start:T",
+                x2="end:T",
+                tooltip=[
+                    alt.Tooltip(
+                        "start:T", title="as-traded closes missing from", format="%-d %b %Y"
+                    ),
+                    alt.Tooltip("end:T", title="to", format="%-d %b %Y"),
+                ],
+            )
+        )
+    layers.append(
         alt.Chart(alt.Data(values=_records(series)))
-        .mark_line(strokeWidth=1.2)
+        .mark_line(strokeWidth=1.4, color=PALETTE[0])
         .encode(
-            x=alt.X("date:T", title=None),
-            y=alt.Y("price:Q", title="BABA close, US$"),
-            color=alt.Color(
-                "basis:N", title="Price basis", scale=alt.Scale(range=[PALETTE[0], PALETTE[1]])
-            ),
+            x=x,
+            y=alt.Y("price:Q", title="BABA close as traded", axis=axis_in_units(1, "USD")[0]),
             detail="segment:N",
             tooltip=[
-                alt.Tooltip("date:T"),
-                alt.Tooltip("price:Q", format=",.2f"),
-                alt.Tooltip("basis:N"),
+                alt.Tooltip("date:T", title="date", format="%-d %b %Y"),
+                alt.Tooltip("price:Q", title="close as traded (US$)", format=",.2f"),
             ],
         )
     )
-    layers: list[alt.Chart] = [line]
-    if extremes.height:
-        ext = extremes.with_columns(
+    if long_run_extremes.height:
+        ext = long_run_extremes.select(
+            "date",
+            "shown",
             label=pl.col("event")
-            + ": $"
+            + pl.lit(": US$")
             + pl.col("shown").round(2).cast(pl.String)
-            + " ("
+            + pl.lit(" (")
             + pl.col("basis")
-            + ")"
+            + pl.lit(")"),
         )
         pts = alt.Chart(alt.Data(values=_records(ext)))
         layers += [
             pts.mark_point(size=60, filled=True, color="#000").encode(x="date:T", y="shown:Q"),
-            pts.mark_text(dy=-12, fontSize=11, align="right").encode(
+            # Right-aligned: both extremes lie in the right half of the listing's history.
+            pts.mark_text(dx=-8, fontSize=11, align="right").encode(
                 x="date:T", y="shown:Q", text="label:N"
             ),
         ]
-    return alt.layer(*layers).properties(width="container", height=260), series
+    peak = series.row(series["price"].arg_max(), named=True) if series.height else None
+    title = (
+        f"BABA peaked at US${peak['price']:,.2f}; on {peak['date']:%-d %b %Y} (as traded)"
+        if peak
+        else "BABA: no as-traded history in the snapshot"
+    )
+    chart = alt.layer(*layers).properties(width="container", height=240, title=title_lines(title))
+    return chart, series
 
 
 def long_run_alt_text(series: pl.DataFrame, extremes: pl.DataFrame) -> str:
@@ -351,12 +619,9 @@ def long_run_alt_text(series: pl.DataFrame, extremes: pl.DataFrame) -> str:
         text += (
             f" {row['event'].capitalize()}: ${row['shown']:,.2f} on {row['date']} ({row['basis']})."
         )
-    adjusted = series.filter(pl.col("basis") == "adjusted")
-    if adjusted.height:
-        text += (
-            f" Prices from {adjusted['date'].min()} to {adjusted['date'].max()} are dividend-adjusted only;"
-            " as-traded values were not available for them."
-        )
+    gaps = series.filter(pl.col("segment") != pl.col("segment").shift()).height - 1
+    if gaps > 0:
+        text += f" The line has {gaps} gap(s) where the snapshot has no as-traded close."
     return text
 
 
@@ -377,28 +642,59 @@ def turnover_chart(flows: pl.DataFrame, year: int) -> tuple[alt.Chart, pl.DataFr
         .sort("instrument", "date")
         .collect()
     )
-    base = alt.Chart(alt.Data(values=_records(data)))
-    bars = base.mark_bar(width=2).encode(
-        x=alt.X("date:T", title=None),
-        y=alt.Y(
-            "turnover:Q",
-            title="Turnover",
-            axis=alt.Axis(format="~s"),
-        ),
-        color=alt.condition("datum.spike", alt.value(PALETTE[5]), alt.value("#9bb7d4")),
-        tooltip=[
-            alt.Tooltip("date:T"),
-            alt.Tooltip("turnover:Q", format=",.0f"),
-            alt.Tooltip("currency:N"),
-            alt.Tooltip("volume_ratio:Q", title="volume / 20-day mean", format=".2f"),
-        ],
-    )
-    chart = (
-        bars.properties(width="container", height=130)
-        .facet(row=alt.Row("instrument:N", title=None))
-        .resolve_scale(y="independent")
-    )
+    data = data.with_columns(pl.col("spike").fill_null(False), pl.col("volume_ratio").round(2))
+    panels = [
+        _turnover_panel(data.filter(pl.col("instrument") == listing), listing)
+        for listing in LISTINGS
+        if data.filter(pl.col("instrument") == listing).height
+    ]
+    chart = alt.vconcat(*panels, spacing=16) if panels else alt.Chart().mark_bar()
     return chart, data
+
+
+def axis_in_units(max_value: float, currency: str) -> tuple[alt.Axis, str]:
+    """An axis whose labels read "US$2bn" or "HK$500m", never SI "G" or "T"."""
+    from pipeline.briefing.display import CURRENCY_SIGNS
+
+    sign = CURRENCY_SIGNS.get(currency, f"{currency} ")
+    scale, suffix = (1e9, "bn") if max_value >= 1e9 else (1e6, "m") if max_value >= 1e6 else (1, "")
+    expr = (
+        f"datum.value == 0 ? '0' : '{sign}' + format(datum.value / {scale:g}, ',~r') + '{suffix}'"
+    )
+    return alt.Axis(labelExpr=expr, tickCount=4), f"{sign}{suffix}"
+
+
+def _turnover_panel(rows: pl.DataFrame, listing: str) -> alt.Chart:
+    """One listing's daily turnover in its own currency, volume spikes in orange; the title
+    names the busiest day and counts the spikes."""
+    currency = rows["currency"][0]
+    busiest = rows.row(rows["turnover"].arg_max(), named=True)
+    from pipeline.briefing.display import day, money
+
+    spikes = int(rows["spike"].fill_null(False).sum())
+    axis, _ = axis_in_units(busiest["turnover"], currency)
+    title = (
+        f"{listing}: busiest day {day(busiest['date'])} ({money(busiest['turnover'], currency)}); "
+        f"{spikes} volume spike{'s' if spikes != 1 else ''}"
+    )
+    tidy = rows
+    return (
+        alt.Chart(alt.Data(values=_records(tidy)))
+        .mark_bar(width=2)
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b", labelOverlap=True)),
+            y=alt.Y("turnover:Q", title=f"Turnover ({currency})", axis=axis),
+            color=alt.condition("datum.spike", alt.value(PALETTE[5]), alt.value("#9bb7d4")),
+            tooltip=[
+                alt.Tooltip("date:T", title="date", format="%-d %b %Y"),
+                alt.Tooltip("turnover:Q", title=f"turnover ({currency})", format=",.0f"),
+                alt.Tooltip(
+                    "volume_ratio:Q", title="volume ÷ mean of previous 20 sessions", format=".2f"
+                ),
+            ],
+        )
+        .properties(width="container", height=120, title=title_lines(title))
+    )
 
 
 def reported_flows_chart(flows: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
@@ -460,7 +756,7 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
             display_title(),
             "published_date",
             "language",
-            pl.col("source").fill_null("unknown"),
+            display_source(),
             "tone",
         )
         .sort("published_date")
@@ -472,10 +768,9 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
     )
     base = alt.Chart(alt.Data(values=_records(data)))
     pts = base.mark_point(size=100, filled=True).encode(
-        x=alt.X("published_date:T", title=None),
+        x=alt.X("published_date:T", title=None, axis=alt.Axis(format="%b", labelOverlap=True)),
         y=alt.Y("tone:Q", title="Net tone"),
         color=alt.Color("language:N", title="Language"),
-        shape=alt.Shape("source:N", title="Source"),
         tooltip=[
             alt.Tooltip("title:N"),
             alt.Tooltip("source:N"),
@@ -584,12 +879,13 @@ def claim_verdicts_chart(
         alt.Chart(alt.Data(values=_records(data)))
         .mark_bar()
         .encode(
-            y=alt.Y("title:N", title=None, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y("title:N", title=None, axis=alt.Axis(labelLimit=150)),
             x=alt.X("claims:Q", title="Claims", axis=alt.Axis(tickMinStep=1)),
             color=alt.Color(
                 "verdict:N",
                 title="Verdict",
                 scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())),
+                legend=alt.Legend(orient="bottom", direction="vertical", columns=1),
             ),
             tooltip=["title:N", "verdict:N", "claims:Q"],
         )
@@ -633,6 +929,9 @@ def risk_trend_chart(mentions: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
         .with_columns(articles=pl.col("article_id").n_unique().over("month"))
         .group_by("month", "risk")
         .agg(pl.col("mentions").sum(), pl.col("articles").first())
+        # Per article: most of the corpus dates from one month, so raw counts would rise there
+        # for that reason alone.
+        .with_columns(per_article=pl.col("mentions") / pl.col("articles"))
         .sort("month", "risk")
         .collect()
     )
@@ -649,13 +948,14 @@ def risk_trend_chart(mentions: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
                 scale=alt.Scale(domain=domain),
                 axis=alt.Axis(format="%b", tickCount=12),
             ),
-            y=alt.Y("sum(mentions):Q", title="Mentions", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("per_article:Q", title="Mentions per dated article", stack=True),
             color=alt.Color("risk:N", title="Risk", scale=alt.Scale(range=PALETTE)),
             tooltip=[
                 alt.Tooltip("yearmonth(month):T", title="month", format="%B %Y"),
-                alt.Tooltip("risk:N"),
-                alt.Tooltip("mentions:Q"),
+                alt.Tooltip("risk:N", title="risk"),
+                alt.Tooltip("mentions:Q", title="mentions"),
                 alt.Tooltip("articles:Q", title="dated articles that month"),
+                alt.Tooltip("per_article:Q", title="per article", format=".1f"),
             ],
         )
         .properties(width="container", height=220)
@@ -681,3 +981,47 @@ def risk_trend_alt_text(monthly: pl.DataFrame) -> str:
         + f". The busiest month is {busiest['month']:%B %Y} with {busiest['mentions']} mentions;"
         + f" {months} month{'s' if months != 1 else ''} in the year have dated articles."
     )
+
+
+PERIOD_WORDS = r"(?i)\b(week|month|year|half|quarter|annual|full[- ]year|to date)\b"
+
+
+def reported_flows_vs_turnover(flows: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
+    """Every reported flow figure with the same listing's turnover that day. A share is given
+    only for a single day's flow in the listing's own currency; figures for a week, a year or
+    the whole market are not comparable with one day's trading in one stock."""
+    market = flows.filter(pl.col("origin") == "market").select(
+        "instrument",
+        "date",
+        pl.col("value").alias("turnover"),
+        pl.col("unit").alias("turnover_unit"),
+    )
+    publishers = articles.select("article_id", display_source().alias("publisher"))
+    reported = (
+        flows.filter(pl.col("origin") != "market")
+        .join(publishers, on="article_id", how="left")
+        .with_columns(
+            source=pl.coalesce(
+                "publisher",
+                pl.col("url").str.extract(r"^https?://(?:www\.)?([^/]+)", 1),
+                pl.lit("source not recorded"),
+            )
+        )
+    )
+    joined = reported.join(market, on=["instrument", "date"], how="left")
+    comparable = (
+        pl.col("turnover").is_not_null()
+        & (pl.col("unit") == pl.col("turnover_unit"))
+        & ~pl.col("description").str.contains(PERIOD_WORDS)
+    )
+    return joined.select(
+        "date",
+        "instrument",
+        "description",
+        "value",
+        "unit",
+        "turnover",
+        "turnover_unit",
+        pl.when(comparable).then(pl.col("value").abs() / pl.col("turnover")).alias("share"),
+        "source",
+    ).sort("date")

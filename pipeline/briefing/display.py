@@ -52,7 +52,8 @@ def escape_md(text: object) -> str:
     """
     if text is None:
         return ""
-    flat = " ".join(str(text).split())
+    # Collapse ASCII whitespace only: a non-breaking space keeps a date or amount on one line.
+    flat = re.sub(r"[ \t\r\n\f\v]+", " ", str(text)).strip()
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
@@ -88,8 +89,14 @@ class Markdown:
         return self.text
 
 
-def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> str:
-    """A pipe table of `df` with every cell escaped; floats rounded by `formats` ("{:.2f}")."""
+def markdown_table(
+    df: pl.DataFrame,
+    formats: dict[str, str] | None = None,
+    markdown: Sequence[str] = (),
+) -> str:
+    """A pipe table of `df` with every cell escaped; floats rounded by `formats` ("{:.2f}").
+    Columns named in `markdown` hold Markdown the caller built from escaped parts (a verdict
+    chip) and are not escaped again."""
     formats = formats or {}
     body = [
         [
@@ -103,14 +110,19 @@ def markdown_table(df: pl.DataFrame, formats: dict[str, str] | None = None) -> s
     # instead of squeezing the other columns.
     widths = []
     for i, name in enumerate(df.columns):
-        cells = [" ".join(c.split()) for c in (name, *(row[i] for row in body))]
-        longest_word = max(len(word) for cell in cells for word in cell.split() or [""])
-        widths.append(max(4, min(round(longest_word * 1.3), 24), min(max(map(len, cells)), 36)))
+        # A non-breaking space ("12 Feb", "HK$956m") joins words: only ASCII spaces split.
+        cells = [re.sub(r"[ \t\n]+", " ", c).strip() for c in (name, *(row[i] for row in body))]
+        longest_word = max(len(word) for cell in cells for word in cell.split(" ") or [""])
+        # 1.6: a word in bold or at the print size needs more room than its letter count.
+        widths.append(max(4, min(round(longest_word * 1.6) + 2, 26), min(max(map(len, cells)), 30)))
     rule = [
         "-" * (w - 1) + ":" if df[c].dtype.is_numeric() else ":" + "-" * (w - 1)
         for c, w in zip(df.columns, widths, strict=True)
     ]
-    lines = [[escape_md(c) for c in row] for row in [list(df.columns), *body]]
+    raw = [name in markdown for name in df.columns]
+    lines = [[escape_md(c) for c in df.columns]] + [
+        [c if r else escape_md(c) for c, r in zip(row, raw, strict=True)] for row in body
+    ]
     text = ["| " + " | ".join(cells) + " |" for cells in lines]
     text.insert(1, "|" + "|".join(rule) + "|")
     return "\n".join(text)
@@ -122,18 +134,23 @@ def table(
     formats: dict[str, str] | None = None,
     *,
     label: str | None = None,
+    markdown: Sequence[str] = (),
 ) -> Markdown:
-    """Show a table in either format; the caption becomes a labelled pandoc table caption.
+    """Show a table in either format; the caption becomes a labelled pandoc table caption. In
+    HTML the table sits in a frame of its own that scrolls sideways on a narrow screen (never
+    the page).
 
     A captioned table always carries a `tbl-` label (`: caption {#tbl-x}`), made from the
     caption unless `label=` names it: Quarto drops unlabelled captions from Typst output
     (quarto-cli #11733) and numbers labelled ones, and the built-in renderer does the same.
     """
-    text = markdown_table(df, formats)
+    text = markdown_table(df, formats, markdown)
     if label and not caption:
         raise ValueError(f"table label {label!r} needs a caption (Quarto numbers captions)")
     if caption:
         text += f"\n\n: {escape_md(caption)} {{#{table_label(caption, label)}}}"
+    if is_html():
+        return Markdown(f"::: {{.table-frame}}\n{text}\n:::\n")
     return Markdown(text + "\n")
 
 
@@ -160,6 +177,13 @@ def table_label(caption: str, label: str | None = None) -> str:
         chosen = f"{base}-{n}"
     _USED_LABELS.add(chosen)
     return chosen
+
+
+def chip(verdict: str) -> str:
+    """A verdict as a coloured chip with its word (HTML); plain text in print."""
+    word = escape_md(verdict)
+    css = re.sub(r"[^a-z]", "", verdict.lower())
+    return f"[{word}]{{.chip .{css}}}" if is_html() else word
 
 
 class Chart:
@@ -197,10 +221,29 @@ class Chart:
         spec = json.dumps(self.spec(), sort_keys=True).replace("</", "<\\/")
         div = f"chart-{self.name}"
         aria = f' role="img" aria-label="{_attr(self.alt_text)}"' if self.alt_text else ""
-        # The Vega bundle is loaded once per page, however many charts the page has.
+        # The Vega bundle is loaded once per page, however many charts the page has. A single
+        # view fills its frame through Vega-Lite's `width: "container"`; Vega-Lite cannot do
+        # that for stacked panels, so those get the frame's width in pixels, are measured once
+        # drawn and redrawn narrower if axes or legends pushed them past the frame.
         embed = (
-            f'vegaEmbed("#{div}", JSON.parse(document.getElementById("{div}-spec").textContent),'
-            ' {"actions": false, "renderer": "svg"}).catch(function (e) { console.error(e); });'
+            f'var el = document.getElementById("{div}");'
+            f' var text = document.getElementById("{div}-spec").textContent;'
+            ' var opts = {"actions": false, "renderer": "svg"};'
+            " function widths(s, w) { if (!s || typeof s !== 'object') return;"
+            " if (s.width === 'container') s.width = w;"
+            " ['vconcat', 'hconcat', 'concat', 'layer'].forEach(function (k) {"
+            " if (Array.isArray(s[k])) s[k].forEach(function (c) { widths(c, w); }); });"
+            " if (s.spec) widths(s.spec, w); }"
+            " function draw(w, tries) { var s = JSON.parse(text);"
+            " var multi = s.vconcat || s.hconcat || s.concat || s.facet; if (multi) widths(s, w);"
+            " return vegaEmbed(el, s, opts).then(function (r) {"
+            " var svg = el.querySelector('svg'); if (!multi || !svg) return;"
+            " var over = svg.getBoundingClientRect().width - el.clientWidth;"
+            " if (over > 1 && tries > 0) { r.finalize(); return draw(w - over - 2, tries - 1); }"
+            " }).catch(function (e) { console.error(e); }); }"
+            " draw(Math.max(el.clientWidth - 70, 120), 3);"
+            " var timer; window.addEventListener('resize', function () { clearTimeout(timer);"
+            " timer = setTimeout(function () { draw(Math.max(el.clientWidth - 70, 120), 3); }, 200); });"
         )
         loader = (
             "(function () {"
@@ -225,9 +268,14 @@ class Chart:
         return "\n".join(parts)
 
     def svg(self) -> str:
+        """The chart for print, at the width of the PDF's text column."""
         import vl_convert as vlc
 
-        return vlc.vegalite_to_svg(self.spec())
+        spec = _fixed_width(self.spec(), PRINT_WIDTH)
+        if any(k in spec for k in ("vconcat", "hconcat", "concat")):
+            # Stacked panels are drawn flatter on paper, so the main chart fits on the cover.
+            spec = _scaled_heights(spec, PRINT_PANEL_HEIGHT_SCALE)
+        return vlc.vegalite_to_svg(spec)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         # Markdown holding a raw HTML block, not `text/html`: for a `text/html` output Quarto
@@ -246,6 +294,39 @@ def raw_block(fmt: str, text: str) -> str:
     return f"{fence}{{={fmt}}}\n{text}\n{fence}\n"
 
 
+PRINT_WIDTH = 440  # px of plot area; axes and legends fit in the A4 text column beside it
+
+
+def _fixed_width(spec: Any, width: int) -> Any:
+    """`spec` with every `width: "container"` replaced by `width` (there is no container in
+    print), recursing through layers, panels and facets."""
+    if isinstance(spec, dict):
+        out = {k: _fixed_width(v, width) for k, v in spec.items()}
+        if out.get("width") == "container":
+            out["width"] = width
+        return out
+    if isinstance(spec, list):
+        return [_fixed_width(v, width) for v in spec]
+    return spec
+
+
+PRINT_PANEL_HEIGHT_SCALE = 0.45
+
+
+def _scaled_heights(spec: Any, scale: float) -> Any:
+    """`spec` with every numeric view `height` multiplied by `scale`."""
+    if isinstance(spec, dict):
+        out = {k: _scaled_heights(v, scale) for k, v in spec.items() if k != "data"}
+        if "data" in spec:
+            out["data"] = spec["data"]
+        if isinstance(out.get("height"), (int, float)):
+            out["height"] = round(out["height"] * scale)
+        return out
+    if isinstance(spec, list):
+        return [_scaled_heights(v, scale) for v in spec]
+    return spec
+
+
 def _attr(text: str | None) -> str:
     from html import escape
 
@@ -255,3 +336,59 @@ def _attr(text: str | None) -> str:
 def bullet_list(items: Sequence[str]) -> Markdown:
     """Markdown bullets from already-safe Markdown strings."""
     return Markdown("\n".join(f"- {item}" for item in items) + "\n")
+
+
+# Numbers and dates as a news desk writes them -------------------------------------------------
+
+NBSP = "\u00a0"  # keeps "14 Nov" and "HK$956m" on one line
+CURRENCY_SIGNS = {"USD": "US$", "HKD": "HK$", "CNY": "CN¥", "EUR": "€"}
+
+
+def money(value: float | None, currency: str | None, digits: int = 2) -> str:
+    """ "US$158.89", "−HK$956m", "HK$808bn": a minus sign, the currency's sign, and millions or
+    billions for large amounts ("bn", never SI "G")."""
+    if value is None:
+        return "not available"
+    sign = "−" if value < 0 else ""
+    symbol = CURRENCY_SIGNS.get(currency or "", "")
+    # A unit that is not a currency ("shares") follows the number.
+    after = f" {currency}" if currency and currency not in CURRENCY_SIGNS else ""
+    size = abs(value)
+    for scale, suffix in ((1e12, "trn"), (1e9, "bn"), (1e6, "m")):
+        if size >= scale:
+            n = f"{size / scale:,.{0 if size / scale >= 100 else 1}f}".removesuffix(".0")
+            return f"{sign}{symbol}{n}{suffix}{after}"
+    return f"{sign}{symbol}{size:,.{digits}f}{after}"
+
+
+def pct(value: float | None, digits: int = 1, signed: bool = True) -> str:
+    """A fraction as a percentage with a real minus sign: 0.0526 -> "+5.3%"."""
+    if value is None:
+        return "not available"
+    text = f"{value * 100:{'+' if signed else ''}.{digits}f}%"
+    return text.replace("-", "−")
+
+
+def signed(value: float | None, digits: int = 1) -> str:
+    """A signed number with a real minus sign ("t = −1.4")."""
+    if value is None:
+        return "not available"
+    return f"{value:+.{digits}f}".replace("-", "−")
+
+
+def day(value: Any, year: bool = False) -> str:
+    """ "14 Nov" (or "14 Nov 2025"), with non-breaking spaces so a date never splits."""
+    if value is None:
+        return "undated"
+    import datetime as dt
+
+    d = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    text = f"{d.day} {d:%b}" + (f" {d.year}" if year else "")
+    return text.replace(" ", NBSP)
+
+
+def stars(p: float | None) -> str:
+    """Significance stars: *** p < 0.001, ** p < 0.01, * p < 0.05."""
+    if p is None:
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""

@@ -13,8 +13,22 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline import reference
 from pipeline.briefing import charts, narrative
-from pipeline.briefing.display import Chart, Markdown, code_md, escape_md, is_html, table, url_md
+from pipeline.briefing.display import (
+    Chart,
+    Markdown,
+    chip,
+    day,
+    escape_md,
+    is_html,
+    money,
+    pct,
+    signed,
+    stars,
+    table,
+    url_md,
+)
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.findings.summary import verdict_counts
 from pipeline.tables import load_edition, load_tables
@@ -83,9 +97,63 @@ def year() -> int:
 
 
 def edition_line() -> Markdown:
-    """The edition stamp shown at the top of every page."""
+    """The edition stamp at the top of every web page. The PDF prints it once on its cover and
+    in every page's footer, so there the cell shows nothing."""
+    if not is_html():
+        return Markdown("")
     ed = edition()
-    return Markdown(f"*Edition {escape_md(ed['edition'])} · data as of {escape_md(ed['as-of'])}*\n")
+    return Markdown(
+        f"::: {{.edition-line}}\nEdition {escape_md(ed['edition'])} · data as of "
+        f"{escape_md(ed['as-of'])}\n:::\n"
+    )
+
+
+def _typst_str(text: str) -> str:
+    """A Typst string literal: only backslash and double quote need escaping."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def story() -> Markdown:
+    """The headline finding and the lede, written from the tables; first on the page and on
+    the PDF cover."""
+    t, as_of = tables(), edition()["as-of"]
+    head, lede = narrative.headline(t, as_of), narrative.lede(t, as_of)
+    if is_html():
+        return Markdown(f"::: {{.headline}}\n{head}\n:::\n\n::: {{.lede}}\n{lede}\n:::\n")
+    plain = narrative.plain(head)
+    return Markdown(f"```{{=typst}}\n#headline({_typst_str(plain)})\n```\n\n{lede}\n")
+
+
+def key_numbers_view() -> Markdown:
+    """The three numbers a reader should take away, each with what it measures."""
+    items = narrative.key_number_items(tables(), edition()["as-of"])
+    if not items:
+        return Markdown("")
+    if is_html():
+        cells = "\n".join(
+            f"::: {{.key-number}}\n[{escape_md(v)}]{{.figure}}\n[{escape_md(label)}]{{.what}}\n:::"
+            for v, label in items
+        )
+        return Markdown(f":::: {{.key-numbers}}\n{cells}\n::::\n")
+    args = ", ".join(f"({_typst_str(v)}, {_typst_str(label)})" for v, label in items)
+    return Markdown(f"```{{=typst}}\n#key-numbers({args})\n```\n")
+
+
+def contents() -> Markdown:
+    """In the PDF, the contents follow the cover story on a page of their own; the web pages
+    have their own contents list."""
+    if is_html():
+        return Markdown("")
+    return Markdown("```{=typst}\n#briefing-contents()\n```\n")
+
+
+def cannot_verify() -> Markdown:
+    """The "What we can't verify" box: unverifiable claims and the data that would settle each."""
+    body = narrative.cannot_verify(tables(), edition()["as-of"])
+    text = f"**What we can't verify**\n\n{body}\n"
+    if is_html():
+        return Markdown(f"::: {{.cannot-verify}}\n{text}:::\n")
+    return Markdown(f"```{{=typst}}\n#aside-box[\n```\n\n{text}\n```{{=typst}}\n]\n```\n")
 
 
 def key_findings() -> Markdown:
@@ -107,7 +175,8 @@ def key_findings() -> Markdown:
 
 
 def price_paths() -> Chart:
-    """BABA and 9988.HK in the edition's year with benchmarks; articles and big moves marked."""
+    """One panel per listing against its own benchmark; articles, significant reactions and
+    the latest run of coverage marked."""
     t = tables()
     chart, data = charts.price_path_chart(
         t["prices"],
@@ -115,9 +184,35 @@ def price_paths() -> Chart:
         year(),
         abnormal_returns=t["abnormal_returns"],
         events=t["events"],
+        reactions=t["article_reactions"],
+        clusters=t["news_clusters"],
     )
     listings = data.filter(pl.col("instrument").is_in(charts.LISTINGS))
     return _chart(chart, "price-paths", data=data, alt_text=charts.price_path_alt_text(listings))
+
+
+def close_up() -> Chart | Markdown:
+    """The latest run of coverage, day by day."""
+    t = tables()
+    chart, data = charts.close_up_chart(
+        t["prices"], t["articles"], t["news_clusters"], t["article_reactions"]
+    )
+    if chart is None:
+        return Markdown("The corpus has no dated articles to zoom in on.\n")
+    alt_text = " ".join(
+        charts.range_alt_text(
+            data.filter(pl.col("instrument") == i), "index", f"{i} indexed close", fmt=".1f"
+        )
+        for i in charts.LISTINGS
+    )
+    return _chart(chart, "close-up", data=data, alt_text=alt_text)
+
+
+def appendix_break() -> Markdown:
+    """In the PDF the methodology is an appendix on a new page."""
+    if is_html():
+        return Markdown("")
+    return Markdown("```{=typst}\n#pagebreak(weak: true)\n```\n")
 
 
 def long_run() -> Chart:
@@ -131,17 +226,21 @@ def long_run() -> Chart:
     )
 
 
+MARKET_SOURCE = "Yahoo Finance daily prices, from public archives of them (files on the Data page)"
+
+
 def long_run_note() -> Markdown:
     """Says which extremes are as traded and which only adjusted, from the data."""
     ext = tables()["long_run_extremes"]
     if ext.is_empty():
         return Markdown("The market snapshot has no BABA history for 2020 or 2022.\n")
     lines = [
-        f"- {escape_md(r['event'])}: US\\${r['shown']:,.2f} on {r['date']} ({escape_md(r['basis'])}, "
-        f"from {code_md(r['source_file'])})"
+        f"- {escape_md(r['event'].capitalize())}: {escape_md(money(r['shown'], 'USD'))} on "
+        f"{day(r['date'], year=True)} ({escape_md(r['basis'])}; as-traded close "
+        f"{'not available' if r['close_traded'] is None else escape_md(money(r['close_traded'], 'USD'))})"
         for r in ext.iter_rows(named=True)
     ]
-    return Markdown("\n".join(lines) + "\n")
+    return Markdown("\n".join(lines) + f"\n\nSource: {escape_md(MARKET_SOURCE)}.\n")
 
 
 def turnover() -> Chart:
@@ -156,30 +255,51 @@ def turnover() -> Chart:
     return _chart(chart, "turnover", data=data, alt_text=alt_text)
 
 
-def reported_flows() -> Chart | Markdown:
-    t = tables()
-    chart, data = charts.reported_flows_chart(t["flows"])
+def reported_flows_table() -> Markdown:
+    """Each flow figure reported in the corpus or the cited reference table, beside that day's
+    turnover of the listing, so its size can be judged on one measure at a time."""
+    data = charts.reported_flows_vs_turnover(tables()["flows"], tables()["articles"])
     if data.is_empty():
         return Markdown(
             "No flow figures are reported in this edition's corpus or reference table.\n"
         )
-    return _chart(
-        chart,
-        "reported-flows",
-        data=data,
-        alt_text=charts.range_alt_text(data, "value", "Reported flow figures", fmt=",.0f"),
+    view = data.select(
+        pl.col("date")
+        .map_elements(lambda d: day(d, year=True), return_dtype=pl.String)
+        .alias("date"),
+        pl.col("description").alias("reported figure"),
+        pl.struct("value", "unit")
+        .map_elements(
+            lambda v: (
+                f"{v['value']:.2f}% of shares"
+                if v["unit"] == "percent"
+                else money(v["value"], v["unit"])
+            ),
+            return_dtype=pl.String,
+        )
+        .alias("amount"),
+        pl.struct("turnover", "turnover_unit", "instrument")
+        .map_elements(
+            lambda v: (
+                f"{v['instrument']} {money(v['turnover'], v['turnover_unit'])}"
+                if v["turnover"] is not None
+                else "not available (market-wide figure)"
+                if v["instrument"] is None
+                else "not available (no session that day)"
+            ),
+            return_dtype=pl.String,
+        )
+        .alias("that day's turnover"),
+        pl.col("share")
+        .map_elements(lambda v: pct(v, 0, signed=False), return_dtype=pl.String)
+        .fill_null("not comparable (another period or market)")
+        .alias("as share of turnover"),
+        pl.col("source").alias("source"),
     )
-
-
-def reported_flows_table() -> Markdown:
-    _, data = charts.reported_flows_chart(tables()["flows"])
-    if data.is_empty():
-        return Markdown("No flow figures are reported.\n")
     return table(
-        data.drop("label"),
-        caption="Flow figures as reported, with their sources (not verified: no Stock "
-        "Connect data in the snapshot)",
-        formats={"value": "{:,.0f}"},
+        view,
+        caption="Flow figures as reported, with their sources, beside the listing's turnover "
+        "that day (not verified: the market snapshot has no Stock Connect data)",
     )
 
 
@@ -280,57 +400,142 @@ def articles_list() -> Markdown:
 
 
 def events_table() -> Markdown:
-    e = tables()["events"]
-    if e.is_empty():
+    """The market reaction to each article: one row per listing and trading day, the articles
+    named by publisher and date, with the t-statistic and significance stars."""
+    r = tables()["article_reactions"]
+    if r.is_empty():
         return Markdown("No event could be placed on a trading day.\n")
-    a = tables()["articles"].select("article_id", charts.display_title())
-    # Reader-facing headers; the data dictionary documents the underlying columns.
-    names = {
-        "title": "article",
-        "instrument": "listing",
-        "event_date": "event day",
-        "ret": "return",
-        "abnormal_ret": "abnormal",
-        "car_m1_p1": "CAR −1…+1",
-        "car_m1_p5": "CAR −1…+5",
-    }
-    view = (
-        e.join(a, on="article_id", how="left")
-        .select([c for c in names if c in e.columns or c == "title"])
-        .sort("event_date", "instrument")
-        .rename(names)
+    view = r.sort("event_date", "instrument").select(
+        pl.col("event_date").map_elements(day, return_dtype=pl.String).alias("trading day"),
+        pl.col("instrument").alias("listing"),
+        pl.col("articles").str.replace_all(", ", ",\u00a0").alias("articles (publisher, date)"),
+        pl.col("label").fill_null("not labelled").alias("news"),
+        pl.col("abnormal_ret").map_elements(pct, return_dtype=pl.String).alias("abnormal return"),
+        pl.struct("t_ar", "p_ar")
+        .map_elements(lambda v: f"{signed(v['t_ar'])}{stars(v['p_ar'])}", return_dtype=pl.String)
+        .alias("t"),
+        pl.col("car_m1_p1")
+        .map_elements(pct, return_dtype=pl.String)
+        .fill_null("not available (window runs past the data)")
+        .alias("abnormal, sessions −1…+1"),
     )
-    pct = {names[c]: "{:+.2%}" for c in ("ret", "abnormal_ret", "car_m1_p1", "car_m1_p5")}
     return table(
         view,
-        caption="Market reaction around each article "
-        "(market model; CAR = cumulative abnormal return)",
-        formats=pct,
+        caption="Market reaction on each article's trading day: abnormal return net of the "
+        "listing's benchmark (market model), its t-statistic (* p < 0.05, ** p < 0.01, "
+        "*** p < 0.001), and the cumulative abnormal return from the session before to the "
+        "session after",
     )
+
+
+def tone_note() -> Markdown:
+    """What dictionary tone can and cannot show, with the share of sentences at −1, 0 or +1."""
+    s = tables()["sentence_sentiment"].filter(pl.col("tone").is_not_null())
+    if s.is_empty():
+        return Markdown("No sentence could be scored for tone.\n")
+    coarse = s.filter(pl.col("tone").is_in([-1.0, 0.0, 1.0])).height
+    return Markdown(
+        "Tone here is a word count: each sentence scores the share of its words found in a "
+        "financial dictionary of positive and negative terms. It shows whether coverage leans "
+        "negative; it cannot tell who is speaking, a denial from an allegation, or irony. "
+        f"{coarse} of the {s.height} scored sentences score exactly −1, 0 or +1, so tone is "
+        "shown per article, next to the market's reaction, rather than per sentence.\n"
+    )
+
+
+def tone_table() -> Markdown:
+    """Headline, tone, and each listing's reaction with its significance, one row per article."""
+    t = tables()
+    a = (
+        t["articles"]
+        .sort("published_date", nulls_last=True)
+        .select(
+            "article_id",
+            pl.col("published_date").map_elements(day, return_dtype=pl.String).alias("published"),
+            charts.display_title(),
+            pl.col("tone"),
+            pl.col("tone_label").fill_null("not scored"),
+        )
+    )
+    reactions = (
+        t["article_reactions"]
+        .select(
+            pl.col("article_ids").str.split("; ").alias("article_id"),
+            "instrument",
+            "abnormal_ret",
+            "t_ar",
+            "p_ar",
+        )
+        .explode("article_id")
+        .with_columns(
+            reaction=pl.struct("instrument", "abnormal_ret", "t_ar", "p_ar").map_elements(
+                lambda v: f"{v['instrument']} {pct(v['abnormal_ret'])}{stars(v['p_ar'])}",
+                return_dtype=pl.String,
+            )
+        )
+        .group_by("article_id", maintain_order=True)
+        .agg(pl.col("reaction").sort().str.join("; "))
+    )
+    view = a.join(reactions, on="article_id", how="left", maintain_order="left").select(
+        "published",
+        pl.col("title").alias("headline"),
+        pl.col("tone")
+        .map_elements(lambda v: signed(v, 2), return_dtype=pl.String)
+        .fill_null("not scored"),
+        pl.col("tone_label").alias("reads as"),
+        pl.col("reaction")
+        .fill_null("not available (no trading day in the data)")
+        .alias("abnormal return"),
+    )
+    return table(
+        view,
+        caption="Tone of each article and the market's abnormal return on its trading day "
+        "(* p < 0.05, ** p < 0.01, *** p < 0.001)",
+    )
+
+
+def claim_value(value: float | None, unit: str | None) -> str:
+    """A claimed or observed figure in its unit, as a desk writes it."""
+    if value is None:
+        return "not available"
+    if unit == "percent":
+        return f"{value:+.2f}%".replace("-", "−")
+    if unit in ("USD", "HKD", "CNY"):
+        return money(value, unit)
+    if unit and unit.startswith("x_"):
+        return f"{value:.2f}× the mean of the previous 20 sessions"
+    return f"{value:,.2f}"
 
 
 def claims_table_view() -> Markdown:
+    """Every claim with its verdict as a chip; claimed and observed figures in their units."""
     c = tables()["claims"]
     if c.is_empty():
         return Markdown("No numeric market claims were found.\n")
-    # Reader-facing headers; the data dictionary documents the `claims` columns.
-    names = {
-        "quote": "quote",
-        "instrument": "listing or index",
-        "claim_date": "date",
-        "value": "claimed",
-        "unit": "unit",
-        "observed_value": "observed",
-        "verdict": "verdict",
-        "note": "how it was checked",
-    }
-    view = (
-        c.select(list(names)).with_columns(pl.col("unit").str.replace_all("_", " ")).rename(names)
+    # On paper the listing's short code keeps the table inside the column.
+    names = {i: ins.name if is_html() else i for i, ins in reference.instruments().items()}
+    fmt = lambda col: pl.struct(col, "unit").map_elements(  # noqa: E731
+        lambda v: claim_value(v[col], v["unit"]), return_dtype=pl.String
+    )
+    view = c.sort("claim_date", nulls_last=True).select(
+        pl.col("quote"),
+        pl.col("instrument")
+        .replace_strict(names, default=pl.col("instrument").str.replace_all("_", " "))
+        .fill_null("not identified")
+        .alias("listing or index"),
+        pl.col("claim_date")
+        .map_elements(lambda d: day(d, year=True), return_dtype=pl.String)
+        .fill_null("no date")
+        .alias("date"),
+        fmt("value").alias("claimed"),
+        fmt("observed_value").alias("observed"),
+        pl.col("verdict").map_elements(chip, return_dtype=pl.String),
+        pl.col("note").fill_null("").alias("how it was checked"),
     )
     return table(
         view,
         caption="Every numeric market claim, checked against the market tables",
-        formats={"claimed": "{:,.2f}", "observed": "{:,.2f}"},
+        markdown=("verdict",),
     )
 
 
@@ -341,22 +546,50 @@ def tolerance() -> Markdown:
 
 
 def sources() -> Markdown:
+    """The articles as a reader cites them: publisher, date, language, title, link."""
     a = tables()["articles"].sort("published_date", nulls_last=True)
     rows = []
-    for r in a.iter_rows(named=True):
+    for r in a.with_columns(charts.display_title().alias("shown_title")).iter_rows(named=True):
         link = f" {url_md(r['url'])}" if r.get("url") else ""
         # The entry ends in its own full stop, so a headline's is dropped.
-        title = f"*{escape_md(r['title'].rstrip('. '))}*" if r["title"] else "untitled"
-        publisher = escape_md(r["source"] or "unknown publisher")
+        title = f"*{escape_md(r['shown_title'].rstrip('. '))}*"
+        publisher = escape_md(r["source"] or "publisher not known")
         if r["source"] and r.get("source_confidence") in ("medium", "low"):
             # Say how the publisher was inferred (signature or shared boilerplate).
             publisher += f" (inferred, {r['source_confidence']} confidence)"
         rows.append(
-            f"- {publisher}, "
-            f"{r['published_date'] or 'undated'} ({escape_md(r['language'])}): "
-            f"{title}.{link} File {code_md(r['path'])}."
+            f"- {publisher}, {day(r['published_date'], year=True)} "
+            f"({escape_md(r['language'])}): {title}.{link}"
         )
+    rows.append(f"- Market data: {escape_md(MARKET_SOURCE)}.")
     return Markdown("\n".join(rows) + "\n")
+
+
+def source_files() -> Markdown:
+    """The input files behind this edition, for the Data page: article and market files."""
+    a = tables()["articles"].sort("published_date", nulls_last=True)
+    articles = a.select(
+        pl.col("path").alias("file"),
+        pl.col("published_date").cast(pl.String).fill_null("undated").alias("published"),
+        charts.display_title(),
+    )
+    market = (
+        tables()["prices"]
+        .group_by("source_file", "instrument")
+        .agg(pl.col("date").min().alias("from"), pl.col("date").max().alias("to"))
+        .sort("instrument", "from")
+        .select(
+            pl.col("source_file").alias("file"),
+            "instrument",
+            pl.col("from").cast(pl.String),
+            pl.col("to").cast(pl.String),
+        )
+    )
+    return Markdown(
+        str(table(articles, caption="Article files of this edition"))
+        + "\n"
+        + str(table(market, caption="Market files of this edition, by the dates each one supplies"))
+    )
 
 
 def doc(name: str, sections: tuple[str, ...] = ()) -> Markdown:
@@ -408,7 +641,8 @@ def editions_list() -> Markdown:
     eds = list_editions(settings().editions_dir)
     if eds.is_empty():
         return Markdown(
-            "No edition has been published yet. `make publish` freezes the current one.\n"
+            "This edition has not been frozen into the archive yet, so it is the only one. "
+            "Archived editions are listed here, each with its permalink and PDF.\n"
         )
     rows = []
     for r in eds.iter_rows(named=True):

@@ -487,8 +487,8 @@ def _unverifiable(f: pl.DataFrame, has_data: pl.Series) -> pl.DataFrame:
     name = pl.coalesce("ins_name", "instrument", pl.lit("instrument"))
     reason = (
         pl.when(pl.col("stat") == "flow").then(pl.lit(
-            "no Stock Connect / fund-flow data in the market snapshot "
-            "(PROVENANCE: no dataset found); see flows table for cited reference figures"))
+            "no Stock Connect or fund-flow data in the market snapshot; the flow figures "
+            "cited by other sources are listed beside the turnover chart"))
         .when((pl.col("instrument") == "OTHER") & (pl.col("unit") == "EUR")).then(pl.lit(
             "a euro quote on a German venue is neither the New York nor the Hong Kong listing; "
             "no euro venue data in the market snapshot"))

@@ -35,7 +35,7 @@ class Changes:
     def summary_lines(self) -> list[str]:
         """Short sentences for the Editions page; counts come from the frames above."""
         if self.previous_id is None:
-            return ["First published edition."] + self.notes
+            return ["No earlier edition in the archive to compare with."] + self.notes
         lines = [f"Compared with edition {self.previous_id}:"]
         for frame, what in (
             (self.new_articles, "new article(s)"),

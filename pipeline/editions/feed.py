@@ -8,10 +8,12 @@ import xml.etree.ElementTree as ET
 import polars as pl
 
 
-def feed_xml(editions: pl.DataFrame, site_url: str) -> str:
+def feed_xml(editions: pl.DataFrame, site_url: str, as_of: dt.date | None = None) -> str:
     """Atom feed of editions (as from `list_editions`), one entry per edition.
 
     Entry dates are the as-of dates, not wall-clock time, so the feed rebuilds byte-identically.
+    A feed with no archived edition yet is dated by the current edition's `as_of` (Atom needs a
+    date; 1970-01-01 told readers nothing).
     """
     atom = "http://www.w3.org/2005/Atom"
     ET.register_namespace("", atom)
@@ -31,7 +33,7 @@ def feed_xml(editions: pl.DataFrame, site_url: str) -> str:
     sub(feed, "id", base + "editions.xml")
     sub(feed, "link", href=base, rel="alternate")
     sub(feed, "link", href=base + "editions.xml", rel="self")
-    newest = editions["as_of"].max() if editions.height else None
+    newest = editions["as_of"].max() if editions.height else as_of
     sub(feed, "updated", stamp(newest) if newest else "1970-01-01T00:00:00Z")
     author = sub(feed, "author")
     sub(author, "name", "Briefing desk")

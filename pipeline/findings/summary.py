@@ -32,7 +32,11 @@ def key_numbers(
     ]
     for r in year_to_date.iter_rows(named=True):
         rows.append(
-            {"name": f"{r['instrument']} last close", "value": r["last"], "unit": r["currency"]}
+            {
+                "name": f"{r['instrument']} last close",
+                "value": r["last_traded"],
+                "unit": r["currency"],
+            }
         )
         rows.append(
             {

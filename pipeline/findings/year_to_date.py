@@ -1,4 +1,4 @@
-"""The `year_to_date` table: each listing's change in the edition's year."""
+"""The `year_to_date` table: each listing's change in the edition's year, on one price basis."""
 
 from __future__ import annotations
 
@@ -10,19 +10,17 @@ LISTINGS = reference.listings()
 
 
 def year_to_date(prices: pl.DataFrame, year: int) -> pl.DataFrame:
-    """Each listing's change from the last close before `year` to its latest close.
+    """Each listing's change from its last close before `year` to its latest close.
 
-    Levels are as traded where the snapshot has them. The change is as traded when both ends
-    are; otherwise it is the ratio of dividend-adjusted closes, and `basis` says so.
+    Both listings are measured on the same basis, so their changes compare: as traded when every
+    listing has as-traded closes at both ends, otherwise dividend-adjusted closes for all of them
+    (`basis` says which). `last_traded` is the latest close as traded where known, the level a
+    reader quotes; `base` and `last` are on the basis of `change`.
     """
-    rows = (
+    ends = (
         prices.lazy()
         .filter(pl.col("instrument").is_in(LISTINGS) & (pl.col("date").dt.year() <= year))
-        .filter(
-            ~pl.col("placeholder").fill_null(False)
-            if "placeholder" in prices.columns
-            else pl.lit(True)
-        )
+        .filter(~pl.col("placeholder").fill_null(False))
         .sort("date")
         .group_by("instrument", maintain_order=True)
         .agg(
@@ -34,27 +32,29 @@ def year_to_date(prices: pl.DataFrame, year: int) -> pl.DataFrame:
         )
         .unnest("base_row", "last_row", separator="_")
         .drop_nulls("base_row_date")
-    )
-    return (
-        rows.with_columns(
-            both_traded=pl.col("base_row_close_traded").is_not_null()
-            & pl.col("last_row_close_traded").is_not_null()
+        .with_columns(
+            all_traded=(
+                pl.col("base_row_close_traded").is_not_null()
+                & pl.col("last_row_close_traded").is_not_null()
+            ).all()
         )
-        .select(
+    )
+    base = pl.when("all_traded").then("base_row_close_traded").otherwise("base_row_close")
+    last = pl.when("all_traded").then("last_row_close_traded").otherwise("last_row_close")
+    return (
+        ends.select(
             "instrument",
             "currency",
             pl.col("base_row_date").alias("base_date"),
             pl.col("last_row_date").alias("last_date"),
-            pl.coalesce("base_row_close_traded", "base_row_close").alias("base"),
-            pl.coalesce("last_row_close_traded", "last_row_close").alias("last"),
-            pl.when("both_traded")
-            .then(pl.col("last_row_close_traded") / pl.col("base_row_close_traded") - 1)
-            .otherwise(pl.col("last_row_close") / pl.col("base_row_close") - 1)
-            .alias("change"),
-            pl.when("both_traded")
+            base.alias("base"),
+            last.alias("last"),
+            (last / base - 1).alias("change"),
+            pl.when("all_traded")
             .then(pl.lit("as traded"))
             .otherwise(pl.lit("dividend-adjusted"))
             .alias("basis"),
+            pl.coalesce("last_row_close_traded", "last_row_close").alias("last_traded"),
         )
         .sort("instrument")
         .collect()

@@ -438,13 +438,32 @@ def hk_traded(main: pl.DataFrame) -> pl.DataFrame:
 
 
 def flag_placeholder(df: pl.DataFrame) -> pl.DataFrame:
-    """Zero-volume rows with open = high = low = close are half-day placeholders, not trades."""
+    """A zero-volume row with open = high = low = close that repeats the previous close is a
+    placeholder, not a trade.
+
+    Yahoo writes Hong Kong half-day sessions (24 and 31 December, Lunar New Year's Eve) as flat
+    zero-volume rows too, but with that session's real close: the close differs from the day
+    before, and the Hang Seng Index moves on the same days. Such a row is a real close whose
+    volume is unknown (`volume` is then null), so year-to-date figures may start from it.
+    """
     flat = (
         (pl.col("open") == pl.col("close"))
         & (pl.col("high") == pl.col("close"))
         & (pl.col("low") == pl.col("close"))
+        & (pl.col("volume") == 0)
+    ).fill_null(False)
+    repeats = (pl.col("close") == pl.col("close").shift(1)).fill_null(False)
+    return (
+        df.sort("date")
+        .with_columns((flat & repeats).alias("placeholder"), _flat=flat)
+        .with_columns(
+            pl.when(pl.col("_flat") & ~pl.col("placeholder"))
+            .then(None)
+            .otherwise(pl.col("volume"))
+            .alias("volume")
+        )
+        .drop("_flat")
     )
-    return df.with_columns((flat & (pl.col("volume") == 0)).fill_null(False).alias("placeholder"))
 
 
 def _source_frame(files: dict[str, MarketFile], src: Source) -> pl.DataFrame:

@@ -115,7 +115,9 @@ def write_key_findings(site_dir: Path, processed_dir: Path, as_of: str) -> Path:
     return target
 
 
-def copy_archive(editions_dir: Path, site_dir: Path, site_url: str) -> list[Path]:
+def copy_archive(
+    editions_dir: Path, site_dir: Path, site_url: str, as_of: str | None = None
+) -> list[Path]:
     """Published editions inside the site (so permalinks work when deployed) and their feed."""
     from pipeline.editions.archive import list_editions
     from pipeline.editions.feed import feed_xml
@@ -130,7 +132,8 @@ def copy_archive(editions_dir: Path, site_dir: Path, site_url: str) -> list[Path
         )
         written.append(site_dir / "editions")
     feed = site_dir / "editions.xml"
-    feed.write_text(feed_xml(list_editions(editions_dir), site_url), encoding="utf-8")
+    current = dt.date.fromisoformat(as_of) if as_of else None
+    feed.write_text(feed_xml(list_editions(editions_dir), site_url, current), encoding="utf-8")
     written.append(feed)
     return written
 
@@ -162,7 +165,7 @@ def post_render(site_dir: Path, settings: Settings) -> list[Path]:
         shutil.copyfile(pdf, named)
         written.append(named)
     written.append(write_key_findings(site_dir, processed_dir, edition["as-of"]))
-    written += copy_archive(settings.editions_dir, site_dir, settings.site_url)
+    written += copy_archive(settings.editions_dir, site_dir, settings.site_url, edition["as-of"])
     write_text_atomic(edition["edition"] + "\n", site_dir / "EDITION")
     written.append(write_site_manifest(site_dir, settings, edition))
     return written
