@@ -65,7 +65,7 @@ def html_cell_outputs(settings, tables, tmp_path_factory) -> dict[str, list]:
         mp.setenv("BRIEFING_PROCESSED_DIR", str(settings.processed_dir))
         for path in project.pages:
             page = parse_qmd(path)
-            cells = execute_page(page, project, "html", work, kernels)
+            cells, _ = execute_page(page, project, "html", work, kernels)
             outputs[path.name] = [out for cell in cells for out in cell]
     return outputs
 
