@@ -65,6 +65,8 @@ class Context:
     last_specs: tuple[tuple, ...] = ()
     specs_exchange: str | None = None  # exchange of the claims the last time words were about
     last_stat: str | None = None
+    last_move: Candidate | None = None  # the last day's move, for a record phrase after it
+    idx: int = 0  # the sentence being read
 
     def inherited(self, instrument: str | None) -> tuple[tuple, ...]:
         """The previous sentence's time words, unless they were about another exchange's
@@ -286,7 +288,10 @@ def _day_spec(c: Clause) -> tuple | None:
     # outside its own stretch, a number takes the time words that open the sentence, not
     # those that belong to a later figure
     earlier = [(p, s) for p, s in own if p < c.lo]
-    return _nearest(in_window, a, b) or _nearest(earlier, a, b)
+    # "rose 5.1% to $160.73 on Monday": a move and the level it reached share the time words
+    # after them when nothing (a comma, "and", "while") starts another clause in between
+    later = [(p, s) for p, s in own if p >= c.hi and not _CLAUSE_BREAK.search(c.text[b:p])]
+    return _nearest(in_window, a, b) or _nearest(earlier, a, b) or _nearest(later, a, b)
 
 
 _SINCE_AT = re.compile(r"since\b|seit\b", re.IGNORECASE)
@@ -349,10 +354,10 @@ def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
     if period:
         return PERIOD_KIND[period[0]], period[0]
     if any(
-        _own(c, m) and not g.SUPERLATIVE_RE.search(c.text[c.q.end : m.start() + c.lo])
+        _own(c, m) and not g.SUPERLATIVE_RE.search(c.text[c.q.end : m.end() + c.lo + 4])
         for m in g.SINCE_RE.finditer(c.window)
         if m.start() + c.lo >= c.q.end
-    ):  # "the biggest drop since 1997" is a record, not a change since 1997
+    ):  # "the biggest drop since 1997", "創1997年以來最大跌幅": a record, not a change since then
         return "pct_change_period", "since"
     if g.PREMARKET_RE.search(c.window):
         return "intraday_move", "premarket"
@@ -586,6 +591,28 @@ def verb_volume_claims(article_id, idx, text, lang, ctx, specs) -> list[Candidat
     return out
 
 
+def record_claims(text: str, found: list[Candidate], ctx: Context) -> list[Candidate]:
+    """A record phrase ("its biggest one-day gain since March 2022") about the day's move
+    before it in the sentence, else the last day's move of the sentence before ("It was the
+    strongest daily gain since March 2023"): the same move, checked against every session
+    after the named time. A record whose time the grammar cannot read has no base and stays
+    unverifiable."""
+    out = []
+    for m in g.RECORD_RE.finditer(text):
+        mine = [c for c in found if c.stat == "day" and text.find(c.quote) < m.start()]
+        move = mine[-1] if mine else (None if found else ctx.last_move)
+        if move is None or move.unit != "percent":
+            continue
+        at = [(p, s) for p, s in date_specs(text) if m.end() - 8 <= p <= m.end() + 6]
+        spec = at[0][1] if at else None
+        end = max(spec_end(text, at[0][0]), m.end()) if at else m.end()
+        out.append(_replace(
+            move, sentence_idx=move.sentence_idx if mine else ctx.idx, kind="record",
+            stat="record", base_spec=spec, quote=text[m.start() : end].strip(),
+        ))  # fmt: skip
+    return out
+
+
 def _replace(c: Candidate, **changes) -> Candidate:
     from dataclasses import replace
 
@@ -647,10 +674,37 @@ def _article_default_listing(texts: list[str]) -> str:
     return first[2] if first else "BABA"
 
 
+def _in_record(text: str, pos: int) -> bool:
+    """Whether the time expression at `pos` is the year of a record, not a date of the figure:
+    "its biggest drop since 1997", "der stärkste Anstieg seit 2022", "創1997年以來最大跌幅"."""
+    head = text[max(0, pos - 50) : pos]
+    head = _CLAUSE_BREAK.split(head)[-1] if _CLAUSE_BREAK.search(head) else head
+    since = g.SINCE_AT_END_RE.search(head) or _SINCE_AT.match(text, pos)
+    if since and g.SUPERLATIVE_RE.search(head):
+        return True
+    return g.ZH_RECORD_AFTER_RE.match(text, pos) is not None
+
+
+def _scheduled(text: str, pos: int) -> bool:
+    """Whether the time expression at `pos` names a coming event ("results are due on
+    November 25", "Hong Kong trading resumes on Friday", "將於週五公布"): it dates no figure
+    and no later sentence."""
+    head = text[max(0, pos - 30) : pos]
+    parts = _CLAUSE_BREAK.split(head)
+    return g.SCHEDULED_RE.search(parts[-1]) is not None
+
+
+def figure_specs(text: str) -> tuple[tuple[int, tuple], ...]:
+    """(position, spec) of the time expressions in `text` that can date a market figure."""
+    return tuple(
+        (p, s) for p, s in date_specs(text) if not (_in_record(text, p) or _scheduled(text, p))
+    )
+
+
 def sentence_claims(article_id: str, idx: int, text: str, lang: str, ctx: Context):
     """Every candidate in one grammatical sentence, in reading order."""
     numbers = find_market_numbers(text, lang)
-    specs = tuple(date_specs(text))
+    specs = figure_specs(text)
     out: list[Candidate] = []
     for i, q in enumerate(numbers):
         lo = numbers[i - 1].end if i > 0 else 0
@@ -660,6 +714,8 @@ def sentence_claims(article_id: str, idx: int, text: str, lang: str, ctx: Contex
         c = build(clause, ctx)
         if c is not None:
             out.append(c)
+    ctx.idx = idx
+    out += record_claims(text, out, ctx)
     return out + verb_volume_claims(article_id, idx, text, lang, ctx, specs)
 
 
@@ -672,7 +728,9 @@ def _remember(ctx: Context, found: list[Candidate], text: str) -> None:
             if g.is_index(c.instrument):
                 ctx.last_index = c.instrument
         ctx.last_stat = found[-1].stat
-    specs = tuple(s for _, s in date_specs(text))
+        moves = [c for c in found if c.stat == "day"]
+        ctx.last_move = moves[-1] if moves else None
+    specs = tuple(s for _, s in figure_specs(text))
     exchange = g.exchange_of().get(found[-1].instrument or "") if found else None
     if specs:
         ctx.last_specs, ctx.specs_exchange = specs, exchange

@@ -194,7 +194,7 @@ def spec_span(spec: str, local: str = "local_date", yesterday: str = "yesterday"
 
 
 TO_LATEST = ("day", "close", "ytd", "mtd", "wtd", "month_back", "intraday", "writing",
-             "intraday_price", "premarket", "volume", "volume_shares", "turnover")  # fmt: skip
+             "intraday_price", "premarket", "volume", "volume_shares", "turnover", "record")  # fmt: skip
 
 
 def resolve_dates(anchored: pl.DataFrame, sess: pl.DataFrame) -> pl.DataFrame:

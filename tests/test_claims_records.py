@@ -1,0 +1,121 @@
+"""Records, scheduled dates and shared time words, on sentences written for these tests.
+
+A record ("its worst day since 1997") is the day's move set against every session after the
+named time; its year dates no figure. A date that names a coming event ("results are due on
+Tuesday") dates nothing. Moves are read from the market snapshot here, not typed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from pipeline.claims.extract import extract_candidates
+from pipeline.claims.table import claims_table
+from pipeline.config import Settings
+from pipeline.market.prices import prices_table
+
+
+def frame(*texts: str, language: str = "en") -> pl.DataFrame:
+    n = len(texts)
+    return pl.DataFrame(
+        {"article_id": ["r"] * n, "sentence_idx": list(range(n)), "text": list(texts),
+         "language": [language] * n}
+    )  # fmt: skip
+
+
+def candidates(*texts: str, language: str = "en"):
+    return extract_candidates(frame(*texts, language=language))
+
+
+@pytest.fixture(scope="module")
+def prices() -> pl.DataFrame:
+    return prices_table(Settings().market_dir)
+
+
+def hsi_move(prices: pl.DataFrame, day: dt.date) -> float:
+    """The Hang Seng's close-to-close move on `day`, in percent, from the snapshot."""
+    hsi = prices.filter((pl.col("instrument") == "HSI") & ~pl.col("placeholder")).sort("date")
+    hsi = hsi.with_columns(move=(pl.col("close") / pl.col("close").shift(1) - 1) * 100)
+    return hsi.filter(pl.col("date") == day)["move"].item()
+
+
+def checked(prices, *texts, when, language="en") -> pl.DataFrame:
+    articles = pl.DataFrame(
+        {"article_id": ["r"], "published_at": [when], "published_date": [when.date()]},
+        schema_overrides={"published_at": pl.Datetime("us", "UTC")},
+    )
+    return claims_table(frame(*texts, language=language), articles, prices)
+
+
+def test_a_record_year_is_no_period_change_in_any_language():
+    en = candidates("The benchmark index sank 6.5% on Monday, its worst one-day loss since 2008.")
+    de = candidates(
+        "Der Hang Seng verlor am Montag 6,5 Prozent, der größte Tagesverlust seit 2008.",
+        language="de",
+    )
+    zh = candidates("恒指今日急跌6.5% 創2008年以來最大跌幅", language="zh")
+    for found in (en, de, zh):
+        moves = [c for c in found if c.unit == "percent" and c.kind != "record"]
+        assert [c.kind for c in moves] == ["pct_change_day"]
+        assert all(s[0] != "year" for c in moves for s in c.specs)
+    assert [(c.kind, c.base_spec) for c in en if c.kind == "record"] == [("record", ("year", 2008))]
+
+
+def test_a_record_in_the_next_sentence_takes_the_last_move():
+    found = candidates(
+        "Hong Kong-listed shares of Alibaba jumped 9.4% on Thursday.",
+        "It was the strongest daily gain since March 2021.",
+    )
+    record = [c for c in found if c.kind == "record"]
+    assert len(record) == 1 and record[0].value == 9.4 and record[0].sentence_idx == 1
+    assert record[0].base_spec == ("month", 2021, 3)
+    assert record[0].quote.endswith("since March 2021")
+
+
+def test_records_are_checked_against_every_later_session(prices):
+    day, after = dt.date(2025, 4, 7), dt.date(2025, 4, 8)
+    crash, rebound = hsi_move(prices, day), hsi_move(prices, after)
+    when = dt.datetime(2025, 4, 8, 11, 0, tzinfo=dt.UTC)  # after the Hong Kong close
+    table = checked(
+        prices,
+        f"The Hang Seng Index sank {abs(crash):.1f}% on Monday, its biggest one-day drop "
+        "since 2000.",
+        f"The Hang Seng Index rebounded {rebound:.1f}% on Tuesday, its best day since 2022.",
+        when=when,
+    )
+    rec = table.filter(pl.col("kind") == "record").sort("sentence_idx")
+    assert rec["verdict"].to_list() == ["supported", "contradicted"]
+    assert rec["claim_date"].to_list() == [day, after]
+    # the refutation names the bigger gain it found after 2022
+    assert rec["observed_value"][1] > rebound + 1
+
+
+def test_a_scheduled_date_dates_nothing_after_it():
+    found = candidates(
+        "Alibaba is due to report results on Thursday.",
+        "The shares rose 2.4%.",
+    )
+    assert found[0].specs == ()
+    found = candidates(
+        "Hong Kong trading reopens on Monday after the holiday. The shares rose 2.4%.",
+    )
+    assert found[0].specs == ()
+    found = candidates("Der Konzern wird am Donnerstag Zahlen vorlegen. Die Aktie stieg um 2 Prozent.",
+                       language="de")  # fmt: skip
+    assert found[0].specs == ()
+
+
+def test_a_move_and_the_level_it_reached_share_their_time_words():
+    found = candidates("The ADRs climbed 3.2% to $120.50 on Wednesday.")
+    assert [c.specs for c in found] == [(("weekday", 2),), (("weekday", 2),)]
+    # a new clause after the move keeps its own date
+    found = candidates("The ADRs climbed 3.2%, while Tencent added 1% on Wednesday.")
+    assert found[0].specs == ()
+
+
+def test_collapsed_is_a_fall():
+    found = candidates("Shares of the company collapsed 11% on Friday.")
+    assert [(c.kind, c.value) for c in found] == [("pct_change_day", -11.0)]
