@@ -119,3 +119,24 @@ def test_a_move_and_the_level_it_reached_share_their_time_words():
 def test_collapsed_is_a_fall():
     found = candidates("Shares of the company collapsed 11% on Friday.")
     assert [(c.kind, c.value) for c in found] == [("pct_change_day", -11.0)]
+
+
+def test_time_words_of_a_clause_about_another_event_are_not_the_figures():
+    en = candidates(
+        "The index climbed 2.2%, lifted by hopes for stimulus after the party congress opened "
+        "on Tuesday."
+    )
+    assert en[0].specs == ()
+    de = candidates(
+        "Am Mittwoch stieg die Aktie um 3,1 Prozent, nachdem sie am Dienstag schon gefallen war.",
+        language="de",
+    )
+    assert de[0].specs == (("weekday", 2),)
+
+
+def test_the_next_sentence_takes_the_day_of_the_first_dated_figure():
+    found = candidates(
+        "The ADRs gained 4% on Thursday, erasing Monday's 3% drop.",
+        "The ADRs then slid 2% in late trading.",
+    )
+    assert found[-1].specs[0] == ("weekday", 3) and found[-1].inherited

@@ -112,7 +112,15 @@ class Clause:
         return self.text[self.q.end : self.hi]
 
     def specs_in_window(self) -> list[tuple[int, tuple]]:
-        return [(p, s) for p, s in self.specs if self.lo <= p < self.hi]
+        """Time words of the number's stretch, without those of a subordinate clause after
+        it ("gained 3% after the congress opened on Wednesday", "nachdem ... am Montag",
+        "在...之後"): they date the other event."""
+        return [
+            (p, s)
+            for p, s in self.specs
+            if self.lo <= p < self.hi
+            and not (p >= self.q.end and g.SUBORDINATE_RE.search(self.text[self.q.end : p]))
+        ]
 
 
 def _nearest(items, a: int, b: int):
@@ -284,13 +292,19 @@ def _day_spec(c: Clause) -> tuple | None:
     a, b = c.q.start, c.q.end
     # "the highest close since 2021" gives a base, not the day of the figure
     own = [(p, s) for p, s in c.specs if not _SINCE_AT.match(c.text, p)]
-    in_window = [(p, s) for p, s in own if c.lo <= p < c.hi]
+    in_window = [(p, s) for p, s in c.specs_in_window() if (p, s) in own]
     # outside its own stretch, a number takes the time words that open the sentence, not
     # those that belong to a later figure
     earlier = [(p, s) for p, s in own if p < c.lo]
     # "rose 5.1% to $160.73 on Monday": a move and the level it reached share the time words
     # after them when nothing (a comma, "and", "while") starts another clause in between
-    later = [(p, s) for p, s in own if p >= c.hi and not _CLAUSE_BREAK.search(c.text[b:p])]
+    later = [
+        (p, s)
+        for p, s in own
+        if p >= c.hi
+        and not _CLAUSE_BREAK.search(c.text[b:p])
+        and not g.SUBORDINATE_RE.search(c.text[b:p])
+    ]
     return _nearest(in_window, a, b) or _nearest(earlier, a, b) or _nearest(later, a, b)
 
 
@@ -732,7 +746,16 @@ def _remember(ctx: Context, found: list[Candidate], text: str) -> None:
         ctx.last_move = moves[-1] if moves else None
     specs = tuple(s for _, s in figure_specs(text))
     exchange = g.exchange_of().get(found[-1].instrument or "") if found else None
-    if specs:
+    # a sentence with figures passes on the time words its first dated figure took first (a
+    # clause about another event does not lead); one without figures passes on its own
+    dated = [c for c in found if c.specs and not c.inherited]
+    if dated:
+        # the first dated figure's day leads; the sentence's other days follow for a later
+        # figure "during this period" that spans them
+        first = dated[0].specs
+        ctx.last_specs = first + tuple(s for s in specs if s not in first)
+        ctx.specs_exchange = exchange
+    elif specs and not found:
         ctx.last_specs, ctx.specs_exchange = specs, exchange
     elif found and found[-1].specs:
         ctx.last_specs, ctx.specs_exchange = found[-1].specs, exchange

@@ -151,6 +151,11 @@ RECORD_RE = _rx(
     r"slump|sell-?off|plunge|Tag\w*|Kurssprung|Anstieg|Gewinn\w*|Verlust\w*|Rückgang|Einbruch|"
     r"Kurseinbruch|Tagesverlust|Tagesgewinn|Handelstag)\w*\s+(?:since|seit)\s+"
 )
+# a clause about another event: its time words are not the figure's
+SUBORDINATE_RE = _rx(
+    r"\b(?:after|following|before|ahead of|when|once|until|nachdem|bevor|als|seitdem)\b|"
+    r"之後|之后|以後|以后|之前"
+)
 SINCE_AT_END_RE = _rx(r"\b(?:since|seit)\s*$")
 # "創1997年以來最大跌幅", "跌幅為1997年亞洲金融風暴以來最大": a year, then 以來, then a superlative
 ZH_RECORD_AFTER_RE = _rx(
