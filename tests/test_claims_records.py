@@ -140,3 +140,25 @@ def test_the_next_sentence_takes_the_day_of_the_first_dated_figure():
         "The ADRs then slid 2% in late trading.",
     )
     assert found[-1].specs[0] == ("weekday", 3) and found[-1].inherited
+
+
+def test_the_company_named_alone_is_the_articles_own_listing():
+    found = candidates(
+        "The American depositary receipts fell 1.5% on Friday.",
+        "Alibaba's Hong Kong shares rose 2% on Monday.",
+        "Alibaba stock is up 40% this year.",
+    )
+    assert [c.instrument for c in found] == ["BABA", "9988.HK", "BABA"]
+    # "there" points back to the venue just named
+    de = candidates(
+        "Die ADRs verloren an der Wall Street 1,5 Prozent.",
+        "In Hongkong legte die Aktie am Dienstag 2 Prozent zu.",
+        "Dort hatten die Papiere am Montag noch 1 Prozent verloren.",
+        language="de",
+    )
+    assert [c.instrument for c in de] == ["BABA", "9988.HK", "9988.HK"]
+
+
+def test_chinese_us_listed_shares_are_the_adr():
+    found = candidates("阿里巴巴在美國掛牌的股票週一收跌1.2%。", language="zh")
+    assert [(c.instrument, c.value) for c in found] == [("BABA", -1.2)]

@@ -406,6 +406,12 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
     if cue is None:
         company = g.COMPANY_RE.search(c.text) is not None
         cue = (ctx.last_listing if company else ctx.last_instrument) or ctx.default_listing
+        there = g.VENUE_BACKREF_RE.search(c.lead) is not None
+        if company_lead and not there and cue != ctx.default_listing and g.is_listing(cue):
+            # "Alibaba stock is up 86%" names the company, not the listing the sentence
+            # before was about: the article's own listing (the first it names); "the shares
+            # there" ("dort") stay at the venue just named
+            cue = ctx.default_listing
     if c.q.unit == "points" and not g.is_index(cue):
         cue = ctx.last_index or "OTHER"
     kind, stat = _change_stat(c, ctx, qual, _nearest(c.specs_in_window(), c.q.start, c.q.end))

@@ -151,6 +151,8 @@ RECORD_RE = _rx(
     r"slump|sell-?off|plunge|Tag\w*|Kurssprung|Anstieg|Gewinn\w*|Verlust\w*|Rückgang|Einbruch|"
     r"Kurseinbruch|Tagesverlust|Tagesgewinn|Handelstag)\w*\s+(?:since|seit)\s+"
 )
+# "the shares there", "die Papiere dort", "當地": back to the venue the text just named
+VENUE_BACKREF_RE = _rx(r"\b(?:there|dort|dortige\w*|ebenda)\b|當地|当地|該地|该地")
 # a clause about another event: its time words are not the figure's
 SUBORDINATE_RE = _rx(
     r"\b(?:after|following|before|ahead of|when|once|until|nachdem|bevor|als|seitdem)\b|"
