@@ -162,3 +162,23 @@ def test_the_company_named_alone_is_the_articles_own_listing():
 def test_chinese_us_listed_shares_are_the_adr():
     found = candidates("阿里巴巴在美國掛牌的股票週一收跌1.2%。", language="zh")
     assert [(c.instrument, c.value) for c in found] == [("BABA", -1.2)]
+
+
+def test_a_possessive_day_after_the_figure_names_another_move():
+    found = candidates("The Hong Kong shares added 1.8% to HK$120.40, extending Friday's rally.")
+    assert [c.specs for c in found] == [(), ()]
+    found = candidates("Friday's 4% slide followed a quiet week.")
+    assert found[0].specs == (("weekday", 4),)
+
+
+def test_a_figure_of_another_market_is_dated_by_its_words_or_the_publication(prices):
+    when = dt.datetime(2025, 4, 8, 11, 0, tzinfo=dt.UTC)
+    table = checked(
+        prices,
+        "In Tokyo the Nikkei 225 tumbled 7.8% on Monday.",
+        "Auf Tradegate kostete die Aktie zuletzt 95,10 Euro.",
+        when=when,
+    )
+    days = dict(zip(table["quote"], table["claim_date"], strict=True))
+    assert sorted(days.values()) == [dt.date(2025, 4, 7), when.date()]
+    assert set(table["verdict"]) == {"unverifiable"}

@@ -114,13 +114,16 @@ class Clause:
     def specs_in_window(self) -> list[tuple[int, tuple]]:
         """Time words of the number's stretch, without those of a subordinate clause after
         it ("gained 3% after the congress opened on Wednesday", "nachdem ... am Montag",
-        "在...之後"): they date the other event."""
-        return [
+        "在...之後", "building on Monday's gain"): they date the other event."""
+        after = [(p, s) for p, s in self.specs if self.lo <= p < self.hi and p >= self.q.end]
+        other = {
             (p, s)
-            for p, s in self.specs
-            if self.lo <= p < self.hi
-            and not (p >= self.q.end and g.SUBORDINATE_RE.search(self.text[self.q.end : p]))
-        ]
+            for p, s in after
+            if g.SUBORDINATE_RE.search(self.text[self.q.end : p])
+            # "rose 2%, building on Monday's gain": a possessive day names another move
+            or _POSSESSIVE.match(self.text, spec_end(self.text, p))
+        }
+        return [(p, s) for p, s in self.specs if self.lo <= p < self.hi and (p, s) not in other]
 
 
 def _nearest(items, a: int, b: int):
@@ -308,6 +311,7 @@ def _day_spec(c: Clause) -> tuple | None:
     return _nearest(in_window, a, b) or _nearest(earlier, a, b) or _nearest(later, a, b)
 
 
+_POSSESSIVE = re.compile(r"['’]s\b")
 _SINCE_AT = re.compile(r"since\b|seit\b", re.IGNORECASE)
 
 
