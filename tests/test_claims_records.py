@@ -182,3 +182,11 @@ def test_a_figure_of_another_market_is_dated_by_its_words_or_the_publication(pri
     days = dict(zip(table["quote"], table["claim_date"], strict=True))
     assert sorted(days.values()) == [dt.date(2025, 4, 7), when.date()]
     assert set(table["verdict"]) == {"unverifiable"}
+
+
+def test_a_ticker_in_brackets_names_the_listing():
+    found = candidates(
+        "Hong Kong-listed shares of the group slipped 1% on Monday.",
+        "Alibaba (BABA) shares rose 3.3% on Tuesday.",
+    )
+    assert [c.instrument for c in found] == ["9988.HK", "BABA"]
