@@ -190,3 +190,17 @@ def test_a_ticker_in_brackets_names_the_listing():
         "Alibaba (BABA) shares rose 3.3% on Tuesday.",
     )
     assert [c.instrument for c in found] == ["9988.HK", "BABA"]
+
+
+def test_a_volume_figure_after_a_dated_move_takes_its_day():
+    found = candidates(
+        "The ADRs closed 1.9% lower on Wednesday.",
+        "Volume was about 1.5 times the 20-day average.",
+    )
+    assert found[-1].kind == "volume" and found[-1].specs == (("weekday", 2),)
+    # a volume figure about another listing does not
+    found = candidates(
+        "The ADRs closed 1.9% lower on Wednesday.",
+        "In Hong Kong, volume was about 1.5 times the 20-day average.",
+    )
+    assert found[-1].instrument == "9988.HK" and found[-1].specs == ()
