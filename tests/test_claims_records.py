@@ -204,3 +204,19 @@ def test_a_volume_figure_after_a_dated_move_takes_its_day():
         "In Hong Kong, volume was about 1.5 times the 20-day average.",
     )
     assert found[-1].instrument == "9988.HK" and found[-1].specs == ()
+
+
+def test_an_undated_figure_that_fits_the_session_after_publication_is_no_refutation(prices):
+    spx = prices.filter((pl.col("instrument") == "SPX") & ~pl.col("placeholder")).sort("date")
+    spx = spx.with_columns(move=(pl.col("close") / pl.col("close").shift(1) - 1) * 100)
+    moves = dict(zip(spx["date"], spx["move"], strict=True))
+    published = dt.datetime(2025, 11, 17, 11, 15, tzinfo=dt.UTC)  # before the New York open
+    later = moves[dt.date(2025, 11, 17)]
+    assert abs(later - moves[dt.date(2025, 11, 14)]) > 0.5  # the two sessions differ
+    table = checked(prices, f"The S&P 500 fell {abs(later):.1f}%.", when=published)
+    row = table.row(0, named=True)
+    assert (row["claim_date"], row["verdict"]) == (dt.date(2025, 11, 14), "unverifiable")
+    assert "session after" in row["note"]
+    # a figure with its own day is still refuted on that day
+    dated = checked(prices, f"On Friday the S&P 500 fell {abs(later):.1f}%.", when=published)
+    assert dated["verdict"].to_list() == ["contradicted"]

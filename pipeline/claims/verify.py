@@ -625,6 +625,15 @@ def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFra
     loose = (pl.col("verdict") == "contradicted") & ~firm
     weak = (pl.col("verdict") == "contradicted") & ~pl.col("date_firm").fill_null(True)
     before, after = loose & fits(pl.col("alt_prev")), loose & fits(pl.col("alt_next"))
+    # A figure with no time words that misses the last close before publication but fits the
+    # next session can only come from a later update of the page ("updated after the close"):
+    # the page's time does not fix it either.
+    undated_own = pl.col("specs").list.len().fill_null(0).eq(0)
+    updated = (
+        (pl.col("verdict") == "contradicted") & firm & undated_own
+        & (pl.col("day") == pl.col("latest")) & fits(pl.col("alt_next"))
+    )  # fmt: skip
+    after = after | updated
     which = (
         pl.when(before).then(pl.lit("the session before")).otherwise(pl.lit("the session after"))
     )
