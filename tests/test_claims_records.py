@@ -220,3 +220,21 @@ def test_an_undated_figure_that_fits_the_session_after_publication_is_no_refutat
     # a figure with its own day is still refuted on that day
     dated = checked(prices, f"On Friday the S&P 500 fell {abs(later):.1f}%.", when=published)
     assert dated["verdict"].to_list() == ["contradicted"]
+
+
+def test_a_running_total_is_a_period_change_not_the_days_move():
+    en = candidates("The shares rose 3% on Tuesday, bringing their gain since the results to 20%.")
+    de = candidates(
+        "Die Aktie stieg am Dienstag um 3 Prozent und baute ihr Plus damit auf rund 20 Prozent aus.",
+        language="de",
+    )
+    for found in (en, de):
+        assert [(c.kind, c.value) for c in found] == [
+            ("pct_change_day", 3.0),
+            ("pct_change_period", 20.0),
+        ]
+    # period words still decide: "seit Anfang Oktober ... auf 30 Prozent" is month-to-date
+    mtd = candidates(
+        "Seit Anfang Oktober summiert sich das Plus der Aktie auf rund 30 Prozent.", language="de"
+    )
+    assert [c.kind for c in mtd] == ["pct_change_mtd"]

@@ -371,6 +371,8 @@ def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
     period = _period(c)
     if period:
         return PERIOD_KIND[period[0]], period[0]
+    if g.CUMULATIVE_RE.search(c.lead):
+        return "pct_change_period", "since"
     if any(
         _own(c, m) and not g.SUPERLATIVE_RE.search(c.text[c.q.end : m.end() + c.lo + 4])
         for m in g.SINCE_RE.finditer(c.window)

@@ -153,6 +153,12 @@ RECORD_RE = _rx(
 )
 # "the shares there", "die Papiere dort", "當地": back to the venue the text just named
 VENUE_BACKREF_RE = _rx(r"\b(?:there|dort|dortige\w*|ebenda)\b|當地|当地|該地|该地")
+# a running total: "bringing its gain since the results to 23%", "das Plus damit auf rund 23
+# Prozent": the change over a longer stretch, not the day's move
+CUMULATIVE_RE = _rx(
+    r"\b(?:bringing|taking|lifting|pushing|extending|brings|takes|damit|insgesamt|summiert)\b"
+    r"[^.;]{0,60}\b(?:to|auf)\s+(?:rund\s+|etwa\s+|about\s+|around\s+|nearly\s+|knapp\s+)?$"
+)
 # a clause about another event: its time words are not the figure's
 SUBORDINATE_RE = _rx(
     r"\b(?:after|following|before|ahead of|when|once|until|nachdem|bevor|als|seitdem)\b|"
