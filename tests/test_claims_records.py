@@ -238,3 +238,19 @@ def test_a_running_total_is_a_period_change_not_the_days_move():
         "Seit Anfang Oktober summiert sich das Plus der Aktie auf rund 30 Prozent.", language="de"
     )
     assert [c.kind for c in mtd] == ["pct_change_mtd"]
+
+
+def test_a_year_to_date_figure_of_a_later_update_is_no_refutation(prices):
+    baba = prices.filter((pl.col("instrument") == "BABA") & ~pl.col("placeholder")).sort("date")
+    closes = dict(zip(baba["date"], baba["close_traded"], strict=True))
+    base = closes[dt.date(2024, 12, 31)]
+    friday, monday = dt.date(2025, 11, 14), dt.date(2025, 11, 17)
+    later = (closes[monday] / base - 1) * 100
+    assert abs(later - (closes[friday] / base - 1) * 100) > 2  # the two sessions differ
+    published = dt.datetime(2025, 11, 17, 11, 15, tzinfo=dt.UTC)  # before the Monday open
+    table = checked(prices, f"The ADRs are up {later:.0f}% this year.", when=published)
+    row = table.row(0, named=True)
+    assert (row["claim_date"], row["verdict"]) == (friday, "unverifiable")
+    # a figure that fits neither session is still refuted
+    wrong = checked(prices, f"The ADRs are up {later + 15:.0f}% this year.", when=published)
+    assert wrong["verdict"].to_list() == ["contradicted"]

@@ -301,6 +301,13 @@ def measure_to_date(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("b_date") > pl.col("base_end") - pl.duration(days=7))
     )  # fmt: skip
     pct, basis, bnote = change_between("b_", "e_")
+    # the same change to the session after, for a page updated later
+    after = rows.sort("instrument", "date").select(
+        "instrument", pl.col("date").alias("e_date"),
+        *[pl.col(c).shift(-1).over("instrument").alias(f"n_{c}") for c in ROW],
+    )  # fmt: skip
+    f = f.join(after, on=["instrument", "e_date"], how="left")
+    alt_next = change_between("b_", "n_")[0]  # on the same basis as the claim's own change
     note = pl.concat_str([
         PUB_NOTE, bnote, pl.col("instrument"), pl.lit(" "), fmt(pct, sign=True), pl.lit("% from "),
         _s("b_date"), pl.lit(" to "), _s("e_date"),
@@ -314,7 +321,7 @@ def measure_to_date(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     return _out(
         f, observed=pl.when(ok).then(pct), claim_date=pl.when(ok).then(pl.col("e_date")).otherwise(pl.col("day")),
         period_start=pl.when(ok).then(pl.col("b_date")), basis=pl.when(ok).then(basis),
-        note=pl.coalesce(missing, note),
+        note=pl.coalesce(missing, note), alt_next=pl.when(ok).then(alt_next),
     )  # fmt: skip
 
 
@@ -628,7 +635,9 @@ def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFra
     # A figure with no time words that misses the last close before publication but fits the
     # next session can only come from a later update of the page ("updated after the close"):
     # the page's time does not fix it either.
-    undated_own = pl.col("specs").list.len().fill_null(0).eq(0)
+    undated_own = pl.col("specs").list.len().fill_null(0).eq(0) | pl.col("stat").is_in(
+        ["ytd", "mtd", "wtd"]
+    )
     updated = (
         (pl.col("verdict") == "contradicted") & firm & undated_own
         & (pl.col("day") == pl.col("latest")) & fits(pl.col("alt_next"))
