@@ -65,6 +65,8 @@ class Context:
     last_specs: tuple[tuple, ...] = ()
     specs_exchange: str | None = None  # exchange of the claims the last time words were about
     last_stat: str | None = None
+    last_move: Candidate | None = None  # the last day's move, for a record phrase after it
+    idx: int = 0  # the sentence being read
 
     def inherited(self, instrument: str | None) -> tuple[tuple, ...]:
         """The previous sentence's time words, unless they were about another exchange's
@@ -110,7 +112,18 @@ class Clause:
         return self.text[self.q.end : self.hi]
 
     def specs_in_window(self) -> list[tuple[int, tuple]]:
-        return [(p, s) for p, s in self.specs if self.lo <= p < self.hi]
+        """Time words of the number's stretch, without those of a subordinate clause after
+        it ("gained 3% after the congress opened on Wednesday", "nachdem ... am Montag",
+        "在...之後", "building on Monday's gain"): they date the other event."""
+        after = [(p, s) for p, s in self.specs if self.lo <= p < self.hi and p >= self.q.end]
+        other = {
+            (p, s)
+            for p, s in after
+            if g.SUBORDINATE_RE.search(self.text[self.q.end : p])
+            # "rose 2%, building on Monday's gain": a possessive day names another move
+            or _POSSESSIVE.match(self.text, spec_end(self.text, p))
+        }
+        return [(p, s) for p, s in self.specs if self.lo <= p < self.hi and (p, s) not in other]
 
 
 def _nearest(items, a: int, b: int):
@@ -282,13 +295,23 @@ def _day_spec(c: Clause) -> tuple | None:
     a, b = c.q.start, c.q.end
     # "the highest close since 2021" gives a base, not the day of the figure
     own = [(p, s) for p, s in c.specs if not _SINCE_AT.match(c.text, p)]
-    in_window = [(p, s) for p, s in own if c.lo <= p < c.hi]
+    in_window = [(p, s) for p, s in c.specs_in_window() if (p, s) in own]
     # outside its own stretch, a number takes the time words that open the sentence, not
     # those that belong to a later figure
     earlier = [(p, s) for p, s in own if p < c.lo]
-    return _nearest(in_window, a, b) or _nearest(earlier, a, b)
+    # "rose 5.1% to $160.73 on Monday": a move and the level it reached share the time words
+    # after them when nothing (a comma, "and", "while") starts another clause in between
+    later = [
+        (p, s)
+        for p, s in own
+        if p >= c.hi
+        and not _CLAUSE_BREAK.search(c.text[b:p])
+        and not g.SUBORDINATE_RE.search(c.text[b:p])
+    ]
+    return _nearest(in_window, a, b) or _nearest(earlier, a, b) or _nearest(later, a, b)
 
 
+_POSSESSIVE = re.compile(r"['’]s\b")
 _SINCE_AT = re.compile(r"since\b|seit\b", re.IGNORECASE)
 
 
@@ -348,11 +371,13 @@ def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
     period = _period(c)
     if period:
         return PERIOD_KIND[period[0]], period[0]
+    if g.CUMULATIVE_RE.search(c.lead):
+        return "pct_change_period", "since"
     if any(
-        _own(c, m) and not g.SUPERLATIVE_RE.search(c.text[c.q.end : m.start() + c.lo])
+        _own(c, m) and not g.SUPERLATIVE_RE.search(c.text[c.q.end : m.end() + c.lo + 4])
         for m in g.SINCE_RE.finditer(c.window)
         if m.start() + c.lo >= c.q.end
-    ):  # "the biggest drop since 1997" is a record, not a change since 1997
+    ):  # "the biggest drop since 1997", "創1997年以來最大跌幅": a record, not a change since then
         return "pct_change_period", "since"
     if g.PREMARKET_RE.search(c.window):
         return "intraday_move", "premarket"
@@ -387,6 +412,12 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
     if cue is None:
         company = g.COMPANY_RE.search(c.text) is not None
         cue = (ctx.last_listing if company else ctx.last_instrument) or ctx.default_listing
+        there = g.VENUE_BACKREF_RE.search(c.lead) is not None
+        if company_lead and not there and cue != ctx.default_listing and g.is_listing(cue):
+            # "Alibaba stock is up 86%" names the company, not the listing the sentence
+            # before was about: the article's own listing (the first it names); "the shares
+            # there" ("dort") stay at the venue just named
+            cue = ctx.default_listing
     if c.q.unit == "points" and not g.is_index(cue):
         cue = ctx.last_index or "OTHER"
     kind, stat = _change_stat(c, ctx, qual, _nearest(c.specs_in_window(), c.q.start, c.q.end))
@@ -525,9 +556,13 @@ def volume_claim(c: Clause, ctx: Context, stat: str) -> Candidate | None:
     qual, qual_word = qualifier(c)
     spec = _day_spec(c)
     own = [spec] if spec else []
-    # "during this period" takes the days of the sentence before; otherwise a volume figure
-    # without its own date is about the last session
-    period = ctx.inherited(ins) if g.PERIOD_REF_RE.search(c.text) and not own else ()
+    # "during this period" takes the days of the sentence before, and so does a volume
+    # figure right after a dated move of the same listing ("closed 2.3% higher on Tuesday.
+    # Volume was nearly double the average."); otherwise it is about the last session
+    after_move = ctx.last_move is not None and ctx.last_move.instrument == ins
+    period = (
+        ctx.inherited(ins) if (g.PERIOD_REF_RE.search(c.text) or after_move) and not own else ()
+    )
     specs = tuple(own) or period
     qa = c.q.start
     vm = list(g.VOLUME_RE.finditer(c.lead))
@@ -536,7 +571,7 @@ def volume_claim(c: Clause, ctx: Context, stat: str) -> Candidate | None:
     return _candidate(
         c, quote=_quote(c, qa, c.q.end, qual_word, None), kind="volume", stat=stat,
         value=c.q.value, unit={"volume": "x_prev20_mean"}.get(stat, c.q.unit), qualifier=qual,
-        qualifier_word=qual_word, instrument=ins, specs=specs,
+        qualifier_word=qual_word, instrument=ins, specs=specs, inherited=bool(period),
     )  # fmt: skip
 
 
@@ -583,6 +618,28 @@ def verb_volume_claims(article_id, idx, text, lang, ctx, specs) -> list[Candidat
         if cand is not None:
             quote = text[vol[-1].start() : m.end()]
             out.append(_replace(cand, quote=quote, qualifier=qual, qualifier_word=word))
+    return out
+
+
+def record_claims(text: str, found: list[Candidate], ctx: Context) -> list[Candidate]:
+    """A record phrase ("its biggest one-day gain since March 2022") about the day's move
+    before it in the sentence, else the last day's move of the sentence before ("It was the
+    strongest daily gain since March 2023"): the same move, checked against every session
+    after the named time. A record whose time the grammar cannot read has no base and stays
+    unverifiable."""
+    out = []
+    for m in g.RECORD_RE.finditer(text):
+        mine = [c for c in found if c.stat == "day" and text.find(c.quote) < m.start()]
+        move = mine[-1] if mine else (None if found else ctx.last_move)
+        if move is None or move.unit != "percent":
+            continue
+        at = [(p, s) for p, s in date_specs(text) if m.end() - 8 <= p <= m.end() + 6]
+        spec = at[0][1] if at else None
+        end = max(spec_end(text, at[0][0]), m.end()) if at else m.end()
+        out.append(_replace(
+            move, sentence_idx=move.sentence_idx if mine else ctx.idx, kind="record",
+            stat="record", base_spec=spec, quote=text[m.start() : end].strip(),
+        ))  # fmt: skip
     return out
 
 
@@ -647,10 +704,37 @@ def _article_default_listing(texts: list[str]) -> str:
     return first[2] if first else "BABA"
 
 
+def _in_record(text: str, pos: int) -> bool:
+    """Whether the time expression at `pos` is the year of a record, not a date of the figure:
+    "its biggest drop since 1997", "der stärkste Anstieg seit 2022", "創1997年以來最大跌幅"."""
+    head = text[max(0, pos - 50) : pos]
+    head = _CLAUSE_BREAK.split(head)[-1] if _CLAUSE_BREAK.search(head) else head
+    since = g.SINCE_AT_END_RE.search(head) or _SINCE_AT.match(text, pos)
+    if since and g.SUPERLATIVE_RE.search(head):
+        return True
+    return g.ZH_RECORD_AFTER_RE.match(text, pos) is not None
+
+
+def _scheduled(text: str, pos: int) -> bool:
+    """Whether the time expression at `pos` names a coming event ("results are due on
+    November 25", "Hong Kong trading resumes on Friday", "將於週五公布"): it dates no figure
+    and no later sentence."""
+    head = text[max(0, pos - 30) : pos]
+    parts = _CLAUSE_BREAK.split(head)
+    return g.SCHEDULED_RE.search(parts[-1]) is not None
+
+
+def figure_specs(text: str) -> tuple[tuple[int, tuple], ...]:
+    """(position, spec) of the time expressions in `text` that can date a market figure."""
+    return tuple(
+        (p, s) for p, s in date_specs(text) if not (_in_record(text, p) or _scheduled(text, p))
+    )
+
+
 def sentence_claims(article_id: str, idx: int, text: str, lang: str, ctx: Context):
     """Every candidate in one grammatical sentence, in reading order."""
     numbers = find_market_numbers(text, lang)
-    specs = tuple(date_specs(text))
+    specs = figure_specs(text)
     out: list[Candidate] = []
     for i, q in enumerate(numbers):
         lo = numbers[i - 1].end if i > 0 else 0
@@ -660,6 +744,8 @@ def sentence_claims(article_id: str, idx: int, text: str, lang: str, ctx: Contex
         c = build(clause, ctx)
         if c is not None:
             out.append(c)
+    ctx.idx = idx
+    out += record_claims(text, out, ctx)
     return out + verb_volume_claims(article_id, idx, text, lang, ctx, specs)
 
 
@@ -672,9 +758,20 @@ def _remember(ctx: Context, found: list[Candidate], text: str) -> None:
             if g.is_index(c.instrument):
                 ctx.last_index = c.instrument
         ctx.last_stat = found[-1].stat
-    specs = tuple(s for _, s in date_specs(text))
+        moves = [c for c in found if c.stat == "day"]
+        ctx.last_move = moves[-1] if moves else None
+    specs = tuple(s for _, s in figure_specs(text))
     exchange = g.exchange_of().get(found[-1].instrument or "") if found else None
-    if specs:
+    # a sentence with figures passes on the time words its first dated figure took first (a
+    # clause about another event does not lead); one without figures passes on its own
+    dated = [c for c in found if c.specs and not c.inherited]
+    if dated:
+        # the first dated figure's day leads; the sentence's other days follow for a later
+        # figure "during this period" that spans them
+        first = dated[0].specs
+        ctx.last_specs = first + tuple(s for s in specs if s not in first)
+        ctx.specs_exchange = exchange
+    elif specs and not found:
         ctx.last_specs, ctx.specs_exchange = specs, exchange
     elif found and found[-1].specs:
         ctx.last_specs, ctx.specs_exchange = found[-1].specs, exchange

@@ -44,6 +44,7 @@ DOWN_LATIN = (
     r"sliding|slump(?:ed|s|ing)?|plummet(?:ed|s|ing)?|plung(?:ed|es|ing)|tumbl(?:ed|es|ing)|"
     r"sank|sink(?:s|ing)?|lost|los(?:es|ing)|down|lower|decreas(?:ed|es)|shed|"
     r"slipp(?:ed|ing)|slips?|eased|dipp(?:ed|ing)|dips?|tanked|retreated|crashed|nosedived|"
+    r"collaps(?:ed|es|ing)|cratered|skidded|slumped|sagged|"
     r"below|slide|drop|decline|loss|plunge|tumble|selloff|sell-off|slump|"
     r"verlor\w*|verliert|verloren|fiel\w*|fällt|gefallen|rutsch\w*|gerutscht|brach\w*|bricht|"
     r"eingebrochen|gab\w*|gibt|nachgegeben|büßt\w*|eingebüßt|sackt\w*|abgesackt|stürzt\w*|"
@@ -140,6 +141,39 @@ SUPERLATIVE_RE = _rx(
     r"\b(?:biggest|largest|worst|best|steepest|strongest|sharpest|highest|lowest|most|"
     r"größte\w*|stärkste\w*|höchste\w*|tiefste\w*|schlechteste\w*|beste\w*)\b|"
     r"最大|最多|最高|最低|最差|最佳|最強|最强|最傷|最伤|最勁|最劲|新高|新低"
+)
+# "its biggest one-day gain since March 2022", "the worst session since 2019", "der stärkste
+# Tagesgewinn seit 2022": a day's move set against every session since a named time
+RECORD_RE = _rx(
+    r"\b(?:biggest|largest|worst|best|steepest|strongest|sharpest|größte\w*|stärkste\w*|"
+    r"schlechteste\w*|beste\w*|heftigste\w*)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:gain|rise|jump|rally|advance|increase|surge|day|session|drop|fall|decline|loss|slide|"
+    r"slump|sell-?off|plunge|Tag\w*|Kurssprung|Anstieg|Gewinn\w*|Verlust\w*|Rückgang|Einbruch|"
+    r"Kurseinbruch|Tagesverlust|Tagesgewinn|Handelstag)\w*\s+(?:since|seit)\s+"
+)
+# "the shares there", "die Papiere dort", "當地": back to the venue the text just named
+VENUE_BACKREF_RE = _rx(r"\b(?:there|dort|dortige\w*|ebenda)\b|當地|当地|該地|该地")
+# a running total: "bringing its gain since the results to 23%", "das Plus damit auf rund 23
+# Prozent": the change over a longer stretch, not the day's move
+CUMULATIVE_RE = _rx(
+    r"\b(?:bringing|taking|lifting|pushing|extending|brings|takes|damit|insgesamt|summiert)\b"
+    r"[^.;]{0,60}\b(?:to|auf)\s+(?:rund\s+|etwa\s+|about\s+|around\s+|nearly\s+|knapp\s+)?$"
+)
+# a clause about another event: its time words are not the figure's
+SUBORDINATE_RE = _rx(
+    r"\b(?:after|following|before|ahead of|when|once|until|nachdem|bevor|als|seitdem)\b|"
+    r"之後|之后|以後|以后|之前"
+)
+SINCE_AT_END_RE = _rx(r"\b(?:since|seit)\s*$")
+# "創1997年以來最大跌幅", "跌幅為1997年亞洲金融風暴以來最大": a year, then 以來, then a superlative
+ZH_RECORD_AFTER_RE = _rx(
+    r"(?:\d{4}年)?[^，。；,;]{0,12}?(?:以來|以来)[^，。；,;]{0,4}(?:最|新高|新低|罕見|罕见)"
+)
+# words that put a date in the future: a schedule, not a session that has been traded
+SCHEDULED_RE = _rx(
+    r"\b(?:will|due|scheduled|set to|expected to|resumes?|reopens?|opens|reports|ahead of|"
+    r"next|upcoming|wird|werden|soll|sollen|kommende\w*|nächste\w*|voraussichtlich|"
+    r"ansteh\w*)\b|將|将|預計|预计|下週|下周|下星期|即將|即将|擬於|拟于|定於|定于"
 )
 SINCE_RE = _rx(r"\bsince\b|\bseit\b|自.{0,8}以來|自.{0,8}以来|以來|以来")
 PERIOD_REF_RE = _rx(

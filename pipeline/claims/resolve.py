@@ -24,6 +24,9 @@ PUBLICATION_SCHEMA = {
     "date_method": pl.String,
 }
 WEAK_DATES = ("text_no_year", "inferred")
+# Another market or venue has no calendar here: its figures are still dated (for the reader
+# and the scorer) by their time words, read on the publication's UTC date.
+NO_ZONE = "UTC"
 
 
 def publications(articles: pl.DataFrame) -> pl.DataFrame:
@@ -105,7 +108,7 @@ def session_on_or_before(
 
 def _local(tz_col: str, when: pl.Expr) -> pl.Expr:
     """`when` (UTC) as wall-clock time in the row's exchange time zone."""
-    zones = sorted({r.timezone for r in instruments().values()})
+    zones = sorted({r.timezone for r in instruments().values()} | {NO_ZONE})
     expr = pl.lit(None, pl.Datetime("us"))
     for tz in zones:
         local = when.dt.convert_time_zone(tz).dt.replace_time_zone(None)
@@ -130,7 +133,7 @@ def anchor(cands: pl.DataFrame, pubs: pl.DataFrame, sess: pl.DataFrame) -> pl.Da
             exchange=pl.when(pl.col("stat") == "flow").then(pl.lit("HKEX")).otherwise("exchange"),
             timezone=pl.when(pl.col("stat") == "flow")
             .then(pl.lit("Asia/Hong_Kong"))
-            .otherwise("timezone"),
+            .otherwise(pl.col("timezone").fill_null(NO_ZONE)),
         )
         .join(close, on="exchange", how="left")
         .with_columns(_local("timezone", when).alias("local"))
@@ -194,7 +197,7 @@ def spec_span(spec: str, local: str = "local_date", yesterday: str = "yesterday"
 
 
 TO_LATEST = ("day", "close", "ytd", "mtd", "wtd", "month_back", "intraday", "writing",
-             "intraday_price", "premarket", "volume", "volume_shares", "turnover")  # fmt: skip
+             "intraday_price", "premarket", "volume", "volume_shares", "turnover", "record")  # fmt: skip
 
 
 def resolve_dates(anchored: pl.DataFrame, sess: pl.DataFrame) -> pl.DataFrame:
@@ -247,6 +250,10 @@ def resolve_dates(anchored: pl.DataFrame, sess: pl.DataFrame) -> pl.DataFrame:
     frame = frame.join(open_days, on=["exchange", "day"], how="left")
     stray = pl.col("inherited") & pl.col("_open").is_null() & pl.col("day").is_not_null()
     fix = stray & pl.col("stat").is_in(TO_LATEST)
-    return frame.with_columns(day=pl.when(fix).then(pl.col("latest")).otherwise("day")).drop(
-        "_open"
-    )
+    frame = frame.with_columns(day=pl.when(fix).then(pl.col("latest")).otherwise("day"))
+    # no calendar (another market, a euro venue): the day its time words name, else the
+    # publication's date; such figures are unverifiable, the date only says which day is meant
+    no_calendar = pl.col("exchange").is_null() & pl.col("stat").is_in(TO_LATEST)
+    return frame.with_columns(
+        day=pl.when(no_calendar).then(pl.coalesce("day", "local_date")).otherwise("day")
+    ).drop("_open")

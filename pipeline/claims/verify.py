@@ -301,6 +301,13 @@ def measure_to_date(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("b_date") > pl.col("base_end") - pl.duration(days=7))
     )  # fmt: skip
     pct, basis, bnote = change_between("b_", "e_")
+    # the same change to the session after, for a page updated later
+    after = rows.sort("instrument", "date").select(
+        "instrument", pl.col("date").alias("e_date"),
+        *[pl.col(c).shift(-1).over("instrument").alias(f"n_{c}") for c in ROW],
+    )  # fmt: skip
+    f = f.join(after, on=["instrument", "e_date"], how="left")
+    alt_next = change_between("b_", "n_")[0]  # on the same basis as the claim's own change
     note = pl.concat_str([
         PUB_NOTE, bnote, pl.col("instrument"), pl.lit(" "), fmt(pct, sign=True), pl.lit("% from "),
         _s("b_date"), pl.lit(" to "), _s("e_date"),
@@ -314,7 +321,7 @@ def measure_to_date(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     return _out(
         f, observed=pl.when(ok).then(pct), claim_date=pl.when(ok).then(pl.col("e_date")).otherwise(pl.col("day")),
         period_start=pl.when(ok).then(pl.col("b_date")), basis=pl.when(ok).then(basis),
-        note=pl.coalesce(missing, note),
+        note=pl.coalesce(missing, note), alt_next=pl.when(ok).then(alt_next),
     )  # fmt: skip
 
 
@@ -350,6 +357,45 @@ def measure_since(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
         claim_date=pl.when(ok).then(pl.col("e_date")).otherwise(pl.col("end_day")),
         period_start=pl.when(ok).then(pl.col("b_date")).otherwise(pl.col("base_start")),
         basis=pl.when(ok).then(basis), note=pl.coalesce(missing, note),
+    )  # fmt: skip
+
+
+def measure_record(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """ "Its biggest one-day gain since March 2022": the most extreme daily move the same way
+    in the sessions after the named period up to the claim's day. It is the claim's own move
+    when the record holds; a bigger one in between is observed instead and refutes it (only
+    when the article's time fixes the day)."""
+    pct = change_between("prev_", "")[0]
+    moves = rows.with_columns(move=pct).filter(pl.col("move").is_not_null())
+    keys = f.select("cid", "instrument", "day", "base_end", "value")
+    way = pl.when(pl.col("value") >= 0).then(pl.col("move")).otherwise(-pl.col("move"))
+    best = (
+        keys.join(moves.select("instrument", "date", "move"), on="instrument")
+        .filter((pl.col("date") > pl.col("base_end")) & (pl.col("date") <= pl.col("day")))
+        .sort("cid", way, "date", descending=[False, True, False])
+        .group_by("cid")
+        .agg(x_date=pl.col("date").first(), x_move=pl.col("move").first())
+    )
+    reach = moves.group_by("instrument").agg(first_date=pl.col("date").min())
+    f = f.join(best, on="cid", how="left").join(reach, on="instrument", how="left")
+    way_word = pl.when(pl.col("value") >= 0).then(pl.lit("rise")).otherwise(pl.lit("fall"))
+    note = pl.concat_str([
+        PUB_NOTE, pl.col("instrument"), pl.lit(" biggest one-day "), way_word, pl.lit(" after "),
+        _s("base_end"), pl.lit(" up to "), _s("day"), pl.lit(": "), fmt(pl.col("x_move"), sign=True),
+        pl.lit("% on "), _s("x_date"),
+    ])  # fmt: skip
+    missing = (
+        pl.when(pl.col("base_end").is_null()).then(PUB_NOTE + pl.lit("the time the record is set against is not read"))
+        .when(pl.col("r1_close").is_null()).then(_missing_session(f))
+        .when(pl.col("first_date") > pl.col("base_end"))
+        .then(pl.concat_str([PUB_NOTE, pl.lit("no "), pl.col("instrument"), pl.lit(" data as far back as "), _s("base_end")]))
+    )  # fmt: skip
+    ok = missing.is_null() & pl.col("x_move").is_not_null()
+    firm = (pl.col("date_method") == "time") & ~pl.col("inherited")
+    return _out(
+        f, observed=pl.when(ok).then(pl.col("x_move")), claim_date=pl.col("day"),
+        period_start=pl.col("base_end"), basis=pl.when(ok).then(pl.lit("daily moves")),
+        note=pl.coalesce(missing, note), refutable=firm,
     )  # fmt: skip
 
 
@@ -526,13 +572,14 @@ MEASURES = {
     "wtd": measure_to_date,
     "month_back": measure_to_date,
     "since": measure_since,
+    "record": measure_record,
     "period_high": measure_extreme,
     "period_low": measure_extreme,
     "period_close": measure_extreme,
     "volume": measure_volume,
     "volume_shares": measure_volume,
 }
-NEEDS_ROWS = {measure_to_date, measure_since, measure_extreme, measure_volume}
+NEEDS_ROWS = {measure_to_date, measure_since, measure_extreme, measure_volume, measure_record}
 
 
 def observe(resolved: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
@@ -585,6 +632,17 @@ def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFra
     loose = (pl.col("verdict") == "contradicted") & ~firm
     weak = (pl.col("verdict") == "contradicted") & ~pl.col("date_firm").fill_null(True)
     before, after = loose & fits(pl.col("alt_prev")), loose & fits(pl.col("alt_next"))
+    # A figure with no time words that misses the last close before publication but fits the
+    # next session can only come from a later update of the page ("updated after the close"):
+    # the page's time does not fix it either.
+    undated_own = pl.col("specs").list.len().fill_null(0).eq(0) | pl.col("stat").is_in(
+        ["ytd", "mtd", "wtd"]
+    )
+    updated = (
+        (pl.col("verdict") == "contradicted") & firm & undated_own
+        & (pl.col("day") == pl.col("latest")) & fits(pl.col("alt_next"))
+    )  # fmt: skip
+    after = after | updated
     which = (
         pl.when(before).then(pl.lit("the session before")).otherwise(pl.lit("the session after"))
     )

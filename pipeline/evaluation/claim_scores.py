@@ -56,6 +56,8 @@ KIND_MAP: dict[tuple[str, str, bool], str] = {
     ("volume", "volume", False): "volume",
     ("volume", "volume", True): "volume",
     ("flow", "flow", False): "flow",
+    ("record", "record", False): "other",  # "its biggest gain since 2022"
+    ("record", "record", True): "other",
     ("flow", "flow", True): "flow",
 }
 INTRADAY_QUALIFIERS = ("intraday", "as much as", "as_much_as")

@@ -26,7 +26,8 @@ TARGETS: dict[str, tuple[str, float]] = {
 }
 
 # (language or "overall", metric) -> (">=" or "<=", bound), measured on ../shared/corpus/dev
-# (`make eval`, 2026-12-01, corpus metadata and claims grammar merged): a rate's floor is the measured rate less about a point; a count's
+# (`make eval`, 2026-12-01, corpus metadata and claims grammar merged; re-measured after the
+# record claims, scheduled/subordinate time words and listing rules): a rate's floor is the measured rate less about a point; a count's
 # ceiling is the measured count. Figures that cannot get worse (a 0% rate) have no floor.
 FLOORS: dict[tuple[str, str], tuple[str, float]] = {
     ("overall", "articles dropped silently"): ("<=", 0),
@@ -34,24 +35,24 @@ FLOORS: dict[tuple[str, str], tuple[str, float]] = {
     ("overall", "dates wrong by > 30 days"): ("<=", 0),
     ("overall", "publisher right"): (">=", 1.0),  # 38/38
     ("overall", "title right"): (">=", 1.0),  # 42/42
-    ("overall", "claim recall"): (">=", 0.92),  # 337/360
-    ("overall", "instrument right"): (">=", 0.95),  # 326/337
-    ("overall", "claim date right"): (">=", 0.83),  # 286/337
-    ("overall", "kind right"): (">=", 0.94),  # 322/337
-    ("overall", "verdict right"): (">=", 0.82),  # 283/337
-    ("overall", "false contradicted"): ("<=", 13),
+    ("overall", "claim recall"): (">=", 0.94),  # 345/360
+    ("overall", "instrument right"): (">=", 0.97),  # 341/345
+    ("overall", "claim date right"): (">=", 0.89),  # 313/345
+    ("overall", "kind right"): (">=", 0.96),  # 335/345
+    ("overall", "verdict right"): (">=", 0.87),  # 306/345
+    ("overall", "false contradicted"): ("<=", 0),
     ("overall", "amounts read as prices"): ("<=", 0),
     ("en", "articles dropped silently"): ("<=", 0),
     ("en", "date right"): (">=", 1.0),  # 19/19
     ("en", "dates wrong by > 30 days"): ("<=", 0),
     ("en", "publisher right"): (">=", 1.0),  # 19/19
     ("en", "title right"): (">=", 1.0),  # 22/22
-    ("en", "claim recall"): (">=", 0.89),  # 144/159
-    ("en", "instrument right"): (">=", 0.93),  # 136/144
-    ("en", "claim date right"): (">=", 0.83),  # 121/144
-    ("en", "kind right"): (">=", 0.93),  # 136/144
-    ("en", "verdict right"): (">=", 0.78),  # 114/144
-    ("en", "false contradicted"): ("<=", 8),
+    ("en", "claim recall"): (">=", 0.94),  # 152/159
+    ("en", "instrument right"): (">=", 0.97),  # 150/152
+    ("en", "claim date right"): (">=", 0.88),  # 136/152
+    ("en", "kind right"): (">=", 0.94),  # 145/152
+    ("en", "verdict right"): (">=", 0.84),  # 129/152
+    ("en", "false contradicted"): ("<=", 0),
     ("en", "amounts read as prices"): ("<=", 0),
     ("de", "articles dropped silently"): ("<=", 0),
     ("de", "date right"): (">=", 1.0),  # 11/11
@@ -60,10 +61,10 @@ FLOORS: dict[tuple[str, str], tuple[str, float]] = {
     ("de", "title right"): (">=", 1.0),  # 12/12
     ("de", "claim recall"): (">=", 0.94),  # 98/103
     ("de", "instrument right"): (">=", 1.0),  # 98/98
-    ("de", "claim date right"): (">=", 0.84),  # 84/98
-    ("de", "kind right"): (">=", 0.95),  # 95/98
-    ("de", "verdict right"): (">=", 0.86),  # 86/98
-    ("de", "false contradicted"): ("<=", 2),
+    ("de", "claim date right"): (">=", 0.90),  # 90/98
+    ("de", "kind right"): (">=", 0.97),  # 96/98
+    ("de", "verdict right"): (">=", 0.87),  # 87/98
+    ("de", "false contradicted"): ("<=", 0),
     ("de", "amounts read as prices"): ("<=", 0),
     ("zh", "articles dropped silently"): ("<=", 0),
     ("zh", "date right"): (">=", 1.0),  # 7/7
@@ -71,11 +72,11 @@ FLOORS: dict[tuple[str, str], tuple[str, float]] = {
     ("zh", "publisher right"): (">=", 1.0),  # 8/8
     ("zh", "title right"): (">=", 1.0),  # 8/8
     ("zh", "claim recall"): (">=", 0.95),  # 95/98
-    ("zh", "instrument right"): (">=", 0.95),  # 92/95
-    ("zh", "claim date right"): (">=", 0.84),  # 81/95
-    ("zh", "kind right"): (">=", 0.94),  # 91/95
-    ("zh", "verdict right"): (">=", 0.86),  # 83/95
-    ("zh", "false contradicted"): ("<=", 3),
+    ("zh", "instrument right"): (">=", 0.96),  # 93/95
+    ("zh", "claim date right"): (">=", 0.90),  # 87/95
+    ("zh", "kind right"): (">=", 0.97),  # 94/95
+    ("zh", "verdict right"): (">=", 0.93),  # 90/95
+    ("zh", "false contradicted"): ("<=", 0),
     ("zh", "amounts read as prices"): ("<=", 0),
 }
 
