@@ -238,7 +238,8 @@ def _interrupted_message(signum: int) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per step of the weekly loop."""
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -270,6 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--project", type=Path, help="Quarto project to render (default: this one)")
     p = sub.add_parser("post-render", help="finish a rendered site (run by _quarto.yml)")
     p.set_defaults(func=_post_render)
+    _add_edition_parsers(sub)
+    _add_eval_parser(sub)
+    _add_market_parser(sub)
+    _add_add_parser(sub)
+    return parser
+
+
+def _add_edition_parsers(sub) -> None:
+    """`publish` and `send`: what happens to a built edition."""
     p = sub.add_parser("publish", help="freeze the built site as editions/<edition>/")
     p.add_argument(
         "--corrects",
@@ -294,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         help="resend to recipients whose send was interrupted mid-way (may duplicate)",
     )
     p.set_defaults(func=_send)
+
+
+def _add_eval_parser(sub) -> None:
     p = sub.add_parser("eval", help="score the engine against a labelled corpus")
     p.add_argument("--labels", required=True, help="folder of articles_*.csv and claims_*.csv")
     p.add_argument("--articles", required=True, help="folder of the labelled articles")
@@ -304,9 +317,10 @@ def main(argv: list[str] | None = None) -> int:
         "BRIEFING_AS_OF is not read)",
     )
     p.set_defaults(func=_eval)
-    _add_market_parser(sub)
-    _add_add_parser(sub)
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     for signum in HANDLED:
         signal.signal(signum, _raise_interrupted)
     asyncio.set_event_loop_policy(_SignalAwarePolicy())
