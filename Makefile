@@ -113,8 +113,9 @@ EVAL_JSON ?= $(PROCESSED)/eval.json
 eval: $(STAMP) ## Score the engine on a labelled corpus (EVAL_LABELS, EVAL_ARTICLES; JSON in EVAL_JSON)
 	$(RUN) python -m pipeline eval --labels $(EVAL_LABELS) --articles $(EVAL_ARTICLES) --json $(EVAL_JSON) $(if $(EVAL_AS_OF),--as-of $(EVAL_AS_OF),)
 
-bench: $(STAMP) ## Corpus-stage benchmark (10k, 100k articles), then make report cold/no-op/one article
+bench: $(STAMP) ## Corpus stage (10k, 100k articles), build_tables with claims (10k), make report cold/no-op/one article
 	$(RUN) python bench/corpus_bench.py
+	$(RUN) python bench/tables_bench.py
 	$(RUN) python bench/report_bench.py
 
 serve: ## Preview the built site on http://127.0.0.1:8000
