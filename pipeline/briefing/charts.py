@@ -201,13 +201,7 @@ def _price_panel(
                 scale=alt.Scale(domain=["listing", "benchmark"], range=[2.4, 1.2]),
                 legend=None,
             ),
-            tooltip=[
-                alt.Tooltip("instrument:N", title="series"),
-                alt.Tooltip("date:T", title="date", format="%-d %b %Y"),
-                alt.Tooltip("close:Q", title="close", format=",.2f"),
-                alt.Tooltip("currency:N", title="currency"),
-                alt.Tooltip("index:Q", title="index", format=".1f"),
-            ],
+            tooltip=_close_tooltip("series"),
         )
     )
     layers: list[alt.Chart] = []
@@ -408,13 +402,7 @@ def close_up_chart(
                 scale=alt.Scale(domain=list(LISTINGS), range=[LISTING_COLOUR[i] for i in LISTINGS]),
                 legend=alt.Legend(orient="bottom"),
             ),
-            tooltip=[
-                alt.Tooltip("instrument:N", title="listing"),
-                alt.Tooltip("date:T", title="date", format="%-d %b %Y"),
-                alt.Tooltip("close:Q", title="close", format=",.2f"),
-                alt.Tooltip("currency:N", title="currency"),
-                alt.Tooltip("index:Q", title="index", format=".1f"),
-            ],
+            tooltip=_close_tooltip("listing"),
         )
     )
     base = alt.Chart(
@@ -1025,3 +1013,14 @@ def reported_flows_vs_turnover(flows: pl.DataFrame, articles: pl.DataFrame) -> p
         pl.when(comparable).then(pl.col("value").abs() / pl.col("turnover")).alias("share"),
         "source",
     ).sort("date")
+
+
+def _close_tooltip(series_title: str) -> list:
+    """The tooltip of an indexed close: which series, the day, the close, currency and index."""
+    return [
+        alt.Tooltip("instrument:N", title=series_title),
+        alt.Tooltip("date:T", title="date", format="%-d %b %Y"),
+        alt.Tooltip("close:Q", title="close", format=",.2f"),
+        alt.Tooltip("currency:N", title="currency"),
+        alt.Tooltip("index:Q", title="index", format=".1f"),
+    ]

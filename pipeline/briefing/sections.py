@@ -199,12 +199,7 @@ def close_up() -> Chart | Markdown:
     )
     if chart is None:
         return Markdown("The corpus has no dated articles to zoom in on.\n")
-    alt_text = " ".join(
-        charts.range_alt_text(
-            data.filter(pl.col("instrument") == i), "index", f"{i} indexed close", fmt=".1f"
-        )
-        for i in charts.LISTINGS
-    )
+    alt_text = _per_listing_alt_text(data, "index", "indexed close", ".1f")
     return _chart(chart, "close-up", data=data, alt_text=alt_text)
 
 
@@ -246,13 +241,18 @@ def long_run_note() -> Markdown:
 def turnover() -> Chart:
     t = tables()
     chart, data = charts.turnover_chart(t["flows"], year())
-    alt_text = " ".join(
+    alt_text = _per_listing_alt_text(data, "turnover", "daily turnover", ",.0f")
+    return _chart(chart, "turnover", data=data, alt_text=alt_text)
+
+
+def _per_listing_alt_text(data: pl.DataFrame, column: str, what: str, fmt: str) -> str:
+    """Each listing's range of `column` in words, for a chart's alt text."""
+    return " ".join(
         charts.range_alt_text(
-            data.filter(pl.col("instrument") == i), "turnover", f"{i} daily turnover", fmt=",.0f"
+            data.filter(pl.col("instrument") == i), column, f"{i} {what}", fmt=fmt
         )
         for i in charts.LISTINGS
     )
-    return _chart(chart, "turnover", data=data, alt_text=alt_text)
 
 
 def reported_flows_table() -> Markdown:
