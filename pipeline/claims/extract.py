@@ -701,6 +701,8 @@ def _article_default_listing(texts: list[str]) -> str:
             m = rx.search(t)
             if m and (first is None or (n, m.start()) < first[:2]):
                 first = (n, m.start(), ins)
+        if first is not None:
+            break  # no later sentence can name a listing earlier
     return first[2] if first else "BABA"
 
 
@@ -731,10 +733,13 @@ def figure_specs(text: str) -> tuple[tuple[int, tuple], ...]:
     )
 
 
-def sentence_claims(article_id: str, idx: int, text: str, lang: str, ctx: Context):
-    """Every candidate in one grammatical sentence, in reading order."""
+def sentence_claims(
+    article_id: str, idx: int, text: str, lang: str, ctx: Context, specs: tuple | None = None
+):
+    """Every candidate in one grammatical sentence, in reading order; `specs` are the
+    sentence's `figure_specs` when the caller has them already."""
     numbers = find_market_numbers(text, lang)
-    specs = figure_specs(text)
+    specs = figure_specs(text) if specs is None else specs
     out: list[Candidate] = []
     for i, q in enumerate(numbers):
         lo = numbers[i - 1].end if i > 0 else 0
@@ -749,7 +754,7 @@ def sentence_claims(article_id: str, idx: int, text: str, lang: str, ctx: Contex
     return out + verb_volume_claims(article_id, idx, text, lang, ctx, specs)
 
 
-def _remember(ctx: Context, found: list[Candidate], text: str) -> None:
+def _remember(ctx: Context, found: list[Candidate], sentence_specs: tuple) -> None:
     if found:
         ctx.last_instrument = found[-1].instrument
         for c in found:
@@ -760,7 +765,7 @@ def _remember(ctx: Context, found: list[Candidate], text: str) -> None:
         ctx.last_stat = found[-1].stat
         moves = [c for c in found if c.stat == "day"]
         ctx.last_move = moves[-1] if moves else None
-    specs = tuple(s for _, s in figure_specs(text))
+    specs = tuple(s for _, s in sentence_specs)
     exchange = g.exchange_of().get(found[-1].instrument or "") if found else None
     # a sentence with figures passes on the time words its first dated figure took first (a
     # clause about another event does not lead); one without figures passes on its own
@@ -792,11 +797,12 @@ def extract_candidates(sentences: pl.DataFrame) -> list[Candidate]:
             for part in grammatical_sentences(text or ""):
                 if not part.strip():
                     continue
+                specs = figure_specs(part)  # scanned once, used by both steps
                 found = sentence_claims(
-                    str(article_id), int(idx), part, (language or "en")[:2], ctx
+                    str(article_id), int(idx), part, (language or "en")[:2], ctx, specs
                 )
                 out.extend(found)
-                _remember(ctx, found, part)
+                _remember(ctx, found, specs)
     return out
 
 
