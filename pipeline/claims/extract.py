@@ -191,17 +191,31 @@ def qualifier(c: Clause) -> tuple[str, str]:
     return "exact", ""
 
 
-def instrument_cue(c: Clause) -> str | None:
-    """Instrument named in the sentence: the nearest name before the number, else after it."""
-    text, a = c.text, c.q.start
-    before, after, spans = [], [], []
+_LAST_NAMES: list = ["", ()]  # one sentence's names: its numbers ask for them in turn
+
+
+def instrument_names(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, instrument) of every instrument name in a sentence; a longer name wins
+    its span ("Hang Seng Tech" is not also HSI). Kept for the sentence whose numbers are
+    being read, since each of them asks."""
+    if _LAST_NAMES[0] == text:
+        return _LAST_NAMES[1]
+    spans: list[tuple[int, int, str]] = []
     cues = list(g.instrument_cues()) + [("OTHER", "other", g.OTHER_MARKET_RE)]
     for ins, _, rx in cues:
         for m in rx.finditer(text):
-            if any(m.start() < y and m.end() > x for x, y in spans):
-                continue  # "Hang Seng Tech" already taken, don't read it as HSI too
-            spans.append((m.start(), m.end()))
-            (before if m.end() <= a else after).append((m.start(), m.end(), ins))
+            if not any(m.start() < y and m.end() > x for x, y, _ in spans):
+                spans.append((m.start(), m.end(), ins))
+    _LAST_NAMES[:] = [text, tuple(spans)]
+    return _LAST_NAMES[1]
+
+
+def instrument_cue(c: Clause) -> str | None:
+    """Instrument named in the sentence: the nearest name before the number, else after it."""
+    text, a = c.text, c.q.start
+    names = instrument_names(text)
+    before = [n for n in names if n[1] <= a]
+    after = [n for n in names if n[1] > a]
     if before:
         start, end, ins = max(before, key=lambda t: t[1])
         # "the Hang Seng Index slipped 0.7%, while Alibaba shares rose 5%": a company mention
