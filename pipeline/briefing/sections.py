@@ -315,21 +315,6 @@ def tone_over_time() -> Chart:
     )
 
 
-def sentence_tone() -> Chart:
-    t = tables()
-    chart, data = charts.sentence_tone_chart(t["sentence_sentiment"], t["articles"])
-    lo = data.row(data["tone"].arg_min(), named=True) if data.height else None
-    hi = data.row(data["tone"].arg_max(), named=True) if data.height else None
-    alt_text = (
-        f"{data.height} scored sentences in {data['article_id'].n_unique()} articles; most negative "
-        f"sentence tone {lo['tone']:+.2f} ({lo['article']}), most positive {hi['tone']:+.2f} "
-        f"({hi['article']})."
-        if lo and hi
-        else "No scored sentences."
-    )
-    return _chart(chart, "sentence-tone", data=data, alt_text=alt_text)
-
-
 def tone_vs_car() -> Chart | Markdown:
     t = tables()
     chart, data = charts.tone_vs_car_chart(t["articles"], t["events"])
@@ -385,18 +370,6 @@ def timeline() -> Markdown:
     if "tone_label" in a.columns:
         cols.append(pl.col("tone_label").fill_null("not scored").alias("tone"))
     return table(a.select(cols), caption="The 2025 narrative in the corpus")
-
-
-def articles_list() -> Markdown:
-    """Table of the articles in this edition: date, source, language, title."""
-    a = tables()["articles"]
-    view = a.select(
-        pl.col("published_date").cast(pl.String).fill_null("undated").alias("date"),
-        charts.display_source(),
-        pl.col("language"),
-        charts.display_title(),
-    )
-    return table(view, caption=f"The {a.height} articles of this edition")
 
 
 def events_table() -> Markdown:

@@ -13,7 +13,7 @@ Falls are mirrored (a claimed -4% gives [-4.0, -3.5] for "nearly").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -46,6 +46,20 @@ def _about(scales: tuple[str, ...], rel: float, what: str, example: str) -> Rule
         hi_rel=rel, hi_halves=1, rule=f"|observed - claimed| <= {rel:.0%} of |claimed| + half unit",
         example=example,
     )  # fmt: skip
+
+
+AS_MUCH_AS = Rule(
+    qualifier="as much as",
+    scales=("pct", "points"),
+    applies_to="intraday move",
+    lo_rel=0,
+    lo_halves=1,
+    hi_rel=0,
+    hi_halves=2,
+    hi_strict=True,
+    rule="the intraday extreme move (high or low vs previous close), rounded as an exact figure",
+    example="as much as 9.2% -> intraday high move in [9.15, 9.3)",
+)
 
 
 RULES: tuple[Rule, ...] = (
@@ -112,28 +126,10 @@ RULES: tuple[Rule, ...] = (
         rule=f"{1 - OVER_CAP:g} x |claimed| <= |observed| < |claimed|, same sign",
         example="less than 2% -> [1, 2)",
     ),
-    Rule(
-        qualifier="as much as",
-        scales=("pct", "points"),
-        applies_to="intraday move",
-        lo_rel=0,
-        lo_halves=1,
-        hi_rel=0,
-        hi_halves=2,
-        hi_strict=True,
-        rule="the intraday extreme move (high or low vs previous close), rounded as an exact "
-        "figure",
-        example="as much as 9.2% -> intraday high move in [9.15, 9.3)",
-    ),
-    Rule(
+    AS_MUCH_AS,
+    replace(
+        AS_MUCH_AS,
         qualifier="intraday",
-        scales=("pct", "points"),
-        applies_to="intraday move",
-        lo_rel=0,
-        lo_halves=1,
-        hi_rel=0,
-        hi_halves=2,
-        hi_strict=True,
         rule="as 'as much as'",
         example="zeitweise 9,2% -> intraday extreme in [9.15, 9.3)",
     ),

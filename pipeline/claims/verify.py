@@ -308,10 +308,7 @@ def measure_to_date(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
     f = f.join(after, on=["instrument", "e_date"], how="left")
     alt_next = change_between("b_", "n_")[0]  # on the same basis as the claim's own change
-    note = pl.concat_str([
-        PUB_NOTE, bnote, pl.col("instrument"), pl.lit(" "), fmt(pct, sign=True), pl.lit("% from "),
-        _s("b_date"), pl.lit(" to "), _s("e_date"),
-    ])  # fmt: skip
+    note = _change_note(pct, bnote)
     missing = (
         pl.when(pl.col("day").is_null()).then(PUB_NOTE + pl.lit("no date"))
         .when(pl.col("e_close").is_null() | pl.col("b_close").is_null() | ~same.fill_null(False))
@@ -323,6 +320,14 @@ def measure_to_date(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
         period_start=pl.when(ok).then(pl.col("b_date")), basis=pl.when(ok).then(basis),
         note=pl.coalesce(missing, note), alt_next=pl.when(ok).then(alt_next),
     )  # fmt: skip
+
+
+def _change_note(pct: pl.Expr, basis_note: pl.Expr) -> pl.Expr:
+    """How a period change was measured: "<basis>; 9988.HK +37.36% from <base> to <end>"."""
+    return pl.concat_str([
+        PUB_NOTE, basis_note, pl.col("instrument"), pl.lit(" "), fmt(pct, sign=True),
+        pl.lit("% from "), _s("b_date"), pl.lit(" to "), _s("e_date"),
+    ])  # fmt: skip
 
 
 def _in_span(f: pl.DataFrame, rows: pl.DataFrame, start: str, end: str) -> pl.DataFrame:
@@ -342,10 +347,7 @@ def measure_since(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     base = base.select("cid", *[pl.col(c).alias(f"b_{c}") for c in ["date", *ROW]])
     f = _asof(f.join(base, on="cid", how="left"), rows, "end_day", "e_")
     pct, basis, bnote = change_between("b_", "e_")
-    note = pl.concat_str([
-        PUB_NOTE, bnote, pl.col("instrument"), pl.lit(" "), fmt(pct, sign=True), pl.lit("% from "),
-        _s("b_date"), pl.lit(" to "), _s("e_date"),
-    ])  # fmt: skip
+    note = _change_note(pct, bnote)
     missing = (
         pl.when(pl.col("base_start").is_null()).then(PUB_NOTE + pl.lit("start of the period unclear"))
         .when(pl.col("b_close").is_null() | pl.col("e_close").is_null())
