@@ -423,6 +423,10 @@ def test_tolerance_rules():
     assert not within(1.41, lo, hi) and not within(1.24, lo, hi)
     lo, hi = band(2.5, "about", 1, "pct")
     assert within(2.2, lo, hi) and within(2.8, lo, hi) and not within(2.85, lo, hi)
+    # the relative slack stops growing: "about 90%" is not 81%
+    assert band(90.0, "about", 0, "pct") == pytest.approx((87.0, 93.0), abs=1e-6)
+    assert band(-12.0, "about", 0, "pct") == pytest.approx((-13.7, -10.3), abs=1e-6)
+    assert band(540.0, "about", 0, "points") == pytest.approx((485.5, 594.5), abs=1e-6)
     lo, hi = band(8.0, "over", 0, "pct")  # over, but not past half as much again
     assert within(8.01, lo, hi) and within(12.4, lo, hi)
     assert not within(8.0, lo, hi) and not within(12.6, lo, hi)

@@ -5,9 +5,11 @@ and the table the report prints (`tolerance_table`), so the two cannot drift apa
 built on the claim's magnitude `a = |claimed|` with `half` = half a unit of its last written
 digit:
 
-    lo = a - (lo_rel * a + lo_halves * half)      hi = a + (hi_rel * a + hi_halves * half)
+    lo = a - (min(lo_rel * a, cap) + lo_halves * half)      hi = a + (min(hi_rel * a, cap) + hi_halves * half)
 
-an empty `lo_rel` or `hi_rel` leaves that end open, and a strict end excludes the bound.
+`cap` (in the claim's unit; none by default) keeps a relative slack from growing with the
+figure: "about 2.5%" may be 2.3%, but "about 90%" is not 81% (a writer who saw 81% would
+not round it to 90). An empty `lo_rel` or `hi_rel` leaves that end open, and a strict end excludes the bound.
 Falls are mirrored (a claimed -4% gives [-4.0, -3.5] for "nearly").
 """
 
@@ -18,6 +20,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 ABOUT_PCT = 0.10  # "about 2.5%" -> +-0.25 pp plus rounding
+ABOUT_PCT_CAP = 2.5  # ... but never more than +-2.5 pp: "about 90%" -> [87, 93]
 ABOUT_PRICE = 0.05  # "around $310" -> +-5 % plus rounding
 NEARLY = 0.125  # "nearly 4%" -> [3.5, 4.0]
 OVER_CAP = 0.5  # "over 8%" -> (8, 12]: past half as much again, "over" misleads
@@ -34,16 +37,21 @@ class Rule:
     lo_halves: float
     hi_rel: float | None
     hi_halves: float
+    cap: float | None = None
     lo_strict: bool = False
     hi_strict: bool = False
     rule: str
     example: str = ""
 
 
-def _about(scales: tuple[str, ...], rel: float, what: str, example: str) -> Rule:
+def _about(
+    scales: tuple[str, ...], rel: float, what: str, example: str, cap: float | None = None
+) -> Rule:
+    most = "" if cap is None else f" (at most {cap:g} + half unit)"
     return Rule(
         qualifier="about", scales=scales, applies_to=what, lo_rel=rel, lo_halves=1,
-        hi_rel=rel, hi_halves=1, rule=f"|observed - claimed| <= {rel:.0%} of |claimed| + half unit",
+        hi_rel=rel, hi_halves=1, cap=cap,
+        rule=f"|observed - claimed| <= {rel:.0%} of |claimed| + half unit{most}",
         example=example,
     )  # fmt: skip
 
@@ -87,7 +95,11 @@ RULES: tuple[Rule, ...] = (
         rule="Hong Kong press truncates index points: within one unit either side",
         example="540 points -> [539, 541]",
     ),
-    _about(("pct", "points"), ABOUT_PCT, "percent change", "rund 2,5% -> [2.2, 2.8]"),
+    _about(
+        ("pct",), ABOUT_PCT, "percent change", "rund 2,5% -> [2.2, 2.8]; about 90% -> [87, 93]",
+        cap=ABOUT_PCT_CAP,
+    ),
+    _about(("points",), ABOUT_PCT, "index points", "about 540 points -> [485.5, 594.5]"),
     _about(("price", "shares"), ABOUT_PRICE, "price level", "around $310 -> [294, 326]"),
     _about(("multiple",), ABOUT_PCT, "volume multiple", "about doubled -> [1.8, 2.2]"),
     Rule(
@@ -198,20 +210,23 @@ def tolerance_bands() -> pl.DataFrame:
     rows = [
         {
             "qualifier": r.qualifier, "scale": s, "lo_rel": r.lo_rel, "lo_halves": r.lo_halves,
-            "hi_rel": r.hi_rel, "hi_halves": r.hi_halves, "lo_strict": r.lo_strict,
+            "hi_rel": r.hi_rel, "hi_halves": r.hi_halves, "cap": r.cap, "lo_strict": r.lo_strict,
             "hi_strict": r.hi_strict,
         }
         for r in RULES
         for s in r.scales
     ]  # fmt: skip
-    return pl.DataFrame(rows).unique(["qualifier", "scale"], keep="first", maintain_order=True)
+    return pl.DataFrame(rows, schema_overrides={"cap": pl.Float64}).unique(
+        ["qualifier", "scale"], keep="first", maintain_order=True
+    )
 
 
 def band_exprs(value: pl.Expr, step: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(lo, hi) of the supported interval, from a frame joined to `tolerance_bands`."""
     a, half = value.abs(), step * 0.5
-    lo_m = a - (pl.col("lo_rel") * a + pl.col("lo_halves") * half)
-    hi_m = a + (pl.col("hi_rel") * a + pl.col("hi_halves") * half)
+    cap = pl.col("cap").fill_null(float("inf"))
+    lo_m = a - (pl.min_horizontal(pl.col("lo_rel") * a, cap) + pl.col("lo_halves") * half)
+    hi_m = a + (pl.min_horizontal(pl.col("hi_rel") * a, cap) + pl.col("hi_halves") * half)
     lo_m = lo_m + pl.when(pl.col("lo_strict")).then(EPS).otherwise(-EPS)
     hi_m = hi_m + pl.when(pl.col("hi_strict")).then(-EPS).otherwise(EPS)
     neg = value < 0
