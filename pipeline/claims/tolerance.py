@@ -96,7 +96,10 @@ RULES: tuple[Rule, ...] = (
         example="540 points -> [539, 541]",
     ),
     _about(
-        ("pct",), ABOUT_PCT, "percent change", "rund 2,5% -> [2.2, 2.8]; about 90% -> [87, 93]",
+        ("pct",),
+        ABOUT_PCT,
+        "percent change",
+        "rund 2,5% -> [2.2, 2.8]; about 90% -> [87, 93]",
         cap=ABOUT_PCT_CAP,
     ),
     _about(("points",), ABOUT_PCT, "index points", "about 540 points -> [485.5, 594.5]"),
