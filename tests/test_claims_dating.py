@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from pipeline.claims.dating import infer_publication_dates
+from pipeline.claims.dating import _pick, infer_publication_dates
 from pipeline.config import Settings
 from pipeline.market.prices import prices_table
 
@@ -72,3 +72,29 @@ def test_one_claim_is_not_enough_and_a_stated_date_is_kept(prices):
     stated = dt.date(2025, 3, 3)
     out = infer_publication_dates(sentences(text), articles(("u", None), ("d", stated)), prices)
     assert out.height == 0
+
+
+def _readings(second_holds: list[int]) -> pl.DataFrame:
+    """Two readings of one article: five claims hold on 25 Feb, four on 24 Feb."""
+    return pl.DataFrame(
+        {
+            "source_id": ["u", "u"],
+            "trial_date": [dt.date(2025, 2, 25), dt.date(2025, 2, 24)],
+            "hits": [5, len(second_holds)],
+            "sentences": [4, 3],
+            "reading": ["a", "b"],
+            "evidence": ["", ""],
+            "held": [[1, 2, 3, 4, 5], second_holds],
+            "n": [6, 6],
+            "stale": [0, 0],
+        }
+    )
+
+
+def test_a_reading_that_explains_nothing_more_is_no_rival():
+    # the 24 Feb reading holds only claims that also hold on 25 Feb: no rival, 25 Feb is kept
+    out = _pick(_readings([1, 2, 3, 4]))
+    assert out["published_date_inferred"].to_list() == [dt.date(2025, 2, 25)]
+    assert "the next reading makes 0 hold" in out["date_evidence"].item()
+    # one claim that holds only on 24 Feb makes it a rival, and 5 against 4 is no clear lead
+    assert _pick(_readings([1, 2, 3, 6])).height == 0

@@ -9,7 +9,8 @@ and a date is kept only when
 - it clearly beats every other reading: it makes at least `MARGIN` more claims true than the
   best date that puts the claims on *different* sessions, and at least `RATIO` times as many
   (dates that resolve every claim to the same sessions are one reading, and the earliest of
-  them is taken).
+  them is taken). A reading whose holding claims all hold in the best one too is no rival:
+  it explains no figure the best one leaves unexplained.
 
 A date that would make a figure dated to the day ("on 9 September") more than a month old is
 no candidate. Otherwise the article stays undated. A stated date is never overruled. The check is one frame:
@@ -101,6 +102,7 @@ def _scores(checked: pl.DataFrame) -> pl.DataFrame:
             .filter(anchored.fill_null(False))
             .str.join(","),
             evidence=evidence.filter(hit).str.join("; "),
+            held=pl.col("src_cid").filter(hit),
             n=pl.len(),
             stale=(pl.col("trial_date") - pl.col("day")).dt.total_days().filter(dated).max(),
         )  # fmt: skip
@@ -120,10 +122,20 @@ def _pick(scores: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.all().first())
         .sort("source_id", "hits", "trial_date", descending=[False, True, False])
     )
-    ranked = readings.with_columns(
-        rank=pl.int_range(pl.len()).over("source_id"),
-        runner_up=pl.col("hits").shift(-1).over("source_id").fill_null(0),
-    ).filter(pl.col("rank") == 0)
+    ranked = readings.with_columns(rank=pl.int_range(pl.len()).over("source_id"))
+    best = ranked.filter(pl.col("rank") == 0)
+    # A reading whose holding claims all hold in the best reading too explains nothing the
+    # best one does not: it is no rival, only the same story with fewer figures fitting.
+    rivals = (
+        ranked.filter(pl.col("rank") > 0)
+        .join(best.select("source_id", best_held="held"), on="source_id")
+        .filter(pl.col("held").list.set_difference("best_held").list.len() > 0)
+        .group_by("source_id")
+        .agg(runner_up=pl.col("hits").max())
+    )
+    ranked = best.join(rivals, on="source_id", how="left").with_columns(
+        pl.col("runner_up").fill_null(0)
+    )
     keep = (
         (pl.col("hits") >= MIN_CLAIMS)
         & (pl.col("sentences") >= 2)

@@ -393,7 +393,13 @@ def measure_record(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
         .then(pl.concat_str([PUB_NOTE, pl.lit("no "), pl.col("instrument"), pl.lit(" data as far back as "), _s("base_end")]))
     )  # fmt: skip
     ok = missing.is_null() & pl.col("x_move").is_not_null()
-    firm = (pl.col("date_method") == "time") & ~pl.col("inherited")
+    # The session is fixed by a publication time, or by the claim's own day words ("ended
+    # Monday's session", "on 9 September") read against a publication day the text states.
+    own_day = (
+        pl.col("specs").list.first().struct.field("kind").is_in(["weekday", "date", "dom"])
+        & (pl.col("date_method") == "date") & pl.col("date_firm").fill_null(False)
+    )  # fmt: skip
+    firm = ((pl.col("date_method") == "time") | own_day.fill_null(False)) & ~pl.col("inherited")
     return _out(
         f, observed=pl.when(ok).then(pl.col("x_move")), claim_date=pl.col("day"),
         period_start=pl.col("base_end"), basis=pl.when(ok).then(pl.lit("daily moves")),
@@ -630,7 +636,13 @@ def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFra
     def fits(x: pl.Expr) -> pl.Expr:
         return x.is_not_null() & (lo.is_null() | (x >= lo)) & (hi.is_null() | (x <= hi))
 
-    firm = (pl.col("date_method") == "time") & ~pl.col("inherited")
+    # The session is fixed by a publication time, or by the claim's own day words ("ended
+    # Monday's session", "on 9 September") read against a publication day the text states.
+    own_day = (
+        pl.col("specs").list.first().struct.field("kind").is_in(["weekday", "date", "dom"])
+        & (pl.col("date_method") == "date") & pl.col("date_firm").fill_null(False)
+    )  # fmt: skip
+    firm = ((pl.col("date_method") == "time") | own_day.fill_null(False)) & ~pl.col("inherited")
     loose = (pl.col("verdict") == "contradicted") & ~firm
     weak = (pl.col("verdict") == "contradicted") & ~pl.col("date_firm").fill_null(True)
     before, after = loose & fits(pl.col("alt_prev")), loose & fits(pl.col("alt_next"))
