@@ -413,6 +413,41 @@ def test_unseen_sentences(prices):
     assert close["verdict"] == verdict(BABA[thu], abs(BABA[thu] - 150) < 1)
 
 
+def test_a_figure_written_at_the_pages_update_is_checked_as_of_the_update(prices):
+    """Published before New York opened on 18 Nov, updated after its close: a figure without
+    time words that holds only for the 18 Nov session is supported as of the update."""
+    move = day_change(BABA, dt.date(2025, 11, 18))
+    assert abs(move - day_change(BABA, dt.date(2025, 11, 17))) > 0.5  # the sessions differ
+    text = f"Alibaba's New York-listed shares {'rose' if move > 0 else 'fell'} {abs(move):.1f}%."
+    sents, arts = one_sentence_articles([text, text], ["en", "en"])
+    arts = arts.with_columns(
+        published_at=pl.lit(dt.datetime(2025, 11, 18, 6, 0, tzinfo=dt.UTC)),
+        updated_at=pl.Series([dt.datetime(2025, 11, 19, 1, 0, tzinfo=dt.UTC), None]),
+    )
+    c = claims_table(sents, arts, prices)
+    updated, first = one(c, article_id="x0"), one(c, article_id="x1")
+    assert updated["verdict"] == "supported" and updated["claim_date"] == dt.date(2025, 11, 18)
+    assert updated["note"].startswith("as of the page's update (2025-11-19 01:00 UTC)")
+    assert first["verdict"] != "supported" and first["claim_date"] == dt.date(2025, 11, 17)
+
+
+def test_turnover_in_money_is_checked_as_close_times_volume(prices):
+    """Close x volume approximates the exchange's turnover: near it is supported, far from it
+    is not a refutation (the exchange prices each trade, the snapshot has daily bars)."""
+    day = dt.date(2025, 11, 18)
+    row = prices.filter(pl.col("instrument") == "9988.HK", pl.col("date") == day).row(0, named=True)
+    money = (row["close_traded"] or row["close"]) * row["volume"] / 1e9
+    texts = [
+        f"Turnover in Alibaba's Hong Kong shares reached HK${money:.1f} billion on Tuesday.",
+        f"Turnover in Alibaba's Hong Kong shares reached HK${money * 1.5:.1f} billion on Tuesday.",
+    ]
+    c = claims_table(*one_sentence_articles(texts, ["en", "en"]), prices)
+    near, far = one(c, sentence_idx=0), one(c, sentence_idx=1)
+    assert (near["kind"], near["claim_date"], near["verdict"]) == ("volume", day, "supported")
+    assert "close x volume" in near["note"]
+    assert far["verdict"] == "unverifiable"
+
+
 # -- tolerance rules --------------------------------------------------------------------------
 
 

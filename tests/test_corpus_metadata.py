@@ -207,6 +207,9 @@ def test_published_beats_updated_and_zone_is_kept(corpus):
     r = art(corpus, "published_beats_updated.txt")
     assert r["published_at"] == utc(2025, 3, 4, 9, 0, "America/New_York")
     assert r["date_confidence"] == "high"
+    # the later stamp is kept beside it, for figures written at the update
+    assert r["updated_at"] == utc(2025, 3, 5, 10, 0, "America/New_York")
+    assert art(corpus, "byline_midline.txt")["updated_at"] is None
 
 
 def test_scheduled_dates_are_not_publication_dates(corpus):

@@ -76,8 +76,45 @@ def claims_table(
     cands = candidates_frame(extract_candidates(sentences))
     if cands.height == 0:
         return pl.DataFrame(schema=CLAIMS_SCHEMA)
-    checked = check_candidates(cands, pubs, prices).sort("cid")
+    checked = check_candidates(cands, pubs, prices)
+    checked = as_of_update(checked, cands, pubs, articles, prices).sort("cid")
     return checked.select(pl.col(c).cast(t) for c, t in CLAIMS_SCHEMA.items())
+
+
+def as_of_update(
+    checked: pl.DataFrame,
+    cands: pl.DataFrame,
+    pubs: pl.DataFrame,
+    articles: pl.DataFrame,
+    prices: pl.DataFrame,
+) -> pl.DataFrame:
+    """A page with a later "Updated" stamp shows its figures as of that update: a claim that
+    does not hold at publication but holds at the update is supported, and its note says so.
+    A claim that holds at publication keeps that reading; a miss at both keeps the first."""
+    if "updated_at" not in articles.columns:
+        return checked
+    updated = articles.filter(pl.col("updated_at").is_not_null()).select("article_id", "updated_at")
+    missed = checked.filter(pl.col("verdict") != "supported").select("cid", "article_id")
+    todo = cands.join(
+        missed.join(updated, on="article_id", how="semi"), on=["cid", "article_id"], how="semi"
+    )
+    if todo.height == 0:
+        return checked
+    later = pubs.join(updated, on="article_id").with_columns(
+        pub_at=pl.col("updated_at"), pub_date=pl.col("updated_at").dt.date(),
+        date_method=pl.lit("time"),
+    ).drop("updated_at")  # fmt: skip
+    again = check_candidates(todo, later, prices).filter(pl.col("verdict") == "supported")
+    again = again.join(updated, on="article_id").with_columns(
+        note=pl.concat_str([
+            pl.lit("as of the page's update ("),
+            pl.col("updated_at").dt.strftime("%Y-%m-%d %H:%M UTC"), pl.lit("): "), pl.col("note"),
+        ])
+    ).drop("updated_at")  # fmt: skip
+    return pl.concat(
+        [checked.join(again.select("cid"), on="cid", how="anti"), again.select(checked.columns)],
+        how="vertical_relaxed",
+    )
 
 
 __all__ = ["CLAIMS_SCHEMA", "claims_table", "infer_publication_dates", "tolerance_table"]

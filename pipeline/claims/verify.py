@@ -525,6 +525,44 @@ def measure_volume(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def measure_turnover(f: pl.DataFrame) -> pl.DataFrame:
+    """Turnover in money, approximated as the session's close times its share volume.
+
+    The exchange's own figure sums every trade at its own price, and the snapshot has daily
+    bars only, so the two differ on a day that moved a lot: a figure inside the band is
+    supported, a miss is not a refutation. A figure in another currency than the listing's
+    is not checked."""
+    from pipeline.reference import instruments_table
+
+    currency = instruments_table().select("instrument", listing_currency="currency")
+    f = f.join(currency, on="instrument", how="left")
+    obs = pl.coalesce("r1_close_traded", "r1_close") * pl.col("r1_volume")
+    missing = pl.coalesce(
+        _missing_session(f),
+        pl.when(pl.col("r1_volume").is_null()).then(
+            pl.concat_str([PUB_NOTE, pl.lit("no "), pl.col("instrument"), pl.lit(" volume")])
+        ),
+        pl.when(pl.col("unit") != pl.col("listing_currency")).then(
+            pl.concat_str([
+                pl.lit("turnover in "), pl.col("unit"), pl.lit("; the listing trades in "),
+                pl.col("listing_currency"),
+            ])
+        ),
+    )  # fmt: skip
+    note = pl.concat_str([
+        PUB_NOTE, pl.lit("turnover approximated as close x volume = "), pl.col("unit"),
+        pl.lit(" "), fmt(obs / 1e9), pl.lit("bn on "), _s("day"),
+        pl.lit(" (the exchange's figure prices each trade; the snapshot has daily bars only, "
+               "so a miss is not a refutation)"),
+    ])  # fmt: skip
+    ok = missing.is_null()
+    return _out(
+        f, observed=pl.when(ok).then(obs), claim_date=pl.col("day"),
+        basis=pl.when(ok).then(pl.lit("as-traded")), note=pl.coalesce(missing, note),
+        refutable=pl.lit(False),
+    )  # fmt: skip
+
+
 def _per_day(vols: pl.DataFrame) -> pl.DataFrame:
     """`cid`, `per_day`: "2025-11-14: 2.64x, 2025-11-17: 1.31x" for each volume claim."""
     parts = vols.filter(pl.col("volume").is_not_null() & pl.col("v_base").is_not_null())
@@ -551,8 +589,6 @@ def _unverifiable(f: pl.DataFrame, has_data: pl.Series) -> pl.DataFrame:
             "no data in the market snapshot"))
         .when(~pl.col("instrument").is_in(has_data.implode())).then(
             pl.concat_str([pl.lit("no "), name, pl.lit(" data in the market snapshot")]))
-        .when(pl.col("stat") == "turnover").then(pl.lit(
-            "turnover in money: the market snapshot has share volumes only"))
         .when(pl.col("stat") == "premarket").then(pl.lit(
             "premarket move: the market snapshot has regular-session prices only"))
         .when(pl.col("local").is_null()).then(pl.lit(
@@ -560,7 +596,7 @@ def _unverifiable(f: pl.DataFrame, has_data: pl.Series) -> pl.DataFrame:
     )  # fmt: skip
     # the session the claim is about is known even where the snapshot cannot check it
     date = (
-        pl.when(pl.col("stat").is_in(["flow", "turnover", "premarket"]))
+        pl.when(pl.col("stat").is_in(["flow", "premarket"]))
         .then(pl.coalesce("day", "latest"))
         .otherwise(pl.col("day"))
     )
@@ -575,6 +611,7 @@ MEASURES = {
     "intraday": measure_intraday,
     "writing": measure_range,
     "intraday_price": measure_range,
+    "turnover": measure_turnover,
     "ytd": measure_to_date,
     "mtd": measure_to_date,
     "wtd": measure_to_date,
@@ -623,6 +660,8 @@ RULE_QUALIFIER = (
     pl.when(pl.col("stat") == "writing").then(pl.lit("at time of writing"))
     .when(pl.col("stat").is_in(["intraday", "intraday_price"]) & (pl.col("qualifier") == "exact"))
     .then(pl.lit("intraday"))
+    # an approximated measure is never read as exact
+    .when((pl.col("stat") == "turnover") & (pl.col("qualifier") == "exact")).then(pl.lit("about"))
     .otherwise(pl.col("qualifier"))
 )  # fmt: skip
 CHANGES = ("day", "intraday", "ytd", "mtd", "wtd", "month_back", "since")

@@ -81,6 +81,7 @@ COLUMNS = [
     "published_at",
     "published_date",
     "published_time_known",
+    "updated_at",
     "date_method",
     "date_confidence",
     "date_evidence",

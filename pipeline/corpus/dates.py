@@ -357,7 +357,9 @@ def article_dates(
     full = pl.concat([arts.select(d="meta_published_date"), dated.select(d="t_date")])["d"].max()
     reference = as_of or full
     best = best_text_dates(resolve_years(scored, years, as_of, reference), home, stamp_times(lines))
-    arts = arts.join(best, on="article_id", how="left")
+    arts = arts.join(best, on="article_id", how="left").join(
+        updates(resolve_years(scored, years, as_of, reference), home), on="article_id", how="left"
+    )
     has_meta = pl.col("meta_published_at").is_not_null()
     has_text = pl.col("t_date").is_not_null()
     return arts.with_columns(
@@ -378,7 +380,27 @@ def article_dates(
         date_evidence=pl.when(has_meta)
         .then(pl.format("{} published_at", "origin_published_at"))
         .otherwise("t_evidence"),
+    ).with_columns(
+        updated_at=pl.when(pl.col("updated_at") > pl.col("published_at")).then("updated_at")
     ), reference
+
+
+def updates(scored: pl.DataFrame, home_tz: pl.DataFrame) -> pl.DataFrame:
+    """article_id, updated_at (UTC): the time an "Updated" stamp with a time of day gives.
+
+    The publication date stays the first-published one ("Published" beats "Updated"), but a
+    page read today shows its figures as of its last update, so the claims stage may check
+    a figure against that time too. A stamp without a time of day fixes no session and is
+    left out; so is one not later than the publication time."""
+    stamps = scored.filter(
+        pl.col("cue_updated") & ~pl.col("cue_published") & pl.col("h").is_not_null()
+    )
+    if stamps.height == 0:
+        return pl.DataFrame(
+            schema={"article_id": pl.String, "updated_at": pl.Datetime("us", "UTC")}
+        )
+    best = best_text_dates(stamps, home_tz)
+    return best.select("article_id", updated_at="t_at")
 
 
 def _confidence() -> pl.Expr:
