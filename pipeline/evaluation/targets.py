@@ -27,7 +27,8 @@ TARGETS: dict[str, tuple[str, float]] = {
 
 # (language or "overall", metric) -> (">=" or "<=", bound), measured on ../shared/corpus/dev
 # (`make eval`, 2026-12-01, corpus metadata and claims grammar merged; re-measured after the
-# record claims, scheduled/subordinate time words and listing rules): a rate's floor is the measured rate less about a point; a count's
+# record claims, scheduled/subordinate time words and listing rules, and again after the
+# capped 'about' band, update stamps, turnover and the no-rival rule of date inference): a rate's floor is the measured rate less about a point; a count's
 # ceiling is the measured count. Figures that cannot get worse (a 0% rate) have no floor.
 FLOORS: dict[tuple[str, str], tuple[str, float]] = {
     ("overall", "articles dropped silently"): ("<=", 0),
@@ -37,9 +38,9 @@ FLOORS: dict[tuple[str, str], tuple[str, float]] = {
     ("overall", "title right"): (">=", 1.0),  # 42/42
     ("overall", "claim recall"): (">=", 0.94),  # 345/360
     ("overall", "instrument right"): (">=", 0.97),  # 341/345
-    ("overall", "claim date right"): (">=", 0.89),  # 313/345
+    ("overall", "claim date right"): (">=", 0.94),  # 327/345
     ("overall", "kind right"): (">=", 0.96),  # 335/345
-    ("overall", "verdict right"): (">=", 0.87),  # 306/345
+    ("overall", "verdict right"): (">=", 0.92),  # 320/345
     ("overall", "false contradicted"): ("<=", 0),
     ("overall", "amounts read as prices"): ("<=", 0),
     ("en", "articles dropped silently"): ("<=", 0),
@@ -49,9 +50,9 @@ FLOORS: dict[tuple[str, str], tuple[str, float]] = {
     ("en", "title right"): (">=", 1.0),  # 22/22
     ("en", "claim recall"): (">=", 0.94),  # 152/159
     ("en", "instrument right"): (">=", 0.97),  # 150/152
-    ("en", "claim date right"): (">=", 0.88),  # 136/152
+    ("en", "claim date right"): (">=", 0.94),  # 144/152
     ("en", "kind right"): (">=", 0.94),  # 145/152
-    ("en", "verdict right"): (">=", 0.84),  # 129/152
+    ("en", "verdict right"): (">=", 0.90),  # 138/152
     ("en", "false contradicted"): ("<=", 0),
     ("en", "amounts read as prices"): ("<=", 0),
     ("de", "articles dropped silently"): ("<=", 0),
@@ -61,9 +62,9 @@ FLOORS: dict[tuple[str, str], tuple[str, float]] = {
     ("de", "title right"): (">=", 1.0),  # 12/12
     ("de", "claim recall"): (">=", 0.94),  # 98/103
     ("de", "instrument right"): (">=", 1.0),  # 98/98
-    ("de", "claim date right"): (">=", 0.90),  # 90/98
+    ("de", "claim date right"): (">=", 0.97),  # 96/98
     ("de", "kind right"): (">=", 0.97),  # 96/98
-    ("de", "verdict right"): (">=", 0.87),  # 87/98
+    ("de", "verdict right"): (">=", 0.94),  # 93/98
     ("de", "false contradicted"): ("<=", 0),
     ("de", "amounts read as prices"): ("<=", 0),
     ("zh", "articles dropped silently"): ("<=", 0),
@@ -75,7 +76,7 @@ FLOORS: dict[tuple[str, str], tuple[str, float]] = {
     ("zh", "instrument right"): (">=", 0.96),  # 93/95
     ("zh", "claim date right"): (">=", 0.90),  # 87/95
     ("zh", "kind right"): (">=", 0.97),  # 94/95
-    ("zh", "verdict right"): (">=", 0.93),  # 90/95
+    ("zh", "verdict right"): (">=", 0.93),  # 89/95
     ("zh", "false contradicted"): ("<=", 0),
     ("zh", "amounts read as prices"): ("<=", 0),
 }
