@@ -203,3 +203,40 @@ def test_a_miss_that_fits_the_session_before_is_a_date_question(prices):
     assert row["verdict"] == "unverifiable" and "session before" in row["note"]
     timed = checked(prices, text, when=dt.datetime(2025, 9, 2, 10, 0, tzinfo=dt.UTC))
     assert timed["verdict"].item() == "contradicted"  # a publication time fixes the session
+
+
+def test_a_stretch_counted_back_is_a_period_not_a_day(prices):
+    """ "over the past five sessions", "in the last two weeks", "in den vergangenen fünf
+    Handelstagen", "過去五個交易日": the change from the close that far back."""
+    got = [
+        (c.kind, c.stat, c.lookback)
+        for c in candidates(
+            "The ADRs have fallen 12% over the past five sessions.",
+            "In the last two weeks the Hong Kong shares gained 9%.",
+            "The stock is up 40% over the past 12 months.",
+        )
+    ]
+    assert got == [
+        ("pct_change_period", "lookback", "5s"),
+        ("pct_change_period", "lookback", "2w"),
+        ("pct_change_period", "lookback", "12mo"),
+    ]
+    (de,) = candidates(
+        "In den vergangenen fünf Handelstagen verlor die Aktie 8 Prozent.", language="de"
+    )
+    (zh,) = candidates("阿里巴巴（9988）過去五個交易日累計下跌8%。", language="zh")
+    assert (de.stat, de.lookback) == (zh.stat, zh.lookback) == ("lookback", "5s")
+    # checked against the close five sessions before the last one (29 Aug 2025, from 22 Aug)
+    ny = prices.filter(pl.col("instrument") == "BABA", ~pl.col("placeholder")).sort("date")
+    ny = ny.filter(pl.col("date") <= dt.date(2025, 8, 29)).tail(6)["close"].to_list()
+    move = (ny[-1] / ny[0] - 1) * 100
+    verb = "risen" if move > 0 else "fallen"
+    out = checked(prices, f"The ADRs have {verb} {abs(move):.1f}% over the past five sessions.")
+    row = out.row(0, named=True)
+    assert (row["claim_date"], row["period_start"]) == (dt.date(2025, 8, 29), dt.date(2025, 8, 22))
+    assert row["verdict"] == "supported"
+
+
+def test_a_prices_currency_names_the_listing_for_the_move_after_it(prices):
+    (price, move) = candidates("阿里巴巴股價收報158.3港元，跌2.1%。", language="zh")
+    assert (price.instrument, move.instrument) == ("9988.HK", "9988.HK")

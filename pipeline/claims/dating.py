@@ -28,7 +28,7 @@ from pipeline.claims.extract import candidates_frame, extract_candidates
 from pipeline.claims.resolve import publications
 
 DEPENDENT = (
-    "day", "close", "intraday", "intraday_price", "ytd", "mtd", "wtd", "month_back", "volume",
+    "day", "close", "intraday", "intraday_price", "ytd", "mtd", "wtd", "lookback", "volume",
     "volume_shares",
 )  # fmt: skip
 MIN_CLAIMS = 3

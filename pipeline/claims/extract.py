@@ -52,6 +52,7 @@ class Candidate:
     base_spec: tuple | None = None  # start of a "since ..." change
     inherited: bool = False  # the time words came from an earlier sentence
     closing: bool = False  # a closing verb ("closed", "schloss", "收報") introduces the figure
+    lookback: str | None = None  # a "lookback" period's reach: "5s" sessions, "2w", "1mo", "1y"
 
 
 @dataclass
@@ -359,21 +360,36 @@ def _candidate(c: Clause, **fields) -> Candidate:
 
 
 def _period(c: Clause) -> tuple[str, re.Match] | None:
-    """A to-date period named in the clause: ytd, mtd, wtd or the past month."""
+    """A period named in the clause: ytd, mtd, wtd, or a stretch counted back ("lookback":
+    the past month, the last five sessions)."""
     for stat, rx in (
-        ("mtd", g.MTD_RE), ("ytd", g.YTD_RE), ("wtd", g.WTD_RE), ("month_back", g.MONTH_BACK_RE)
+        ("mtd", g.MTD_RE), ("ytd", g.YTD_RE), ("wtd", g.WTD_RE), ("lookback", g.MONTH_BACK_RE),
+        *(("lookback", rx) for rx in g.LOOKBACK_RES),
     ):  # fmt: skip
         for m in rx.finditer(c.window):
-            if _own(c, m):
+            if _own(c, m) and (rx is g.MONTH_BACK_RE or stat != "lookback" or g.lookback(m)):
                 return stat, m
     return None
+
+
+LOOKBACK_UNITS = {"session": "s", "week": "w", "month": "mo", "year": "y"}
+
+
+def _lookback(period: tuple[str, re.Match] | None) -> str | None:
+    """How far back a lookback period reaches, as a count and unit ("5s", "2w", "1mo")."""
+    if period is None or period[0] != "lookback":
+        return None
+    if period[1].re is g.MONTH_BACK_RE:
+        return "1mo"
+    count, unit = g.lookback(period[1])
+    return f"{count}{LOOKBACK_UNITS[unit]}"
 
 
 PERIOD_KIND = {
     "ytd": "pct_change_ytd",
     "mtd": "pct_change_mtd",
     "wtd": "pct_change_period",
-    "month_back": "pct_change_period",
+    "lookback": "pct_change_period",
     "since": "pct_change_period",
 }
 
@@ -464,7 +480,7 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
         c, quote=quote, kind=kind, stat=stat, value=sign * c.q.value,
         unit="percent" if c.q.unit == "percent" else "points", qualifier=qual,
         qualifier_word=qual_word, instrument=cue, specs=(spec,) if spec else inherited,
-        base_spec=base, inherited=not spec and bool(inherited),
+        base_spec=base, inherited=not spec and bool(inherited), lookback=_lookback(period),
         closing=g.CLOSE_VERB_RE.search(c.before) is not None,
     )  # fmt: skip
 
@@ -763,6 +779,10 @@ def sentence_claims(
         c = build(clause, ctx)
         if c is not None:
             out.append(c)
+            if c.kind == "close_price" and g.is_listing(c.instrument):
+                # "收報158.3港元，跌2.1%": a price's currency names the listing for the
+                # figures after it in the same sentence
+                ctx.last_listing = ctx.last_instrument = c.instrument
     ctx.idx = idx
     out += record_claims(text, out, ctx)
     return out + verb_volume_claims(article_id, idx, text, lang, ctx, specs)
@@ -850,7 +870,7 @@ def candidates_frame(cands: list[Candidate]) -> pl.DataFrame:
             "instrument": c.instrument,
             "specs": [spec_record(s) for s in c.specs],
             "base_spec": spec_record(c.base_spec),
-            "inherited": c.inherited, "closing": c.closing,
+            "inherited": c.inherited, "closing": c.closing, "lookback": c.lookback,
         }
         for i, c in enumerate(cands)
     ]  # fmt: skip
@@ -860,6 +880,7 @@ def candidates_frame(cands: list[Candidate]) -> pl.DataFrame:
         "unit": pl.String, "step": pl.Float64, "qualifier": pl.String,
         "qualifier_word": pl.String, "instrument": pl.String, "specs": pl.List(SPEC_STRUCT),
         "base_spec": SPEC_STRUCT, "inherited": pl.Boolean, "closing": pl.Boolean,
+        "lookback": pl.String,
     }  # fmt: skip
     return pl.DataFrame(rows, schema=schema)
 

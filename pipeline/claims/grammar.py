@@ -132,6 +132,53 @@ MONTH_BACK_RE = _rx(
     r"(?:over|in|during) the (?:past|last) month|im (?:vergangenen|letzten) Monat|"
     r"binnen eines Monats|innerhalb eines Monats|過去一個月|过去一个月|近一個月|近一个月"
 )
+# "over the past five sessions", "in the last two weeks", "in den vergangenen zehn
+# Handelstagen", "過去五個交易日", "近一週": a change over a stretch counted back from the day.
+# `lookback()` turns a match into (count, unit); the count defaults to one ("past week").
+_COUNT_EN = r"\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_COUNT_DE = r"\d{1,3}|eine[mnr]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf"
+LOOKBACK_RES = (
+    _rx(
+        rf"\b(?:over|in|during|for|across|within)\s+the\s+(?:past|last|previous|prior)\s+"
+        rf"(?:({_COUNT_EN})\s+)?(trading\s+days?|sessions?|days?|weeks?|months?|years?)\b"
+    ),
+    _rx(
+        rf"\b(?:in|binnen|innerhalb)\s+(?:de[nr]\s+)?(?:vergangenen|letzten)\s+"
+        rf"(?:({_COUNT_DE})\s+)?(Handelstag\w*|Börsentag\w*|Sitzung\w*|Tag\w*|Woche\w*|Monat\w*|"
+        rf"Jahr\w*)"
+    ),
+    _rx(
+        r"(?:過去|过去|近|最近)(\d{1,3}|[一二兩两三四五六七八九十]+)?(?:個|个)?(交易日|日|天|週|周|星期|月|年)"
+    ),
+)
+_COUNTS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "ein": 1,
+    "eine": 1, "einem": 1, "einen": 1, "einer": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5,
+    "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12,
+    "一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+    "九": 9, "十": 10,
+}  # fmt: skip
+_UNITS = (
+    ("session", r"trading|session|handelstag|börsentag|sitzung|交易日"),
+    # market copy counts "the past five days" in trading days (a week)
+    ("session", r"^(?:days?|tag\w*|日|天)$"),
+    ("week", r"week|woche|週|周|星期"),
+    ("month", r"month|monat|月"),
+    ("year", r"year|jahr|年"),
+)
+
+
+def lookback(m: re.Match) -> tuple[int, str] | None:
+    """(count, unit) of a LOOKBACK_RES match: unit is session, week, month or year."""
+    count_word, unit_word = (m.group(1) or "").lower(), m.group(2).lower()
+    count = int(count_word) if count_word.isdigit() else _COUNTS.get(count_word or "one")
+    if count is None and count_word:
+        count = 10 + _COUNTS.get(count_word[-1], 0) if count_word.startswith("十") else None
+    unit = next((u for u, rx in _UNITS if re.search(rx, unit_word)), None)
+    return (count, unit) if count and unit else None
+
+
 # "20% below its March high": a change from the period's high
 BELOW_HIGH_RE = _rx(
     r"\s*(?:below|under|off|unter|unterhalb)\s+(?:its|the|their|ihrem|dem|seinem)?\s*"

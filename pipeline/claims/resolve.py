@@ -196,7 +196,7 @@ def spec_span(spec: str, local: str = "local_date", yesterday: str = "yesterday"
     return start, end
 
 
-TO_LATEST = ("day", "close", "ytd", "mtd", "wtd", "month_back", "intraday", "writing",
+TO_LATEST = ("day", "close", "ytd", "mtd", "wtd", "lookback", "intraday", "writing",
              "intraday_price", "premarket", "volume", "volume_shares", "turnover", "record")  # fmt: skip
 
 
@@ -235,7 +235,7 @@ def resolve_dates(anchored: pl.DataFrame, sess: pl.DataFrame) -> pl.DataFrame:
     # An inherited or implicit date (and any to-date period) cannot lie after the last close.
     capped = to_latest & (
         ~declared.is_in(["weekday", "date", "dom"]).fill_null(False)
-        | pl.col("stat").is_in(["ytd", "mtd", "wtd", "month_back"])
+        | pl.col("stat").is_in(["ytd", "mtd", "wtd", "lookback"])
     )
     day = pl.when(capped & (day > pl.col("latest"))).then(pl.col("latest")).otherwise(day)
     span = pl.col("s") != pl.col("e")

@@ -282,19 +282,46 @@ TO_DATE = {
     "ytd": ("year-to-date", pl.col("day").dt.truncate("1y") - pl.duration(days=1)),
     "mtd": ("month-to-date", pl.col("day").dt.truncate("1mo") - pl.duration(days=1)),
     "wtd": ("week-to-date", pl.col("day").dt.truncate("1w") - pl.duration(days=1)),
-    "month_back": ("month-ago", pl.col("day").dt.offset_by("-1mo")),
+    # "5s" (sessions) is counted on the session table in `_sessions_back`; "2w", "1mo", "1y"
+    # on the calendar
+    "lookback": (
+        "look-back",
+        pl.when(~pl.col("lookback").str.ends_with("s")).then(
+            pl.col("day").dt.offset_by(pl.lit("-") + pl.col("lookback"))
+        ),
+    ),
 }
 
 
+def _sessions_back(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """`base_end` of a look-back counted in sessions: the session that many before the end."""
+    n = pl.col("lookback").str.extract(r"^(\d+)s$").cast(pl.Int64)
+    idx = (
+        rows.select("instrument", "date")
+        .sort("instrument", "date")
+        .with_columns(sidx=pl.int_range(pl.len()).over("instrument"))
+    )
+    f = f.with_columns(_n=n).join(
+        idx.rename({"date": "e_date", "sidx": "_e"}), on=["instrument", "e_date"], how="left"
+    )
+    f = f.with_columns(_b=pl.col("_e") - pl.col("_n")).join(
+        idx.rename({"date": "_b_date", "sidx": "_b"}), on=["instrument", "_b"], how="left"
+    )
+    return f.with_columns(
+        base_end=pl.when(pl.col("_n").is_not_null()).then("_b_date").otherwise("base_end")
+    ).drop("_n", "_e", "_b", "_b_date")
+
+
 def measure_to_date(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    """Change from the last close of the previous year, month or week (or a month back)."""
+    """Change from the last close of the previous year, month or week, or from the close a
+    look-back reaches ("over the past five sessions", "in the last two weeks")."""
     base_end = pl.lit(None, pl.Date)
     what = pl.lit(None, pl.String)
     for stat, (name, expr) in TO_DATE.items():
         base_end = pl.when(pl.col("stat") == stat).then(expr).otherwise(base_end)
         what = pl.when(pl.col("stat") == stat).then(pl.lit(name)).otherwise(what)
     f = f.with_columns(base_end=base_end, what=what)
-    f = _asof(_asof(f, rows, "day", "e_"), rows, "base_end", "b_")
+    f = _asof(_sessions_back(_asof(f, rows, "day", "e_"), rows), rows, "base_end", "b_")
     same = (
         pl.when(pl.col("stat") == "ytd").then(pl.col("b_date").dt.year() == pl.col("base_end").dt.year())
         .when(pl.col("stat") == "mtd").then(pl.col("b_date").dt.truncate("1mo") == pl.col("base_end").dt.truncate("1mo"))
@@ -615,7 +642,7 @@ MEASURES = {
     "ytd": measure_to_date,
     "mtd": measure_to_date,
     "wtd": measure_to_date,
-    "month_back": measure_to_date,
+    "lookback": measure_to_date,
     "since": measure_since,
     "record": measure_record,
     "period_high": measure_extreme,
@@ -664,7 +691,7 @@ RULE_QUALIFIER = (
     .when((pl.col("stat") == "turnover") & (pl.col("qualifier") == "exact")).then(pl.lit("about"))
     .otherwise(pl.col("qualifier"))
 )  # fmt: skip
-CHANGES = ("day", "intraday", "ytd", "mtd", "wtd", "month_back", "since")
+CHANGES = ("day", "intraday", "ytd", "mtd", "wtd", "lookback", "since")
 
 
 def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFrame:
