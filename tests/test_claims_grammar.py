@@ -240,3 +240,45 @@ def test_a_stretch_counted_back_is_a_period_not_a_day(prices):
 def test_a_prices_currency_names_the_listing_for_the_move_after_it(prices):
     (price, move) = candidates("阿里巴巴股價收報158.3港元，跌2.1%。", language="zh")
     assert (price.instrument, move.instrument) == ("9988.HK", "9988.HK")
+
+
+def test_calendar_stretches_and_times_of_day_decide_the_kind():
+    """A named month or last week is the change over it; a time of the trading day makes an
+    intraday figure; a total over undated sessions or a fall from a high has no day."""
+    got = [
+        (c.kind, c.stat, c.base_spec)
+        for c in candidates(
+            "The stock gained 15% in October.",
+            "Alibaba shares rose 3% last week.",
+            "BABA shares were up 1.8% in afternoon trading on Tuesday.",
+            "Shares of Alibaba ended the week 4% lower.",
+            "It was the stock's third straight decline, totaling 8%.",
+            "Alibaba's shares are down 20% from their 52-week high.",
+        )
+    ]
+    assert got == [
+        ("pct_change_period", "span", ("month", None, 10)),
+        ("pct_change_period", "span", ("last_week",)),
+        ("intraday_move", "intraday", None),
+        ("pct_change_period", "wtd", None),
+        ("pct_change_period", "since", None),
+        ("pct_change_period", "since", None),
+    ]
+    zh = candidates("上週阿里巴巴累計下跌6%。", "上週五阿里港股下跌4.4%。", language="zh")
+    assert [(c.stat, c.specs) for c in zh] == [("span", ()), ("day", (("weekday", 4),))]
+    (de,) = candidates(
+        "Seit dem Rekordhoch im Oktober hat die Aktie 20 Prozent verloren.", language="de"
+    )
+    assert de.stat == "since"
+
+
+def test_a_named_month_is_checked_from_the_close_before_it_to_its_last_close(prices):
+    ny = prices.filter(pl.col("instrument") == "BABA", ~pl.col("placeholder")).sort("date")
+    before = ny.filter(pl.col("date") < dt.date(2025, 7, 1))["close"].to_list()[-1]
+    last = ny.filter(pl.col("date") <= dt.date(2025, 7, 31))["close"].to_list()[-1]
+    move = (last / before - 1) * 100
+    verb = "gained" if move > 0 else "lost"
+    out = checked(prices, f"The ADRs {verb} {abs(move):.1f}% in July.")
+    row = out.row(0, named=True)
+    assert (row["period_start"], row["claim_date"]) == (dt.date(2025, 6, 30), dt.date(2025, 7, 31))
+    assert row["verdict"] == "supported"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pipeline.claims import grammar as g
-from pipeline.claims.when import date_specs, spec_end
+from pipeline.claims.when import LAST_WEEK_RE, date_specs, spec_end
 from pipeline.text.numbers import MarketNumber, find_market_numbers
 
 
@@ -368,6 +368,8 @@ def _period(c: Clause) -> tuple[str, re.Match] | None:
     ):  # fmt: skip
         for m in rx.finditer(c.window):
             if _own(c, m) and (rx is g.MONTH_BACK_RE or stat != "lookback" or g.lookback(m)):
+                if stat == "lookback" and LAST_WEEK_RE.search(m.group(0)):
+                    continue  # "in der vergangenen Woche": the calendar week before, below
                 return stat, m
     return None
 
@@ -391,6 +393,7 @@ PERIOD_KIND = {
     "wtd": "pct_change_period",
     "lookback": "pct_change_period",
     "since": "pct_change_period",
+    "span": "pct_change_period",
 }
 
 
@@ -401,7 +404,8 @@ def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
     period = _period(c)
     if period:
         return PERIOD_KIND[period[0]], period[0]
-    if g.CUMULATIVE_RE.search(c.lead):
+    spans = spec is not None and spec[0] in ("month", "year", "last_week")
+    if g.CUMULATIVE_RE.search(c.lead) or (g.TOTAL_RE.search(c.lead[-12:]) and not spans):
         return "pct_change_period", "since"
     if any(
         _own(c, m) and not g.SUPERLATIVE_RE.search(c.text[c.q.end : m.end() + c.lo + 4])
@@ -423,8 +427,12 @@ def _change_stat(c: Clause, ctx: Context, qual: str, spec) -> tuple[str, str]:
         and ctx.last_stat == "ytd"
     ):
         return "pct_change_ytd", "ytd"  # "is up 33%" right after a year-to-date figure
-    if spec is not None and spec[0] in ("month", "year"):
-        return "pct_change_period", "since"
+    if spans and g.SINCE_RE.search(c.window[:a]):
+        return "pct_change_period", "since"  # "seit dem Rekordhoch im Oktober ... 20 Prozent"
+    if spans:
+        # "gained 15% in October", "im Oktober 15 Prozent", "10月份累計上漲15%", "last week":
+        # the change over that month or week (a year: to date), not since its low
+        return "pct_change_period", "span"
     return "pct_change_day", "day"
 
 
@@ -462,6 +470,10 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
     if stat == "since":
         later = [s for p, s in c.specs_in_window() if p >= c.q.end]
         base, spec = (later[0] if later else spec), None
+    if stat == "span":
+        base, spec = spec, None
+        if base[0] == "year":
+            stat = "since"  # "in 2025": to date, below
     if (
         stat == "since"
         and base is not None
@@ -750,8 +762,8 @@ def _in_record(text: str, pos: int) -> bool:
 def _scheduled(text: str, pos: int) -> bool:
     """Whether the time expression at `pos` names a coming event ("results are due on
     November 25", "Hong Kong trading resumes on Friday", "將於週五公布"): it dates no figure
-    and no later sentence."""
-    head = text[max(0, pos - 30) : pos]
+    and no later sentence. A modal verb ("could cut rates again in December") marks one too."""
+    head = text[max(0, pos - 40) : pos]
     parts = _CLAUSE_BREAK.split(head)
     return g.SCHEDULED_RE.search(parts[-1]) is not None
 
@@ -852,7 +864,7 @@ def spec_record(spec: tuple | None) -> dict | None:
     kind, rest = spec[0], spec[1:]
     fields = {
         "weekday": ("wd",), "date": ("y", "m", "d"), "dom": ("d",), "month": ("y", "m"),
-        "year": ("y",), "today": (), "yesterday": (),
+        "year": ("y",), "today": (), "yesterday": (), "last_week": (),
     }[kind]  # fmt: skip
     row = {"kind": kind, "y": None, "m": None, "d": None, "wd": None}
     row.update(dict(zip(fields, rest, strict=False)))

@@ -104,7 +104,12 @@ INTRADAY_RE = _rx(
     r"\bim (?:Handels|Tages)?[Vv]erlauf\b|\bim (?:frühen|späten) Handel\b|\bin der Spitze\b|\bin the (?:morning|afternoon)\b|"
     r"\bduring the (?:session|day)\b|\b(?:morning|afternoon) session\b|\bTageshoch\b|"
     r"\bTagestief\b|\bintraday (?:high|low)\b|\btouched\b|\bat its (?:high|low)\b|"
-    r"\bas (?:high|low) as\b|\bbis auf\b|盤中|盘中|一度|早盤|早盘|午盤|午盘|高見|低見|高见|低见"
+    r"\bas (?:high|low) as\b|\bbis auf\b|盤中|盘中|一度|早盤|早盘|午盤|午盘|高見|低見|高见|低见|"
+    # a time of the trading day: the figure is a level before the close
+    r"\bin (?:early|late|morning|afternoon|midday|lunchtime|mid-?morning|mid-?afternoon) "
+    r"(?:trade|trading|deals|dealings)\b|\b(?:at|by|around) (?:midday|noon|lunchtime)\b|"
+    r"\bam (?:Mittag|Vormittag|Nachmittag)\b|\b(?:mittags|vormittags|nachmittags)\b|"
+    r"午後|午后|早段|午段|早市|午市"
 )
 PREMARKET_RE = _rx(r"\bpre-?market\b|\bvorbörslich\w*|\bindicated\b|盤前|盘前")
 WRITING_RE = _rx(
@@ -127,7 +132,11 @@ MTD_RE = _rx(
     r"month[- ]to[- ]date|\bmtd\b|this month|seit Monatsbeginn|seit Monatsanfang|"
     r"in diesem Monat|diesen Monat|本月|月內|月内|月初至今|本月以來|本月以来"
 )
-WTD_RE = _rx(r"this week|diese Woche|in dieser Woche|seit Wochenbeginn|本週|本周|今週")
+WTD_RE = _rx(
+    r"this week|for the week|on the week|ended the week|weekly (?:gain|loss|rise|drop|decline)|"
+    r"diese Woche|in dieser Woche|seit Wochenbeginn|auf Wochensicht|Wochenplus|Wochenminus|"
+    r"本週|本周|今週|全週|全周|按週|按周"
+)
 MONTH_BACK_RE = _rx(
     r"(?:over|in|during) the (?:past|last) month|im (?:vergangenen|letzten) Monat|"
     r"binnen eines Monats|innerhalb eines Monats|過去一個月|过去一个月|近一個月|近一个月"
@@ -181,7 +190,7 @@ def lookback(m: re.Match) -> tuple[int, str] | None:
 
 # "20% below its March high": a change from the period's high
 BELOW_HIGH_RE = _rx(
-    r"\s*(?:below|under|off|unter|unterhalb)\s+(?:its|the|their|ihrem|dem|seinem)?\s*"
+    r"\s*(?:below|under|off|from|unter|unterhalb|von)\s+(?:its|the|their|ihrem|dem|seinem)?\s*"
     r"[\w. -]{0,25}?(?:high|peak|top|Hoch|Höchststand|Rekordhoch)"
 )
 SUPERLATIVE_RE = _rx(
@@ -211,6 +220,12 @@ SUBORDINATE_RE = _rx(
     r"\b(?:after|following|before|ahead of|when|once|until|nachdem|bevor|als|seitdem)\b|"
     r"之後|之后|以後|以后|之前"
 )
+# "the third straight decline, totaling 8%", "連跌三日，累計跌8%": a sum over sessions the
+# text does not date
+TOTAL_RE = _rx(
+    r"\b(?:totall?ing|in total|combined|cumulative(?:ly)?|insgesamt|zusammengenommen)\b|"
+    r"累計|累计|合共|合計|合计"
+)
 SINCE_AT_END_RE = _rx(r"\b(?:since|seit)\s*$")
 # "創1997年以來最大跌幅", "跌幅為1997年亞洲金融風暴以來最大": a year, then 以來, then a superlative
 ZH_RECORD_AFTER_RE = _rx(
@@ -219,7 +234,8 @@ ZH_RECORD_AFTER_RE = _rx(
 # words that put a date in the future: a schedule, not a session that has been traded
 SCHEDULED_RE = _rx(
     r"\b(?:will|due|scheduled|set to|expected to|resumes?|reopens?|opens|reports|ahead of|"
-    r"next|upcoming|wird|werden|soll|sollen|kommende\w*|nächste\w*|voraussichtlich|"
+    r"next|upcoming|could|would|might|may|könnte\w*|dürfte\w*|wird|werden|soll|sollen|"
+    r"kommende\w*|nächste\w*|voraussichtlich|"
     r"ansteh\w*)\b|將|将|預計|预计|下週|下周|下星期|即將|即将|擬於|拟于|定於|定于"
 )
 SINCE_RE = _rx(r"\bsince\b|\bseit\b|自.{0,8}以來|自.{0,8}以来|以來|以来")

@@ -177,6 +177,7 @@ def spec_span(spec: str, local: str = "local_date", yesterday: str = "yesterday"
     )
     month_start = _ymd(month_year, s.field("m"), pl.lit(1))
     year_start = _ymd(s.field("y"), pl.lit(1), pl.lit(1))
+    last_week = loc.dt.truncate("1w") - pl.duration(days=7)
     single = (
         pl.when(kind == "weekday").then(weekday)
         .when(kind == "date").then(date)
@@ -186,11 +187,13 @@ def spec_span(spec: str, local: str = "local_date", yesterday: str = "yesterday"
     )  # fmt: skip
     start = (
         pl.when(kind == "month").then(month_start).when(kind == "year").then(year_start)
+        .when(kind == "last_week").then(last_week)
         .otherwise(single)
     )  # fmt: skip
     end = (
         pl.when(kind == "month").then(month_start.dt.month_end())
         .when(kind == "year").then(_ymd(s.field("y"), pl.lit(12), pl.lit(31)))
+        .when(kind == "last_week").then(last_week + pl.duration(days=6))
         .otherwise(single)
     )  # fmt: skip
     return start, end

@@ -389,6 +389,28 @@ def measure_since(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def measure_span(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """Change over a named month ("in October"): from the last close before it to its last
+    close, or to the claim's day while the month is still running."""
+    f = f.with_columns(
+        b_key=pl.col("base_start") - pl.duration(days=1),
+        e_key=pl.min_horizontal("base_end", pl.coalesce("day", "latest")),
+    )
+    f = _asof(_asof(f, rows, "b_key", "b_"), rows, "e_key", "e_")
+    pct, basis, bnote = change_between("b_", "e_")
+    missing = (
+        pl.when(pl.col("base_start").is_null()).then(PUB_NOTE + pl.lit("start of the period unclear"))
+        .when(pl.col("b_close").is_null() | pl.col("e_close").is_null() | (pl.col("e_date") < pl.col("base_start")))
+        .then(pl.concat_str([PUB_NOTE, pl.lit("no "), pl.col("instrument"), pl.lit(" data for the period")]))
+    )  # fmt: skip
+    ok = missing.is_null()
+    return _out(
+        f, observed=pl.when(ok).then(pct), claim_date=pl.when(ok).then(pl.col("e_date")),
+        period_start=pl.when(ok).then(pl.col("b_date")).otherwise(pl.col("base_start")),
+        basis=pl.when(ok).then(basis), note=pl.coalesce(missing, _change_note(pct, bnote)),
+    )  # fmt: skip
+
+
 def measure_record(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     """ "Its biggest one-day gain since March 2022": the most extreme daily move the same way
     in the sessions after the named period up to the claim's day. It is the claim's own move
@@ -644,6 +666,7 @@ MEASURES = {
     "wtd": measure_to_date,
     "lookback": measure_to_date,
     "since": measure_since,
+    "span": measure_span,
     "record": measure_record,
     "period_high": measure_extreme,
     "period_low": measure_extreme,
@@ -651,7 +674,14 @@ MEASURES = {
     "volume": measure_volume,
     "volume_shares": measure_volume,
 }
-NEEDS_ROWS = {measure_to_date, measure_since, measure_extreme, measure_volume, measure_record}
+NEEDS_ROWS = {
+    measure_to_date,
+    measure_since,
+    measure_span,
+    measure_extreme,
+    measure_volume,
+    measure_record,
+}
 
 
 def observe(resolved: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
@@ -691,7 +721,7 @@ RULE_QUALIFIER = (
     .when((pl.col("stat") == "turnover") & (pl.col("qualifier") == "exact")).then(pl.lit("about"))
     .otherwise(pl.col("qualifier"))
 )  # fmt: skip
-CHANGES = ("day", "intraday", "ytd", "mtd", "wtd", "lookback", "since")
+CHANGES = ("day", "intraday", "ytd", "mtd", "wtd", "lookback", "since", "span")
 
 
 def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFrame:

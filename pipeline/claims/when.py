@@ -5,7 +5,7 @@ is known, so the same candidate can be resolved against any publication date (wh
 date inference needs). Kinds:
 
     ("weekday", 0..6)   ("date", year|None, month, day)   ("dom", day)  -- "（25日）"
-    ("month", year|None, month)   ("year", year)   ("today",)   ("yesterday",)
+    ("month", year|None, month)   ("year", year)   ("today",)   ("yesterday",)   ("last_week",)
 
 `dateparser` reads absolute dates well but not these relative, article-anchored forms (it
 resolves "Friday" against the machine's clock, not the article's), so they are hand-written.
@@ -61,6 +61,12 @@ ZH_DATE_RE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日號号]")
 ZH_DOM_RE = re.compile(r"[（(](\d{1,2})[日號号][）)]")
 ZH_MONTH_RE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(?![\d份]*[日號号])")
 ZH_YEAR_RE = re.compile(r"((?:19|20)\d\d)年(?!\d{1,2}月)")
+# the calendar week before the publication's ("rose 3% last week", "上週累跌6%")
+LAST_WEEK_RE = re.compile(
+    r"\blast week\b|\bthe (?:previous|prior) week\b|\b(?:in der )?(?:vergangene[nr]?|letzte[nr]?) "
+    r"Woche\b|\bVorwoche\b|(?:上週|上周|上星期|上礼拜|上禮拜)(?![一二三四五六日天])",
+    re.IGNORECASE,
+)
 TODAY_RE = re.compile(r"\btoday\b|\bheute\b|今日|今天|今早|今晨", re.IGNORECASE)
 YESTERDAY_RE = re.compile(r"\byesterday\b|\bgestern\b|昨日|昨天", re.IGNORECASE)
 
@@ -128,6 +134,7 @@ def date_specs(text: str) -> list[tuple[int, tuple]]:
     _chinese_specs(text, found, taken)
     found += [(m.start(), m.end(), ("today",)) for m in TODAY_RE.finditer(text)]
     found += [(m.start(), m.end(), ("yesterday",)) for m in YESTERDAY_RE.finditer(text)]
+    found += [(m.start(), m.end(), ("last_week",)) for m in LAST_WEEK_RE.finditer(text)]
     return [(s, spec) for s, _, spec in sorted(found)]
 
 
@@ -135,7 +142,7 @@ def spec_end(text: str, pos: int) -> int:
     """End of the time expression starting at `pos` (for quoting it with the claim)."""
     for rx in (
         WEEKDAY_RE, DAY_MONTH_RE, MONTH_DAY_RE, MONTH_YEAR_RE, MONTH_ONLY_RE, YEAR_RE,
-        ZH_DATE_RE, ZH_DOM_RE, ZH_MONTH_RE, ZH_WEEKDAY_RE,
+        ZH_DATE_RE, ZH_DOM_RE, ZH_MONTH_RE, ZH_WEEKDAY_RE, LAST_WEEK_RE,
     ):  # fmt: skip
         m = rx.match(text, pos)
         if m:
