@@ -282,3 +282,10 @@ def test_a_named_month_is_checked_from_the_close_before_it_to_its_last_close(pri
     row = out.row(0, named=True)
     assert (row["period_start"], row["claim_date"]) == (dt.date(2025, 6, 30), dt.date(2025, 7, 31))
     assert row["verdict"] == "supported"
+
+
+def test_german_venue_moves_are_other_and_leichter_is_a_fall():
+    (venue,) = candidates("Auf Tradegate legte der Titel um 2 Prozent zu.", language="de")
+    (hk,) = candidates("Die Hongkong-Aktie schloss 0,2 Prozent leichter.", language="de")
+    assert venue.instrument == "OTHER"
+    assert (hk.instrument, hk.value, hk.kind) == ("9988.HK", -0.2, "pct_change_day")

@@ -458,6 +458,8 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
             cue = ctx.default_listing
     if c.q.unit == "points" and not g.is_index(cue):
         cue = ctx.last_index or "OTHER"
+    if g.is_listing(cue) and g.EURO_VENUE_RE.search(c.window):
+        cue = "OTHER"  # "auf Tradegate 2 Prozent": a move in euros on a German venue
     kind, stat = _change_stat(c, ctx, qual, _nearest(c.specs_in_window(), c.q.start, c.q.end))
     period = _period(c) if stat in PERIOD_KIND and stat != "since" else None
     spec = _nearest(c.specs_in_window(), c.q.start, c.q.end)

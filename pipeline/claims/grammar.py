@@ -48,7 +48,7 @@ DOWN_LATIN = (
     r"below|slide|drop|decline|loss|plunge|tumble|selloff|sell-off|slump|"
     r"verlor\w*|verliert|verloren|fiel\w*|fällt|gefallen|rutsch\w*|gerutscht|brach\w*|bricht|"
     r"eingebrochen|gab\w*|gibt|nachgegeben|büßt\w*|eingebüßt|sackt\w*|abgesackt|stürzt\w*|"
-    r"gestürzt|sank\w*|sinkt|gesunken|verbillig\w*|tiefer|schwächer|im Minus|Minus|Abschlag|"
+    r"gestürzt|sank\w*|sinkt|gesunken|verbillig\w*|tiefer|schwächer|leichter|im Minus|Minus|Abschlag|"
     r"Kursverlust\w*|Einbruch|Rückgang|Kursrutsch|nach unten|abwärts|nachgab\w*|"
     r"einbrach\w*|abrutscht\w*|absackt\w*|unter|ab"
 )
