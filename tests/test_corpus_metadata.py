@@ -270,6 +270,15 @@ def test_german_time_written_with_a_dot(corpus):
     assert r["published_at"] == utc(2025, 3, 4, 9, 30, "Europe/Berlin")
 
 
+def test_a_chinese_time_without_a_zone_or_known_publisher_is_utc_plus_8(tmp_path):
+    body = "阿里巴巴股價在香港交易中波動，投資者權衡雲業務前景與市場情緒，分析師意見分歧。" * 4
+    (tmp_path / "a.txt").write_text(
+        f"阿里巴巴股價波動\n\n2025年3月4日 10:15\n\n{body}\n", encoding="utf-8"
+    )
+    r = read_corpus(tmp_path, as_of=dt.date(2025, 12, 1)).articles.row(0, named=True)
+    assert r["published_at"] == utc(2025, 3, 4, 10, 15, "Asia/Shanghai")
+
+
 def test_yearless_date_is_latest_not_after_as_of(tmp_path):
     (tmp_path / "a.txt").write_text(
         "Port traffic recovers\n\nSINGAPORE, Dec 20 (Xinhua) -- " + BODY_EN, encoding="utf-8"

@@ -343,7 +343,7 @@ def article_dates(
     as_of: dt.date | None,
 ) -> tuple[pl.DataFrame, dt.date | None]:
     """Metadata date, else the best-scored date in the text (see pipeline.corpus.dates)."""
-    home = home_zones(arts.select("article_id", "source"), publishers)
+    home = script_zones(home_zones(arts.select("article_id", "source"), publishers), lines)
     scored = score_mentions(
         mentions.join(datelines(mentions), on=["article_id", "line_idx"], how="left").rename(
             {"is_dateline": "stamp"}
@@ -383,6 +383,27 @@ def article_dates(
     ).with_columns(
         updated_at=pl.when(pl.col("updated_at") > pl.col("published_at")).then("updated_at")
     ), reference
+
+
+CHINESE_ZONE = "Asia/Shanghai"  # UTC+8 all year, as Hong Kong, Taipei and Singapore
+
+
+def script_zones(home: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """The publisher's zone, else UTC+8 for an article written mostly in Chinese characters:
+    a Chinese page that prints "10:15" without a zone means Hong Kong, Shanghai or Taipei
+    time, never UTC (German pages fall back to Berlin in `best_text_dates`)."""
+    text = pl.col("line").str.join("")
+    han = lines.group_by("article_id").agg(
+        han=text.str.count_matches(r"\p{Han}") > 0.3 * text.str.count_matches(r"\S")
+    )
+    return (
+        han.join(home, on="article_id", how="left")
+        .with_columns(
+            home_tz=pl.coalesce("home_tz", pl.when(pl.col("han")).then(pl.lit(CHINESE_ZONE)))
+        )
+        .filter(pl.col("home_tz").is_not_null())
+        .select("article_id", "home_tz")
+    )
 
 
 def updates(scored: pl.DataFrame, home_tz: pl.DataFrame) -> pl.DataFrame:
