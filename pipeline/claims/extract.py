@@ -202,6 +202,9 @@ def instrument_names(text: str) -> tuple[tuple[int, int, str], ...]:
     if _LAST_NAMES[0] == text:
         return _LAST_NAMES[1]
     spans: list[tuple[int, int, str]] = []
+    if not g.any_name_pattern().search(text):
+        _LAST_NAMES[:] = [text, ()]
+        return ()
     cues = list(g.instrument_cues()) + [("OTHER", "other", g.OTHER_MARKET_RE)]
     for ins, _, rx in cues:
         for m in rx.finditer(text):
@@ -738,16 +741,11 @@ def _article_default_listing(texts: list[str]) -> str:
 
     International and German retail coverage quotes the New York ADR unless it says otherwise.
     """
-    first: tuple[int, int, str] | None = None
-    cues = [(i, rx) for i, kind, rx in g.instrument_cues() if kind == "listing"]
-    for n, t in enumerate(texts):
-        for ins, rx in cues:
-            m = rx.search(t)
-            if m and (first is None or (n, m.start()) < first[:2]):
-                first = (n, m.start(), ins)
-        if first is not None:
-            break  # no later sentence can name a listing earlier
-    return first[2] if first else "BABA"
+    # one search per listing over the whole article (sentences kept apart by a character no
+    # cue matches): the earliest match is the first listing named
+    whole = "\x00".join(texts)
+    found = [(m.start(), ins) for ins, rx in g.listing_name_patterns() if (m := rx.search(whole))]
+    return min(found)[1] if found else "BABA"
 
 
 def _in_record(text: str, pos: int) -> bool:

@@ -400,6 +400,38 @@ def instrument_cues() -> tuple[tuple[str, str, re.Pattern], ...]:
     return tuple((i, k, re.compile(_phrase_pattern(p), re.IGNORECASE)) for _, i, k, p in ordered)
 
 
+_EDGE = "(?<![A-Za-z0-9])", "(?![A-Za-z0-9])"
+
+
+def _one_pattern(patterns: list[str]) -> re.Pattern:
+    """Name patterns as one alternation. The word edges stand once around the Latin names:
+    re then skips ahead on their first letters instead of trying a look-behind for every name
+    at every position (about 5x faster on articles)."""
+    a, b = _EDGE
+    latin = [p[len(a) : -len(b)] for p in patterns if p.startswith(a) and p.endswith(b)]
+    other = [p for p in patterns if not (p.startswith(a) and p.endswith(b))]
+    parts = [f"{a}(?:{'|'.join(latin)}){b}"] if latin else []
+    return re.compile("|".join(parts + other), re.IGNORECASE)
+
+
+@cache
+def listing_name_patterns() -> tuple[tuple[str, re.Pattern], ...]:
+    """(listing, one pattern of all its names): the article-wide search for the first listing
+    an article names runs once per listing, not once per name."""
+    names: dict[str, list[str]] = {}
+    for ins, kind, rx in instrument_cues():
+        if kind == "listing":
+            names.setdefault(ins, []).append(rx.pattern)
+    return tuple((ins, _one_pattern(p)) for ins, p in names.items())
+
+
+@cache
+def any_name_pattern() -> re.Pattern:
+    """Every instrument name and other-market word as one pattern: a sentence it misses
+    names no instrument, and the name-by-name scan is skipped."""
+    return _one_pattern([rx.pattern for _, _, rx in instrument_cues()] + [OTHER_MARKET_RE.pattern])
+
+
 @cache
 def listing_currency() -> dict[str, str]:
     """Currency -> the listing quoted in it (USD -> BABA, HKD -> 9988.HK)."""

@@ -126,8 +126,19 @@ def _chinese_specs(text: str, found: list, taken: list) -> None:
         found.append((m.start(), m.end(), ("weekday", ZH_WEEKDAYS[m.group(1)])))
 
 
+# Every time expression above holds a digit, a month or weekday name, a day word or one of
+# these characters: a sentence with none of them has none (most sentences), so it is skipped.
+_ANY_TIME_RE = re.compile(
+    rf"\d|\b(?:{MONTH_ALT}|{'|'.join(WEEKDAYS)}|today|heute|yesterday|gestern|last|previous|"
+    rf"prior|vergangene\w*|letzte\w*|Vorwoche)\b|[今昨上週周星期月年日號号]",
+    re.IGNORECASE,
+)
+
+
 def date_specs(text: str) -> list[tuple[int, tuple]]:
     """(position, spec) for every time expression in `text`, in reading order."""
+    if not _ANY_TIME_RE.search(text):
+        return []
     found: list[tuple[int, int, tuple]] = []
     taken: list[tuple[int, int]] = []
     _latin_specs(text, found, taken)
