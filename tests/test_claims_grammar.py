@@ -237,9 +237,14 @@ def test_a_stretch_counted_back_is_a_period_not_a_day(prices):
     assert row["verdict"] == "supported"
 
 
-def test_a_prices_currency_names_the_listing_for_the_move_after_it(prices):
+def test_a_prices_currency_names_the_listing_of_the_moves_around_it():
     (price, move) = candidates("阿里巴巴股價收報158.3港元，跌2.1%。", language="zh")
     assert (price.instrument, move.instrument) == ("9988.HK", "9988.HK")
+    (move, price) = candidates("Alibaba shares ended 0.2% lower at HK$154.60.")
+    assert (move.instrument, price.instrument) == ("9988.HK", "9988.HK")
+    # a scaled amount is no share price: the move keeps the article's listing
+    (move,) = candidates("Alibaba, with revenue of HK$250 billion, saw its shares fall 2%.")
+    assert move.instrument == "BABA"
 
 
 def test_calendar_stretches_and_times_of_day_decide_the_kind():

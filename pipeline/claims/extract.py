@@ -60,6 +60,7 @@ class Context:
     """What earlier sentences of the article established."""
 
     default_listing: str = "BABA"
+    sentence_listing: str | None = None  # the one listing the sentence's prices are quoted in
     last_instrument: str | None = None
     last_listing: str | None = None
     last_index: str | None = None
@@ -450,6 +451,8 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
     company_lead = g.COMPANY_RE.search(c.lead) is not None
     if cue is None and not company_lead and g.INDEX_REF_RE.search(c.window) and ctx.last_index:
         cue = ctx.last_index
+    if cue is None and ctx.sentence_listing:
+        cue = ctx.sentence_listing  # "ended 0.2% lower at HK$154.60": the quote's listing
     if cue is None:
         company = g.COMPANY_RE.search(c.text) is not None
         cue = (ctx.last_listing if company else ctx.last_instrument) or ctx.default_listing
@@ -782,6 +785,10 @@ def sentence_claims(
     sentence's `figure_specs` when the caller has them already."""
     numbers = find_market_numbers(text, lang)
     specs = figure_specs(text) if specs is None else specs
+    # a share price (not a scaled amount: revenue, turnover) names the listing it trades on
+    quoted_in = {g.listing_currency().get(q.unit) for q in numbers if q.step < 1e3} - {None}
+    venue = g.EURO_VENUE_RE.search(text) is not None
+    ctx.sentence_listing = quoted_in.pop() if len(quoted_in) == 1 and not venue else None
     out: list[Candidate] = []
     for i, q in enumerate(numbers):
         lo = numbers[i - 1].end if i > 0 else 0
@@ -791,10 +798,6 @@ def sentence_claims(
         c = build(clause, ctx)
         if c is not None:
             out.append(c)
-            if c.kind == "close_price" and g.is_listing(c.instrument):
-                # "收報158.3港元，跌2.1%": a price's currency names the listing for the
-                # figures after it in the same sentence
-                ctx.last_listing = ctx.last_instrument = c.instrument
     ctx.idx = idx
     out += record_claims(text, out, ctx)
     return out + verb_volume_claims(article_id, idx, text, lang, ctx, specs)
