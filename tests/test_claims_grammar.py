@@ -294,3 +294,16 @@ def test_german_venue_moves_are_other_and_leichter_is_a_fall():
     (hk,) = candidates("Die Hongkong-Aktie schloss 0,2 Prozent leichter.", language="de")
     assert venue.instrument == "OTHER"
     assert (hk.instrument, hk.value, hk.kind) == ("9988.HK", -0.2, "pct_change_day")
+
+
+def test_forecasts_and_business_figures_are_not_market_claims():
+    assert (
+        candidates(
+            "Analysts expect the stock to rise 20% over the next year.",
+            "Quick commerce orders jumped 200% in the quarter.",
+            "Active users grew 15%.",
+        )
+        == []
+    )
+    (move,) = candidates("The stock began to fall and ended 3% lower.")
+    assert move.value == -3.0

@@ -446,6 +446,8 @@ def change_claim(c: Clause, ctx: Context) -> Candidate | None:
     if d is None or non_price_kind(c):
         return None  # a number without a move (a stake, a rate) or a company's fundamentals
     sign, da, db = d
+    if g.FORECAST_RE.search(c.text[max(0, da - 40) : da]):
+        return None  # "expect the stock to rise 20%": a forecast, not a move
     qual, qual_word = qualifier(c)
     cue = instrument_cue(c)
     company_lead = g.COMPANY_RE.search(c.lead) is not None

@@ -310,8 +310,19 @@ NON_PRICE: tuple[tuple[str, str], ...] = (
     (
         "growth",
         r"year[- ]on[- ]year|from a year (?:earlier|ago)|year over year|\by/y\b|"
-        r"im Jahresvergleich|gegenüber dem Vorjahr|zum Vorjahr|Vorjahresquartal|按年|同比|按季|環比|环比|增長|增长|增幅",
+        r"im Jahresvergleich|gegenüber dem Vorjahr|zum Vorjahr|Vorjahresquartal|按年|同比|按季|環比|环比|增長|增长|增幅|"
+        r"in the (?:quarter|period)|quarter[- ]on[- ]quarter|im Quartal|季度|本季",
     ),
+    (
+        "business",
+        r"(?:orders|users|customers|merchants|shipments|GMV|gross merchandise|subscribers|"
+        r"Bestellungen|Nutzer\w*|Kunden)\b|訂單|订单|用戶|用户|商家",
+    ),
+)
+# a move that is forecast, not traded: "analysts expect the stock to rise 20%"
+FORECAST_RE = _rx(
+    r"\b(?:expect\w*|forecast\w*|predict\w*|project\w*|could|would|might|will|likely|poised|"
+    r"set to|seen|target\w*|estimat\w*)\b[^.;,:]{0,25}$|预计|預計|料將|料将|有望"
 )
 NON_PRICE_RES = [(kind, _rx(p)) for kind, p in NON_PRICE]
 
