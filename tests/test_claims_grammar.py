@@ -307,3 +307,14 @@ def test_forecasts_and_business_figures_are_not_market_claims():
     )
     (move,) = candidates("The stock began to fall and ended 3% lower.")
     assert move.value == -3.0
+
+
+def test_a_headline_figure_takes_the_day_of_its_ledes_first_dated_figure():
+    head, lede, later = candidates(
+        "Alibaba soars 5% in Hong Kong",
+        "Alibaba's Hong Kong shares rose 5% yesterday after its results.",
+        "The Hong Kong shares are up 2% today.",
+    )
+    assert (head.specs, head.inherited) == ((("yesterday",),), True)
+    assert lede.specs == (("yesterday",),) and not lede.inherited
+    assert later.specs == (("today",),)  # after the lede, figures keep their own words

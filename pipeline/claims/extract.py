@@ -22,6 +22,7 @@ Dates stay relative here; `resolve.py` anchors them to the publication date.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -844,6 +845,7 @@ def extract_candidates(sentences: pl.DataFrame) -> list[Candidate]:
     for (article_id,), group in sents.group_by(["article_id"], maintain_order=True):
         rows = group.select("sentence_idx", "text", "language").rows()
         ctx = Context(default_listing=_article_default_listing([r[1] or "" for r in rows]))
+        mine: list[Candidate] = []
         for idx, text, language in rows:
             for part in grammatical_sentences(text or ""):
                 if not part.strip():
@@ -852,8 +854,31 @@ def extract_candidates(sentences: pl.DataFrame) -> list[Candidate]:
                 found = sentence_claims(
                     str(article_id), int(idx), part, (language or "en")[:2], ctx, specs
                 )
-                out.extend(found)
+                mine.extend(found)
                 _remember(ctx, found, specs)
+        out.extend(headline_days(mine))
+    return out
+
+
+def headline_days(cands: list[Candidate]) -> list[Candidate]:
+    """Session figures before an article's first dated figure ("阿里績後飆18.5%" over a lede
+    that says "昨日") take that figure's day when it is on the same exchange: a headline and
+    its lede report the same session. They count as inherited, so a miss stays a date
+    question, never a refutation."""
+    ex = g.exchange_of()
+    first: dict[str, Candidate] = {}
+    for c in cands:
+        if c.specs and not c.inherited and c.stat in ("day", "close"):
+            first.setdefault(ex.get(c.instrument or "", ""), c)
+    if not first:
+        return cands
+    out = []
+    for c in cands:
+        lead = first.get(ex.get(c.instrument or "", ""))
+        early = lead is not None and c.sentence_idx < lead.sentence_idx
+        if early and not c.specs and c.stat in ("day", "close"):
+            c = dataclasses.replace(c, specs=lead.specs, inherited=True)
+        out.append(c)
     return out
 
 
