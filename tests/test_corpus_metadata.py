@@ -279,6 +279,21 @@ def test_a_chinese_time_without_a_zone_or_known_publisher_is_utc_plus_8(tmp_path
     assert r["published_at"] == utc(2025, 3, 4, 10, 15, "Asia/Shanghai")
 
 
+def test_a_bare_metadata_date_takes_the_time_the_text_prints_that_day(tmp_path):
+    text = "Cloud rally\n\nPublished March 4, 2025, 9:00 a.m. ET\n\n" + BODY_EN
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "a.meta.yml").write_text("published_at: 2025-03-04\n", encoding="utf-8")
+    other = "Chip rally\n\nPublished March 4, 2025, 9:00 a.m. ET\n\n" + BODY_DE
+    (tmp_path / "b.txt").write_text(other, encoding="utf-8")
+    (tmp_path / "b.meta.yml").write_text("published_at: 2025-03-05\n", encoding="utf-8")
+    arts = read_corpus(tmp_path, as_of=dt.date(2025, 12, 1)).articles.sort("path")
+    a, b = arts.rows(named=True)
+    assert a["published_at"] == utc(2025, 3, 4, 9, 0, "America/New_York")
+    assert a["published_time_known"] and "its time from text line" in a["date_evidence"]
+    # another day in the text: the metadata date stands, without a time
+    assert b["published_date"] == dt.date(2025, 3, 5) and not b["published_time_known"]
+
+
 def test_yearless_date_is_latest_not_after_as_of(tmp_path):
     (tmp_path / "a.txt").write_text(
         "Port traffic recovers\n\nSINGAPORE, Dec 20 (Xinhua) -- " + BODY_EN, encoding="utf-8"

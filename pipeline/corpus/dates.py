@@ -362,11 +362,25 @@ def article_dates(
     )
     has_meta = pl.col("meta_published_at").is_not_null()
     has_text = pl.col("t_date").is_not_null()
+    # metadata with a bare date, and the text printing that day with a time: the text's time
+    timed = (
+        has_meta & ~pl.col("meta_time_known").fill_null(True)
+        & pl.col("t_time_known").fill_null(False)
+        & (pl.col("t_date") == pl.col("meta_published_date"))
+    )  # fmt: skip
     return arts.with_columns(
-        published_at=pl.when(has_meta).then("meta_published_at").otherwise("t_at"),
+        published_at=pl.when(timed)
+        .then("t_at")
+        .when(has_meta)
+        .then("meta_published_at")
+        .otherwise("t_at"),
         published_date=pl.when(has_meta).then("meta_published_date").otherwise("t_date"),
         # A date without a time of day is stored as midnight UTC; this says which it is.
-        published_time_known=pl.when(has_meta).then("meta_time_known").otherwise("t_time_known"),
+        published_time_known=pl.when(timed)
+        .then(pl.lit(True))
+        .when(has_meta)
+        .then("meta_time_known")
+        .otherwise("t_time_known"),
         date_method=pl.when(has_meta)
         .then("origin_published_at")
         .when(has_text)
@@ -377,7 +391,13 @@ def article_dates(
         .when(has_text)
         .then("t_confidence")
         .otherwise(pl.lit("none")),
-        date_evidence=pl.when(has_meta)
+        date_evidence=pl.when(timed)
+        .then(
+            pl.format(
+                "{} published_at (a date); its time from {}", "origin_published_at", "t_evidence"
+            )
+        )
+        .when(has_meta)
         .then(pl.format("{} published_at", "origin_published_at"))
         .otherwise("t_evidence"),
     ).with_columns(
