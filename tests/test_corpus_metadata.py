@@ -88,6 +88,12 @@ FIXTURES = {
     "source_line_unknown_name.txt": (
         "Anleger bleiben vorsichtig\n\n" + BODY_DE + "\n\nQuelle: Unternehmensangaben"
     ),
+    "standards_footer.txt": (
+        "Chip stocks slide in Asia\n\n"
+        + BODY_EN
+        + "\n\nReporting by Ann Example; Editing by Ben Sample\n\n"
+        + "Our Standards: The Thomson Reuters Trust Principles."
+    ),
     "read_original.txt": (
         "A fund manager explains his bet on Chinese tech\n\n"
         + BODY_EN
@@ -311,6 +317,7 @@ def test_yearless_date_is_latest_not_after_as_of(tmp_path):
         ("copyright_only.txt", "cnbc.com", "copyright line"),
         ("source_line_zh.txt", "cna.com.tw", "source line"),
         ("read_original.txt", "Harbour Ledger", "source line"),
+        ("standards_footer.txt", "reuters.com", "standards line"),
         ("site_header.txt", "investopedia.com", "site header"),
         ("chinese_weekday.txt", "mingpao.com", "wire tag"),
         ("syndicated_de.txt", "deraktionaer.de", "source line"),

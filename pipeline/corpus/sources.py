@@ -340,6 +340,14 @@ TEXT_CUES = (
         r"(?i)(?:©|ⓒ|\(c\)|copyright)\s*(?:©|ⓒ)?\s*(?:\d{4}\s*)?(.{2,60})",
         False,
     ),
+    # an agency's standards footer: "Our Standards: The Thomson Reuters Trust Principles."
+    (
+        "standards line",
+        80,
+        r"(?i)^our (?:standards|editorial standards|principles)\s*:\s*(?:the\s+)?(.{2,40}?)\s+"
+        r"(?:trust principles|editorial (?:code|guidelines|standards))\.?$",
+        False,
+    ),
     ("wire tag", 75, r"^\(([^()]{2,30})\)\s*(?:--|[-–—])", False),
     ("wire tag", 75, r"^\p{Lu}[\p{L}\d ./,'-]{1,60}\(([^()]{2,30})\)\s*(?:--|[-–—])", False),
     ("wire tag", 75, r"^【([^】]{2,16})】", False),
