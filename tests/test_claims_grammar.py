@@ -227,14 +227,22 @@ def test_a_stretch_counted_back_is_a_period_not_a_day(prices):
     (zh,) = candidates("阿里巴巴（9988）過去五個交易日累計下跌8%。", language="zh")
     assert (de.stat, de.lookback) == (zh.stat, zh.lookback) == ("lookback", "5s")
     # checked against the close five sessions before the last one (29 Aug 2025, from 22 Aug)
-    ny = prices.filter(pl.col("instrument") == "BABA", ~pl.col("placeholder")).sort("date")
-    ny = ny.filter(pl.col("date") <= dt.date(2025, 8, 29)).tail(6)["close"].to_list()
-    move = (ny[-1] / ny[0] - 1) * 100
-    verb = "risen" if move > 0 else "fallen"
-    out = checked(prices, f"The ADRs have {verb} {abs(move):.1f}% over the past five sessions.")
-    row = out.row(0, named=True)
+    five = "The ADRs have {verb} {pct} over the past five sessions."
+    row = adr_change_checked(
+        prices, dt.date(2025, 8, 22), dt.date(2025, 8, 29), five, ("risen", "fallen")
+    )
     assert (row["claim_date"], row["period_start"]) == (dt.date(2025, 8, 29), dt.date(2025, 8, 22))
     assert row["verdict"] == "supported"
+
+
+def adr_change_checked(prices, start: dt.date, end: dt.date, template: str, verbs) -> dict:
+    """The ADR's change from the close of `start` to that of `end`, written into `template`
+    (`verbs`: the rise and the fall word) as a claim and checked: the one claim row."""
+    ny = prices.filter(pl.col("instrument") == "BABA", ~pl.col("placeholder")).sort("date")
+    close = dict(zip(ny["date"], ny["close"], strict=True))
+    move = (close[end] / close[start] - 1) * 100
+    text = template.format(verb=verbs[0] if move > 0 else verbs[1], pct=f"{abs(move):.1f}%")
+    return checked(prices, text).row(0, named=True)
 
 
 def test_a_prices_currency_names_the_listing_of_the_moves_around_it():
@@ -278,13 +286,10 @@ def test_calendar_stretches_and_times_of_day_decide_the_kind():
 
 
 def test_a_named_month_is_checked_from_the_close_before_it_to_its_last_close(prices):
-    ny = prices.filter(pl.col("instrument") == "BABA", ~pl.col("placeholder")).sort("date")
-    before = ny.filter(pl.col("date") < dt.date(2025, 7, 1))["close"].to_list()[-1]
-    last = ny.filter(pl.col("date") <= dt.date(2025, 7, 31))["close"].to_list()[-1]
-    move = (last / before - 1) * 100
-    verb = "gained" if move > 0 else "lost"
-    out = checked(prices, f"The ADRs {verb} {abs(move):.1f}% in July.")
-    row = out.row(0, named=True)
+    july = "The ADRs {verb} {pct} in July."
+    row = adr_change_checked(
+        prices, dt.date(2025, 6, 30), dt.date(2025, 7, 31), july, ("gained", "lost")
+    )
     assert (row["period_start"], row["claim_date"]) == (dt.date(2025, 6, 30), dt.date(2025, 7, 31))
     assert row["verdict"] == "supported"
 
