@@ -685,54 +685,6 @@ def _turnover_panel(rows: pl.DataFrame, listing: str) -> alt.Chart:
     )
 
 
-def reported_flows_chart(flows: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
-    """Flow figures reported in the corpus or the cited reference table, with their sources."""
-    data = (
-        flows.filter((pl.col("origin") != "market") & (pl.col("unit") != "percent"))
-        .select(
-            "date",
-            "origin",
-            "description",
-            "value",
-            "unit",
-            pl.coalesce(pl.col("url"), pl.col("source")).alias("source"),
-        )
-        .sort("date")
-    )
-    data = data.with_columns(
-        label=(pl.col("value") / 1e9).round(2).cast(pl.String) + " bn " + pl.col("unit")
-    )
-    base = alt.Chart(alt.Data(values=_records(data)))
-    points = base.mark_point(size=90, filled=True).encode(
-        x=alt.X("date:T", title=None),
-        y=alt.Y("value:Q", title="Reported figure", axis=alt.Axis(format="~s")),
-        color=alt.Color("origin:N", title="Where the figure comes from"),
-        shape=alt.Shape("origin:N", legend=None),
-        tooltip=[
-            alt.Tooltip("date:T"),
-            alt.Tooltip("description:N"),
-            alt.Tooltip("value:Q", format=",.0f"),
-            alt.Tooltip("unit:N"),
-            alt.Tooltip("source:N"),
-        ],
-    )
-    labels = base.mark_text(dx=8, align="left", fontSize=10).encode(
-        x="date:T", y="value:Q", text="label:N"
-    )
-    # A stem from zero shows each figure's size and sign (an outflow hangs below the axis).
-    stems = base.mark_rule(strokeWidth=2).encode(
-        x="date:T", y="value:Q", y2=alt.datum(0), color=alt.Color("origin:N")
-    )
-    # One panel per unit, each with its own axis: HK dollars and share counts never share a scale.
-    chart = (
-        alt.layer(stems, points, labels)
-        .properties(width="container", height=170)
-        .facet(row=alt.Row("unit:N", title=None))
-        .resolve_scale(y="independent")
-    )
-    return chart, data
-
-
 def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
     """Article tone by publication date, coloured by language and shaped by source, with a
     rolling mean over the three nearest articles."""
@@ -771,43 +723,6 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
     )
     zero = alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(color="#bbb").encode(y="y:Q")
     return (zero + roll + pts).properties(width="container", height=240), data
-
-
-def sentence_tone_chart(
-    sentence_sentiment: pl.DataFrame, articles: pl.DataFrame
-) -> tuple[alt.Chart, pl.DataFrame]:
-    """The spread of sentence-level tone within each article."""
-    data = (
-        sentence_sentiment.lazy()
-        .filter(pl.col("tone").is_not_null())
-        .join(
-            articles.lazy().select("article_id", "path", display_title(), "published_date"),
-            on="article_id",
-        )
-        .with_columns(
-            article=pl.col("published_date").cast(pl.String).fill_null("undated")
-            + " · "
-            + pl.col("title").str.slice(0, 40)
-        )
-        .select("article_id", "article", "sentence_idx", "tone")
-        .sort("article", "sentence_idx")
-        .collect()
-    )
-    chart = (
-        alt.Chart(alt.Data(values=_records(data)))
-        .mark_tick(thickness=2, size=14, opacity=0.7)
-        .encode(
-            x=alt.X("tone:Q", title="Sentence tone"),
-            y=alt.Y("article:N", title=None),
-            color=alt.condition("datum.tone < 0", alt.value(PALETTE[5]), alt.value(PALETTE[0])),
-            tooltip=[
-                alt.Tooltip("article:N"),
-                alt.Tooltip("sentence_idx:Q"),
-                alt.Tooltip("tone:Q", format="+.2f"),
-            ],
-        )
-    )
-    return chart.properties(width="container"), data
 
 
 def tone_vs_car_chart(
@@ -969,50 +884,6 @@ def risk_trend_alt_text(monthly: pl.DataFrame) -> str:
         + f". The busiest month is {busiest['month']:%B %Y} with {busiest['mentions']} mentions;"
         + f" {months} month{'s' if months != 1 else ''} in the year have dated articles."
     )
-
-
-PERIOD_WORDS = r"(?i)\b(week|month|year|half|quarter|annual|full[- ]year|to date)\b"
-
-
-def reported_flows_vs_turnover(flows: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
-    """Every reported flow figure with the same listing's turnover that day. A share is given
-    only for a single day's flow in the listing's own currency; figures for a week, a year or
-    the whole market are not comparable with one day's trading in one stock."""
-    market = flows.filter(pl.col("origin") == "market").select(
-        "instrument",
-        "date",
-        pl.col("value").alias("turnover"),
-        pl.col("unit").alias("turnover_unit"),
-    )
-    publishers = articles.select("article_id", display_source().alias("publisher"))
-    reported = (
-        flows.filter(pl.col("origin") != "market")
-        .join(publishers, on="article_id", how="left")
-        .with_columns(
-            source=pl.coalesce(
-                "publisher",
-                pl.col("url").str.extract(r"^https?://(?:www\.)?([^/]+)", 1),
-                pl.lit("source not recorded"),
-            )
-        )
-    )
-    joined = reported.join(market, on=["instrument", "date"], how="left")
-    comparable = (
-        pl.col("turnover").is_not_null()
-        & (pl.col("unit") == pl.col("turnover_unit"))
-        & ~pl.col("description").str.contains(PERIOD_WORDS)
-    )
-    return joined.select(
-        "date",
-        "instrument",
-        "description",
-        "value",
-        "unit",
-        "turnover",
-        "turnover_unit",
-        pl.when(comparable).then(pl.col("value").abs() / pl.col("turnover")).alias("share"),
-        "source",
-    ).sort("date")
 
 
 def _close_tooltip(series_title: str) -> list:

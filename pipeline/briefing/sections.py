@@ -257,8 +257,8 @@ def _per_listing_alt_text(data: pl.DataFrame, column: str, what: str, fmt: str) 
 
 def reported_flows_table() -> Markdown:
     """Each flow figure reported in the corpus or the cited reference table, beside that day's
-    turnover of the listing, so its size can be judged on one measure at a time."""
-    data = charts.reported_flows_vs_turnover(tables()["flows"], tables()["articles"])
+    turnover of the listing (the `reported_flows` table), so its size is judged on one measure."""
+    data = tables()["reported_flows"]
     if data.is_empty():
         return Markdown(
             "No flow figures are reported in this edition's corpus or reference table.\n"
@@ -278,23 +278,27 @@ def reported_flows_table() -> Markdown:
             return_dtype=pl.String,
         )
         .alias("amount"),
-        pl.struct("turnover", "turnover_unit", "instrument")
+        pl.struct("turnover", "turnover_unit", "instrument", "share_note")
         .map_elements(
             lambda v: (
                 f"{v['instrument']} {money(v['turnover'], v['turnover_unit'])}"
                 if v["turnover"] is not None
-                else "not available (market-wide figure)"
-                if v["instrument"] is None
-                else "not available (no session that day)"
+                else f"not available ({v['share_note']})"
             ),
             return_dtype=pl.String,
         )
         .alias("that day's turnover"),
-        pl.col("share")
-        .map_elements(lambda v: pct(v, 0, signed=False), return_dtype=pl.String)
-        .fill_null("not comparable (another period or market)")
+        pl.struct("share", "share_note")
+        .map_elements(
+            lambda v: (
+                pct(v["share"], 0, signed=False)
+                if v["share"] is not None
+                else f"not comparable ({v['share_note']})"
+            ),
+            return_dtype=pl.String,
+        )
         .alias("as share of turnover"),
-        pl.col("source").alias("source"),
+        charts.display_source("source not recorded"),
     )
     return table(
         view,
