@@ -57,16 +57,6 @@ def escape_md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
-def code_md(text: object) -> str:
-    """Untrusted text as an inline code span: literal in both formats, with a backtick fence
-    longer than any run of backticks inside it."""
-    flat = " ".join(str(text).split())
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
-
-
 def url_md(url: object) -> str:
     """A link to an http(s) URL from article metadata, or "" for anything else (`javascript:`,
     `data:`, relative paths). Characters that could end the autolink are percent-encoded."""
@@ -331,11 +321,6 @@ def _attr(text: str | None) -> str:
     from html import escape
 
     return escape(text or "", quote=True)
-
-
-def bullet_list(items: Sequence[str]) -> Markdown:
-    """Markdown bullets from already-safe Markdown strings."""
-    return Markdown("\n".join(f"- {item}" for item in items) + "\n")
 
 
 # Numbers and dates as a news desk writes them -------------------------------------------------
