@@ -4,11 +4,13 @@ key-findings box is drawn from the same cell output the site uses."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import typst
 from pypdf import PdfReader
 
 from pipeline.config import PROJECT_ROOT
@@ -108,3 +110,18 @@ def test_key_findings_box_is_drawn(pdf: Path, tmp_path: Path) -> None:
     red = sum(1 for r, g, b in rgb if r > 150 and g < 80 and b < 80)
     tint = sum(1 for px in rgb if px == (250, 246, 245))
     assert red > 10 and tint > 100, (red, tint)
+
+
+@pytest.mark.parametrize("filler_words", range(100, 800, 50))
+def test_key_findings_box_is_never_split_across_pages(tmp_path: Path, filler_words: int) -> None:
+    """Whatever text comes before it, the box of the print partial lands whole on one page
+    (with a breakable block, four of these fillers split the eight-bullet box)."""
+    shutil.copy(PROJECT_ROOT / "report" / "_typst" / "typst-template.typ", tmp_path)
+    bullets = "".join(f"- finding {i} #lorem(12)\n" for i in range(8))
+    (tmp_path / "page.typ").write_text(
+        '#import "typst-template.typ": key-findings\n#set page(height: 20cm)\n'
+        f"#lorem({filler_words})\n\n#key-findings[*Key findings*\n\n{bullets}]\n"
+    )
+    reader = PdfReader(io.BytesIO(typst.compile(str(tmp_path / "page.typ"))))
+    pages = [n for n, page in enumerate(reader.pages) if "finding" in page.extract_text()]
+    assert len(pages) == 1, pages
