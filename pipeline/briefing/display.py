@@ -127,8 +127,8 @@ def table(
     markdown: Sequence[str] = (),
 ) -> Markdown:
     """Show a table in either format; the caption becomes a labelled pandoc table caption. In
-    HTML the table sits in a frame of its own that scrolls sideways on a narrow screen (never
-    the page).
+    HTML the table sits in a frame of its own, so it never widens the page; a table of
+    CARD_COLUMNS or more columns turns into stacked cards on a phone instead of scrolling.
 
     A captioned table always carries a `tbl-` label (`: caption {#tbl-x}`), made from the
     caption unless `label=` names it: Quarto drops unlabelled captions from Typst output
@@ -137,11 +137,47 @@ def table(
     text = markdown_table(df, formats, markdown)
     if label and not caption:
         raise ValueError(f"table label {label!r} needs a caption (Quarto numbers captions)")
+    tbl_id = table_label(caption, label) if caption else None
     if caption:
-        text += f"\n\n: {escape_md(caption)} {{#{table_label(caption, label)}}}"
-    if is_html():
+        text += f"\n\n: {escape_md(caption)} {{#{tbl_id}}}"
+    if not is_html():
+        return Markdown(text + "\n")
+    if df.width < CARD_COLUMNS:
         return Markdown(f"::: {{.table-frame}}\n{text}\n:::\n")
-    return Markdown(text + "\n")
+    frame = card_frame_id(tbl_id)
+    return Markdown(
+        f"::: {{#{frame} .table-frame .cards}}\n{text}\n:::\n\n{card_labels(frame, df.columns)}"
+    )
+
+
+# A table this wide becomes stacked cards on a phone (site.css, `.cards`): one card a row,
+# each cell under its column's name.
+CARD_COLUMNS = 4
+_CARD_FRAMES: list[str] = []  # one kernel renders one page in one format
+
+
+def card_frame_id(tbl_id: str | None) -> str:
+    """The id of a card table's frame: from its table label, else numbered on the page."""
+    _CARD_FRAMES.append(tbl_id or "")
+    return f"cards-{tbl_id}" if tbl_id else f"cards-{len(_CARD_FRAMES)}"
+
+
+def card_labels(frame: str, columns: Sequence[str]) -> str:
+    """The column names a card prints above each cell, as CSS for this table's frame.
+
+    Pandoc's pipe tables give cells no attributes, so a `data-label` per cell would need a
+    filter that Quarto and the built-in renderer would each have to run; a rule per column
+    (`td:nth-child(n)::before`) works under both engines, from Markdown alone."""
+
+    def css_string(text: str) -> str:
+        # A CSS string: backslash, quote and "<" (which could end the style element) escaped.
+        return '"' + re.sub(r'[\\"<]', lambda m: f"\\{ord(m[0]):x} ", text) + '"'
+
+    rules = "".join(
+        f"#{frame} td:nth-child({n})::before{{content:{css_string(name)}}}"
+        for n, name in enumerate(columns, start=1)
+    )
+    return f"```{{=html}}\n<style>@media (max-width: 40rem){{{rules}}}</style>\n```\n"
 
 
 _USED_LABELS: set[str] = set()  # one kernel renders one page in one format
