@@ -183,6 +183,7 @@ def story_context(tables: dict[str, pl.DataFrame], as_of: str) -> dict[str, Any]
     claims = tables["claims"]
     return {
         "as_of": as_of,
+        "year": int(as_of[:4]),
         "names": names,
         "n_articles": tables["articles"].height,
         "n_days": by_day.height,
