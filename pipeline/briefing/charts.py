@@ -25,6 +25,11 @@ ROLLING_GAP_DAYS = 31
 # The tone chart's rolling mean spans this many consecutive articles.
 ROLLING_ARTICLES = 3
 BENCHMARKS = tuple(sorted(set(reference.benchmark_of().values())))
+# A month axis: one tick a month (Vega's default puts two "Mar" labels in one month on a wide
+# chart), thinned where the labels would touch on a narrow one.
+MONTH_AXIS = alt.Axis(
+    format="%b", tickCount={"interval": "month", "step": 1}, labelOverlap=True, labelSeparation=4
+)
 
 
 def theme() -> dict:
@@ -178,7 +183,7 @@ def _price_panel(
         "date:T",
         title=None,
         scale=alt.Scale(domain=domain) if domain else alt.Undefined,
-        axis=alt.Axis(format="%b", labelOverlap=True),
+        axis=MONTH_AXIS,
     )
     y = alt.Y("index:Q", title="Index", scale=alt.Scale(zero=False))
     colour = alt.Color(
@@ -670,7 +675,7 @@ def _turnover_panel(rows: pl.DataFrame, listing: str) -> alt.Chart:
         alt.Chart(alt.Data(values=_records(tidy)))
         .mark_bar(width=2)
         .encode(
-            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b", labelOverlap=True)),
+            x=alt.X("date:T", title=None, axis=MONTH_AXIS),
             y=alt.Y("turnover:Q", title=f"Turnover ({currency})", axis=axis),
             color=alt.condition("datum.spike", alt.value(PALETTE[5]), alt.value("#9bb7d4")),
             tooltip=[
@@ -708,7 +713,7 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
     )
     base = alt.Chart(alt.Data(values=_records(data)))
     pts = base.mark_point(size=100, filled=True).encode(
-        x=alt.X("published_date:T", title=None, axis=alt.Axis(format="%b", labelOverlap=True)),
+        x=alt.X("published_date:T", title=None, axis=MONTH_AXIS),
         y=alt.Y("tone:Q", title="Net tone"),
         color=alt.Color("language:N", title="Language"),
         tooltip=[
@@ -849,7 +854,7 @@ def risk_trend_chart(mentions: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
                 "yearmonth(month):T",
                 title=None,
                 scale=alt.Scale(domain=domain),
-                axis=alt.Axis(format="%b", tickCount=12),
+                axis=MONTH_AXIS,
             ),
             y=alt.Y("per_article:Q", title="Mentions per dated article", stack=True),
             color=alt.Color("risk:N", title="Risk", scale=alt.Scale(range=PALETTE)),

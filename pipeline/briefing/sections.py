@@ -288,11 +288,14 @@ def reported_flows_table() -> Markdown:
             return_dtype=pl.String,
         )
         .alias("that day's turnover"),
-        pl.struct("share", "share_note")
+        # Where there is no turnover, the turnover cell already says why.
+        pl.struct("share", "share_note", "turnover")
         .map_elements(
             lambda v: (
                 pct(v["share"], 0, signed=False)
                 if v["share"] is not None
+                else "not comparable"
+                if v["turnover"] is None
                 else f"not comparable ({v['share_note']})"
             ),
             return_dtype=pl.String,
@@ -367,7 +370,10 @@ def timeline() -> Markdown:
     """The corpus as a timeline: date, source, title, and tone."""
     a = tables()["articles"].sort("published_date", nulls_last=True)
     cols = [
-        pl.col("published_date").cast(pl.String).fill_null("undated").alias("date"),
+        pl.col("published_date")
+        .map_elements(lambda d: day(d, year=True), return_dtype=pl.String)
+        .fill_null("undated")
+        .alias("date"),
         charts.display_source(),
         charts.display_title(),
     ]
