@@ -125,3 +125,23 @@ def test_key_findings_box_is_never_split_across_pages(tmp_path: Path, filler_wor
     reader = PdfReader(io.BytesIO(typst.compile(str(tmp_path / "page.typ"))))
     pages = [n for n, page in enumerate(reader.pages) if "finding" in page.extract_text()]
     assert len(pages) == 1, pages
+
+
+@pytest.mark.parametrize("filler_words", range(500, 700, 20))
+def test_a_table_caption_is_never_left_alone_at_a_page_foot(
+    tmp_path: Path, filler_words: int
+) -> None:
+    """Under the briefing's show rules a table's caption lands on the page of its first row,
+    whatever text comes before (rows of 80 words: with a plain caption, fillers of 560 to 600
+    words leave it alone at the foot of the first page)."""
+    shutil.copy(PROJECT_ROOT / "report" / "_typst" / "typst-template.typ", tmp_path)
+    rows = "".join(f"[row{i}], [#lorem(80)],\n" for i in range(6))
+    (tmp_path / "page.typ").write_text(
+        '#import "typst-template.typ": briefing\n#show: doc => briefing(title: [T], doc)\n'
+        f"#lorem({filler_words})\n\n"
+        f"#figure(kind: table, caption: [CAPTIONX], table(columns: 2, {rows}))\n"
+    )
+    reader = PdfReader(io.BytesIO(typst.compile(str(tmp_path / "page.typ"))))
+    texts = [page.extract_text() for page in reader.pages]
+    caption = next(n for n, t in enumerate(texts) if "CAPTIONX" in t)
+    assert "row0" in texts[caption], (caption, [("row0" in t) for t in texts])

@@ -301,7 +301,11 @@ def reported_flows_table() -> Markdown:
             return_dtype=pl.String,
         )
         .alias("as share of turnover"),
-        charts.display_source("source not recorded"),
+        # A web address is one long word: on paper it may break after a dot (zero-width space),
+        # or it runs past the page's edge; a browser wraps it by CSS.
+        charts.display_source("source not recorded").str.replace_all(
+            ".", "." if is_html() else ".\u200b", literal=True
+        ),
     )
     return table(
         view,
