@@ -185,7 +185,8 @@ def _price_panel(
         scale=alt.Scale(domain=domain) if domain else alt.Undefined,
         axis=MONTH_AXIS,
     )
-    y = alt.Y("index:Q", title="Index", scale=alt.Scale(zero=False))
+    named = _significant_labels(reactions, path, listing, year)
+    y = alt.Y("index:Q", title="Index", scale=_headroom_scale(pair["index"], named))
     colour = alt.Color(
         "instrument:N",
         title=None,
@@ -240,11 +241,27 @@ def _price_panel(
             )
             .encode(x=x, y="index:Q", tooltip=tips)
         )
-    named = _significant_labels(reactions, path, listing, year)
     if named is not None:
         layers += named
     title = _panel_title(path, listing, benchmark)
-    return alt.layer(*layers).properties(width="container", height=190, title=title_lines(title))
+    return alt.layer(*layers).properties(
+        width="container", height=PANEL_HEIGHT, title=title_lines(title)
+    )
+
+
+PANEL_HEIGHT = 190  # px of one price panel's plot
+
+
+def _headroom_scale(index: pl.Series, labels: list[alt.Chart] | None) -> alt.Scale:
+    """A y scale whose top leaves the rows of the significant-day labels clear of the lines:
+    the labels sit in fixed pixel rows at the top (`_significant_labels`), so the domain is
+    raised by that share of the panel's height."""
+    if not labels or index.is_empty():
+        return alt.Scale(zero=False)
+    rows = (len(labels) - 1) // 2  # a dot layer, then a rule and a text per label
+    share = (LABEL_TOP + LABEL_ROW * rows) / PANEL_HEIGHT
+    lo, hi = float(index.min()), float(index.max())
+    return alt.Scale(zero=False, domain=[lo, hi + (hi - lo) * share / (1 - share)])
 
 
 def _panel_title(path: pl.DataFrame, listing: str, benchmark: str) -> str:
@@ -294,6 +311,9 @@ def _latest_band(clusters: pl.DataFrame | None, listing: str, year: int) -> alt.
     return alt.layer(rect, text)
 
 
+LABEL_TOP, LABEL_ROW = 14, 13  # px: the first label's baseline (plus a margin), each next row
+
+
 def _significant_labels(
     reactions: pl.DataFrame | None, path: pl.DataFrame, listing: str, year: int
 ) -> list[alt.Chart] | None:
@@ -333,7 +353,7 @@ def _significant_labels(
     layers: list[alt.Chart] = [dot]
     for i in range(rows.height):
         one = base.transform_filter(f"datum.row == {i}")
-        top = 12 + 13 * i
+        top = LABEL_TOP - 2 + LABEL_ROW * i
         layers += [
             one.mark_rule(color="#222", strokeWidth=0.6).encode(
                 x="event_date:T", y="index:Q", y2=alt.value(top)

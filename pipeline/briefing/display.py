@@ -83,10 +83,12 @@ def markdown_table(
     df: pl.DataFrame,
     formats: dict[str, str] | None = None,
     markdown: Sequence[str] = (),
+    widths: dict[str, int] | None = None,
 ) -> str:
     """A pipe table of `df` with every cell escaped; floats rounded by `formats` ("{:.2f}").
     Columns named in `markdown` hold Markdown the caller built from escaped parts (a verdict
-    chip) and are not escaped again."""
+    chip) and are not escaped again. `widths` gives a column of long prose more room than the
+    rule below allows (in the same units: about a character each)."""
     formats = formats or {}
     body = [
         [
@@ -98,16 +100,17 @@ def markdown_table(
     # Pandoc sizes wrapped columns by the dashes under each header. A word cannot wrap, so each
     # column gets at least its longest word (with some slack); longer text is capped so it wraps
     # instead of squeezing the other columns.
-    widths = []
+    sizes = []
     for i, name in enumerate(df.columns):
         # A non-breaking space ("12 Feb", "HK$956m") joins words: only ASCII spaces split.
         cells = [re.sub(r"[ \t\n]+", " ", c).strip() for c in (name, *(row[i] for row in body))]
         longest_word = max(len(word) for cell in cells for word in cell.split(" ") or [""])
         # 1.6: a word in bold or at the print size needs more room than its letter count.
-        widths.append(max(4, min(round(longest_word * 1.6) + 2, 26), min(max(map(len, cells)), 30)))
+        fit = max(4, min(round(longest_word * 1.6) + 2, 26), min(max(map(len, cells)), 30))
+        sizes.append((widths or {}).get(name, fit))
     rule = [
         "-" * (w - 1) + ":" if df[c].dtype.is_numeric() else ":" + "-" * (w - 1)
-        for c, w in zip(df.columns, widths, strict=True)
+        for c, w in zip(df.columns, sizes, strict=True)
     ]
     raw = [name in markdown for name in df.columns]
     lines = [[escape_md(c) for c in df.columns]] + [
@@ -125,6 +128,7 @@ def table(
     *,
     label: str | None = None,
     markdown: Sequence[str] = (),
+    widths: dict[str, int] | None = None,
 ) -> Markdown:
     """Show a table in either format; the caption becomes a labelled pandoc table caption. In
     HTML the table sits in a frame of its own, so it never widens the page; a table of
@@ -134,7 +138,7 @@ def table(
     caption unless `label=` names it: Quarto drops unlabelled captions from Typst output
     (quarto-cli #11733) and numbers labelled ones, and the built-in renderer does the same.
     """
-    text = markdown_table(df, formats, markdown)
+    text = markdown_table(df, formats, markdown, widths)
     if label and not caption:
         raise ValueError(f"table label {label!r} needs a caption (Quarto numbers captions)")
     tbl_id = table_label(caption, label) if caption else None

@@ -204,10 +204,12 @@ def close_up() -> Chart | Markdown:
 
 
 def appendix_break() -> Markdown:
-    """In the PDF the methodology is an appendix on a new page."""
+    """In the PDF the methodology is an appendix on a new page, set a size smaller than the
+    briefing so it fills one page instead of spilling two lines onto another. The cell comes
+    before the appendix heading, so the heading opens the new page."""
     if is_html():
         return Markdown("")
-    return Markdown("```{=typst}\n#pagebreak(weak: true)\n```\n")
+    return Markdown("```{=typst}\n#pagebreak(weak: true)\n#set text(size: 9pt)\n```\n")
 
 
 def long_run() -> Chart:
@@ -311,6 +313,7 @@ def reported_flows_table() -> Markdown:
         view,
         caption="Flow figures as reported, with their sources, beside the listing's turnover "
         "that day (not verified: the market snapshot has no Stock Connect data)",
+        widths={"reported figure": 40},
     )
 
 
@@ -490,7 +493,7 @@ def claim_value(value: float | None, unit: str | None) -> str:
     if unit in ("USD", "HKD", "CNY"):
         return money(value, unit)
     if unit and unit.startswith("x_"):
-        return f"{value:.2f}× the mean of the previous 20 sessions"
+        return f"{value:.2f}× the 20-session mean"
     return f"{value:,.2f}"
 
 
@@ -523,6 +526,8 @@ def claims_table_view() -> Markdown:
         view,
         caption="Every numeric market claim, checked against the market tables",
         markdown=("verdict",),
+        # The check is the longest text: on paper it gets the room the figures do not need.
+        widths={"how it was checked": 50},
     )
 
 
