@@ -220,3 +220,26 @@ def test_year_to_date_uses_previous_year_close(tables) -> None:
         assert baba["change"] == pytest.approx(baba["last"] / baba["base"] - 1)
     # The Hong Kong half-day of 31 December is a real close, not a placeholder.
     assert hk["base_date"] == dt.date(tables.edition.as_of.year - 1, 12, 31)
+
+
+def test_chart_titles_state_findings_from_the_tables(tables) -> None:
+    """The claim, tone and risk charts' titles give the counts the tables hold."""
+    claims = tables["claims"]
+    _, verdicts = charts.claim_verdicts_chart(claims, tables["articles"])
+    n = {v: claims.filter(pl.col("verdict") == v).height for v in ("supported", "unverifiable")}
+    title = charts.verdicts_title(verdicts)
+    assert title.startswith(f"{n['supported']} of {claims.height} claims hold")
+    assert f"{n['unverifiable']} cannot be checked" in title
+    dated = tables["articles"].filter(pl.col("published_date").is_not_null())
+    negative = dated.filter(pl.col("tone_label") == "negative").height
+    _, tone = charts.tone_over_time_chart(tables["articles"])
+    assert charts.tone_title(tone).startswith(f"{negative} of {dated.height} articles")
+    mentions = tables["risk_mentions"].filter(pl.col("published_date").is_not_null())
+    busiest = (
+        mentions.group_by(pl.col("published_date").dt.strftime("%b %Y"))
+        .agg(pl.col("mentions").sum() / pl.col("article_id").n_unique())
+        .sort("mentions")
+        .row(-1)
+    )
+    _, monthly = charts.risk_trend_chart(tables["risk_mentions"])
+    assert f"in {busiest[0]}; {busiest[1]:.1f} per article" in charts.risk_title(monthly)

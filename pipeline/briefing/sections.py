@@ -504,6 +504,7 @@ def claims_table_view() -> Markdown:
         return Markdown("No numeric market claims were found.\n")
     # On paper the listing's short code keeps the table inside the column.
     names = {i: ins.name if is_html() else i for i, ins in reference.instruments().items()}
+    names |= narrative.UNLISTED_NAMES
     fmt = lambda col: pl.struct(col, "unit").map_elements(  # noqa: E731
         lambda v: claim_value(v[col], v["unit"]), return_dtype=pl.String
     )
@@ -534,7 +535,10 @@ def claims_table_view() -> Markdown:
 def tolerance() -> Markdown:
     from pipeline.claims.tolerance import tolerance_table
 
-    return table(tolerance_table(), caption="Tolerance by qualifier")
+    rules = tolerance_table()
+    # Column names as a reader reads them ("applies to"), not as the code spells them.
+    readable = rules.rename({c: c.replace("_", " ") for c in rules.columns})
+    return table(readable, caption="Tolerance by qualifier")
 
 
 def sources() -> Markdown:
