@@ -293,7 +293,7 @@ def test_wide_tables_carry_card_labels_for_phones(monkeypatch) -> None:
         {"quote": ["a"], 'b "x"': [1], "c</style>": [2], "d": [3]}
     )
     text = str(display.table(wide, "Wide table"))
-    assert text.startswith("::: {#cards-tbl-wide-table .table-frame .cards}\n")
+    assert "\n::: {#cards-tbl-wide-table .table-frame .cards}\n| quote |" in text
     rules = re.findall(
         r"#cards-tbl-wide-table td:nth-child\((\d)\)::before\{content:(\"[^\"]*\")\}", text
     )

@@ -149,8 +149,9 @@ def table(
     if df.width < CARD_COLUMNS:
         return Markdown(f"::: {{.table-frame}}\n{text}\n:::\n")
     frame = card_frame_id(tbl_id)
+    # The labels come first: the table and its caption stay the last blocks, as for any table.
     return Markdown(
-        f"::: {{#{frame} .table-frame .cards}}\n{text}\n:::\n\n{card_labels(frame, df.columns)}"
+        f"{card_labels(frame, df.columns)}\n::: {{#{frame} .table-frame .cards}}\n{text}\n:::\n"
     )
 
 
