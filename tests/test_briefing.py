@@ -243,3 +243,15 @@ def test_chart_titles_state_findings_from_the_tables(tables) -> None:
     )
     _, monthly = charts.risk_trend_chart(tables["risk_mentions"])
     assert f"in {busiest[0]}; {busiest[1]:.1f} per article" in charts.risk_title(monthly)
+
+
+def test_tone_car_title_gives_the_correlation_of_its_points(tables) -> None:
+    _, data = charts.tone_vs_car_chart(tables["articles"], tables["events"])
+    pairs = (
+        tables["events"].join(tables["articles"], on="article_id").drop_nulls(["tone", "car_m1_p1"])
+    )
+    tone, car = pairs["tone"].to_list(), pairs["car_m1_p1"].to_list()
+    n, mt, mc = len(tone), sum(tone) / len(tone), sum(car) / len(car)
+    cov = sum((a - mt) * (b - mc) for a, b in zip(tone, car, strict=True))
+    r = cov / (sum((a - mt) ** 2 for a in tone) * sum((b - mc) ** 2 for b in car)) ** 0.5
+    assert f"r = {r:+.2f} over {n} points".replace("-", "−") in charts.tone_car_title(data)

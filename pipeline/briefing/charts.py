@@ -792,7 +792,23 @@ def tone_vs_car_chart(
             ],
         )
     )
-    return chart.properties(width="container", height=240), data
+    title = title_lines(tone_car_title(data))
+    return chart.properties(width="container", height=240, title=title), data
+
+
+# Below this many article-listing pairs a correlation is reported but read as no pattern.
+PATTERN_MIN_POINTS = 20
+
+
+def tone_car_title(data: pl.DataFrame) -> str:
+    """ "Tone vs reaction: r = −0.21 over 8 points; too few articles to show a pattern"."""
+    if data.height < 3:
+        return "Too few articles with a tone and a market reaction to compare"
+    r = data.select(pl.corr("tone", "car_m1_p1")).item()
+    text = f"Tone vs reaction: r = {r:+.2f} over {data.height} points".replace("-", "−")
+    return text + (
+        "; too few articles to show a pattern" if data.height < PATTERN_MIN_POINTS else ""
+    )
 
 
 VERDICT_COLOURS = {"supported": PALETTE[2], "contradicted": PALETTE[5], "unverifiable": "#999999"}
