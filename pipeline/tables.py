@@ -30,6 +30,7 @@ TABLE_NAMES = (
     "claims",
     "events",
     "flows",
+    "reported_flows",
     "validation",
     "abnormal_returns",
     "risk_mentions",
@@ -84,7 +85,7 @@ def build_tables(settings: Settings) -> Tables:
     from pipeline.findings.summary import key_numbers
     from pipeline.findings.year_to_date import year_to_date
     from pipeline.market.events import abnormal_returns_table, events_table
-    from pipeline.market.flows import flows_table
+    from pipeline.market.flows import flows_table, reported_flows
     from pipeline.market.prices import market_files, prices
     from pipeline.market.returns import returns_table
     from pipeline.market.validation import validation
@@ -111,6 +112,7 @@ def build_tables(settings: Settings) -> Tables:
     t["claims"] = claims_table(t["sentences"], t["articles"], t["prices"], inferred=inferred)
     t["events"] = events_table(t["articles"], t["prices"], t["returns"])
     t["flows"] = flows_table(t["prices"], t["claims"], settings.reference_dir)
+    t["reported_flows"] = reported_flows(t["flows"], t["articles"])
     t["risk_mentions"] = risk_mentions(
         t["sentences"], t["articles"], risk_terms(settings.reference_dir)
     )

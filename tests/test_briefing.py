@@ -105,14 +105,12 @@ def test_long_run_extremes_found_in_data(tables) -> None:
     _values(chart)
 
 
-@pytest.mark.parametrize("builder", ["turnover", "reported", "tone", "sentence", "car", "claims"])
+@pytest.mark.parametrize("builder", ["turnover", "tone", "car", "claims"])
 def test_every_chart_is_valid_vega_lite_with_its_data(tables, year, builder: str) -> None:
     t = tables
     chart, data = {
         "turnover": lambda: charts.turnover_chart(t["flows"], year),
-        "reported": lambda: charts.reported_flows_chart(t["flows"]),
         "tone": lambda: charts.tone_over_time_chart(t["articles"]),
-        "sentence": lambda: charts.sentence_tone_chart(t["sentence_sentiment"], t["articles"]),
         "car": lambda: charts.tone_vs_car_chart(t["articles"], t["events"]),
         "claims": lambda: charts.claim_verdicts_chart(t["claims"], t["articles"]),
     }[builder]()
@@ -222,3 +220,38 @@ def test_year_to_date_uses_previous_year_close(tables) -> None:
         assert baba["change"] == pytest.approx(baba["last"] / baba["base"] - 1)
     # The Hong Kong half-day of 31 December is a real close, not a placeholder.
     assert hk["base_date"] == dt.date(tables.edition.as_of.year - 1, 12, 31)
+
+
+def test_chart_titles_state_findings_from_the_tables(tables) -> None:
+    """The claim, tone and risk charts' titles give the counts the tables hold."""
+    claims = tables["claims"]
+    _, verdicts = charts.claim_verdicts_chart(claims, tables["articles"])
+    n = {v: claims.filter(pl.col("verdict") == v).height for v in ("supported", "unverifiable")}
+    title = charts.verdicts_title(verdicts)
+    assert title.startswith(f"{n['supported']} of {claims.height} claims hold")
+    assert f"{n['unverifiable']} cannot be checked" in title
+    dated = tables["articles"].filter(pl.col("published_date").is_not_null())
+    negative = dated.filter(pl.col("tone_label") == "negative").height
+    _, tone = charts.tone_over_time_chart(tables["articles"])
+    assert charts.tone_title(tone).startswith(f"{negative} of {dated.height} articles")
+    mentions = tables["risk_mentions"].filter(pl.col("published_date").is_not_null())
+    busiest = (
+        mentions.group_by(pl.col("published_date").dt.strftime("%b %Y"))
+        .agg(pl.col("mentions").sum() / pl.col("article_id").n_unique())
+        .sort("mentions")
+        .row(-1)
+    )
+    _, monthly = charts.risk_trend_chart(tables["risk_mentions"])
+    assert f"in {busiest[0]}; {busiest[1]:.1f} per article" in charts.risk_title(monthly)
+
+
+def test_tone_car_title_gives_the_correlation_of_its_points(tables) -> None:
+    _, data = charts.tone_vs_car_chart(tables["articles"], tables["events"])
+    pairs = (
+        tables["events"].join(tables["articles"], on="article_id").drop_nulls(["tone", "car_m1_p1"])
+    )
+    tone, car = pairs["tone"].to_list(), pairs["car_m1_p1"].to_list()
+    n, mt, mc = len(tone), sum(tone) / len(tone), sum(car) / len(car)
+    cov = sum((a - mt) * (b - mc) for a, b in zip(tone, car, strict=True))
+    r = cov / (sum((a - mt) ** 2 for a in tone) * sum((b - mc) ** 2 for b in car)) ** 0.5
+    assert f"r = {r:+.2f} over {n} points".replace("-", "−") in charts.tone_car_title(data)

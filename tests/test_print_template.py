@@ -4,11 +4,13 @@ key-findings box is drawn from the same cell output the site uses."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import typst
 from pypdf import PdfReader
 
 from pipeline.config import PROJECT_ROOT
@@ -108,3 +110,38 @@ def test_key_findings_box_is_drawn(pdf: Path, tmp_path: Path) -> None:
     red = sum(1 for r, g, b in rgb if r > 150 and g < 80 and b < 80)
     tint = sum(1 for px in rgb if px == (250, 246, 245))
     assert red > 10 and tint > 100, (red, tint)
+
+
+@pytest.mark.parametrize("filler_words", range(100, 800, 50))
+def test_key_findings_box_is_never_split_across_pages(tmp_path: Path, filler_words: int) -> None:
+    """Whatever text comes before it, the box of the print partial lands whole on one page
+    (with a breakable block, four of these fillers split the eight-bullet box)."""
+    shutil.copy(PROJECT_ROOT / "report" / "_typst" / "typst-template.typ", tmp_path)
+    bullets = "".join(f"- finding {i} #lorem(12)\n" for i in range(8))
+    (tmp_path / "page.typ").write_text(
+        '#import "typst-template.typ": key-findings\n#set page(height: 20cm)\n'
+        f"#lorem({filler_words})\n\n#key-findings[*Key findings*\n\n{bullets}]\n"
+    )
+    reader = PdfReader(io.BytesIO(typst.compile(str(tmp_path / "page.typ"))))
+    pages = [n for n, page in enumerate(reader.pages) if "finding" in page.extract_text()]
+    assert len(pages) == 1, pages
+
+
+@pytest.mark.parametrize("filler_words", range(500, 700, 20))
+def test_a_table_caption_is_never_left_alone_at_a_page_foot(
+    tmp_path: Path, filler_words: int
+) -> None:
+    """Under the briefing's show rules a table's caption lands on the page of its first row,
+    whatever text comes before (rows of 80 words: with a plain caption, fillers of 560 to 600
+    words leave it alone at the foot of the first page)."""
+    shutil.copy(PROJECT_ROOT / "report" / "_typst" / "typst-template.typ", tmp_path)
+    rows = "".join(f"[row{i}], [#lorem(80)],\n" for i in range(6))
+    (tmp_path / "page.typ").write_text(
+        '#import "typst-template.typ": briefing\n#show: doc => briefing(title: [T], doc)\n'
+        f"#lorem({filler_words})\n\n"
+        f"#figure(kind: table, caption: [CAPTIONX], table(columns: 2, {rows}))\n"
+    )
+    reader = PdfReader(io.BytesIO(typst.compile(str(tmp_path / "page.typ"))))
+    texts = [page.extract_text() for page in reader.pages]
+    caption = next(n for n, t in enumerate(texts) if "CAPTIONX" in t)
+    assert "row0" in texts[caption], (caption, [("row0" in t) for t in texts])

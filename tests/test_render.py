@@ -280,3 +280,29 @@ def test_figure_captions_are_markdown_with_curly_quotes(tmp_path: Path) -> None:
     html = (root / "_site" / "report" / "index.html").read_text()
     assert "Figure 1: Alibaba\u2019s <em>own</em> chart" in html
     assert '<h2 id="toc-title">On this page</h2>' in html  # Quarto's contents title
+
+
+def test_wide_tables_carry_card_labels_for_phones(monkeypatch) -> None:
+    """A table of four or more columns gets a `.cards` frame and one label rule per column,
+    with quotes and "<" escaped so a column name cannot end the style element."""
+    import pipeline.briefing.display as display
+
+    monkeypatch.setattr(display, "_USED_LABELS", set())
+    monkeypatch.setattr(display, "_CARD_FRAMES", [])
+    wide = __import__("polars").DataFrame(
+        {"quote": ["a"], 'b "x"': [1], "c</style>": [2], "d": [3]}
+    )
+    text = str(display.table(wide, "Wide table"))
+    assert "\n::: {#cards-tbl-wide-table .table-frame .cards}\n| quote |" in text
+    rules = re.findall(
+        r"#cards-tbl-wide-table td:nth-child\((\d)\)::before\{content:(\"[^\"]*\")\}", text
+    )
+    assert rules == [
+        ("1", '"quote"'),
+        ("2", '"b \\22 x\\22 "'),
+        ("3", '"c\\3c /style>"'),
+        ("4", '"d"'),
+    ]
+    assert text.count("</style>") == 1
+    narrow = str(display.table(wide.select("quote", "d"), "Narrow table"))
+    assert narrow.startswith("::: {.table-frame}\n") and "<style>" not in narrow

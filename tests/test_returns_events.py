@@ -12,7 +12,7 @@ from market_files import rows_by_date
 
 from pipeline.config import Settings
 from pipeline.market.events import events_table, market_models
-from pipeline.market.flows import flows_table, read_reference
+from pipeline.market.flows import flows_table, read_reference, reported_flows
 from pipeline.market.prices import BABA_FILE, HK_FILE, prices_table
 from pipeline.market.returns import returns_table
 
@@ -185,6 +185,41 @@ def test_flows_turnover_spikes_and_references(prices):
     assert ref.height == read_reference(REFERENCE).height
     assert ref["url"].str.starts_with("http").all()
     assert fl.filter(pl.col("origin") == "corpus")["value"].item() == -1.0
+
+
+def test_reported_flows_sit_beside_that_sessions_turnover(prices):
+    """One day's HKD flow on a session gets a share of the real turnover; a week's flow, a USD
+    figure and the curated rows (market-wide, or dated on a Sunday) get the reason they have none."""
+    session, other = dt.date(2025, 11, 3), dt.date(2025, 11, 4)
+    claims = pl.DataFrame(
+        {
+            "article_id": ["a", "b", "c"],
+            "kind": ["flow"] * 3,
+            "instrument": ["9988.HK"] * 3,
+            "claim_date": [session, other, other],
+            "value": [-5e8, 2e9, 1e8],
+            "unit": ["HKD", "HKD", "USD"],
+            "quote": ["net selling of HK$500m", "net buying in the week", "US$100m of buying"],
+        }
+    )
+    articles = pl.DataFrame(
+        {"article_id": ["a", "b"], "source": ["Desk A", None], "source_confidence": ["high", None]}
+    )
+    rf = reported_flows(flows_table(prices, claims, REFERENCE), articles)
+    assert rf.height == claims.height + read_reference(REFERENCE).height
+    hk = rows_by_date(HK_FILE)[session]
+    day_row = rf.filter(pl.col("article_id") == "a").row(0, named=True)
+    assert day_row["turnover"] == pytest.approx(float(hk["Close"]) * float(hk["Volume"]))
+    assert day_row["share"] == pytest.approx(5e8 / day_row["turnover"])
+    assert (day_row["share_note"], day_row["source"]) == (None, "Desk A")
+    notes = dict(rf.filter(pl.col("origin") == "corpus").select("article_id", "share_note").rows())
+    assert notes == {"a": None, "b": "covers more than one day", "c": "not a sum in HKD"}
+    ref = rf.filter(pl.col("origin") == "reference")
+    wide = ref.filter(pl.col("instrument").is_null())
+    assert wide.height > 0 and (wide["share_note"] == "market-wide figure").all()
+    sundays = ref.filter((pl.col("date").dt.weekday() == 7) & pl.col("instrument").is_not_null())
+    assert sundays.height > 0 and (sundays["share_note"] == "no session that day").all()
+    assert ref["share"].is_null().all() and ref["source"].str.contains(r"\.").all()
 
 
 def test_reference_rows_need_urls(tmp_path):

@@ -94,6 +94,40 @@ def test_every_chart_fits_its_frame(layouts) -> None:
     assert not bad, bad
 
 
+# The claims table as a reader sees it: does its frame scroll sideways, where each verdict sits.
+CLAIMS_TABLE_JS = """() => {
+  const frame = [...document.querySelectorAll('.table-frame')].find(f => f.querySelector('.chip'));
+  if (!frame) return null;
+  const vw = document.documentElement.clientWidth;
+  return {vw, scroll: frame.scrollWidth - frame.clientWidth,
+    cell: getComputedStyle(frame.querySelector('td')).display,
+    chips: [...frame.querySelectorAll('.chip')].map(c => {
+      const r = c.getBoundingClientRect();
+      return [c.textContent.trim(), Math.round(r.left), Math.round(r.right), Math.round(r.width)];
+    })};
+}"""
+
+
+@needs_browser
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_verdict_is_on_screen_without_scrolling_sideways(
+    site_dir: Path, tables, width: int
+) -> None:
+    """On a phone the claims table is stacked cards: its frame never scrolls and every verdict
+    chip, with its word, lies inside the screen. On a desktop it stays a table."""
+    with launch({"width": width, "height": 900}) as ctx:
+        page, _ = open_page(ctx, site_dir / "report" / "claims.html")
+        found = page.evaluate(CLAIMS_TABLE_JS)
+        page.close()
+    assert found is not None, "no claims table with verdict chips on the claims page"
+    assert found["scroll"] <= 1, found["scroll"]
+    assert len(found["chips"]) == tables["claims"].height
+    verdicts = set(tables["claims"]["verdict"])
+    off = [c for c in found["chips"] if c[0] not in verdicts or c[1] < 0 or c[2] > found["vw"]]
+    assert not off and all(c[3] > 0 for c in found["chips"]), off
+    assert (found["cell"] == "table-cell") == (width >= 640), found["cell"]
+
+
 def _chart_spec(site: Path, chart: str) -> dict:
     text = (site / "report" / "index.html").read_text(encoding="utf-8")
     m = re.search(rf'id="chart-{chart}-spec">(.*?)</script>', text, re.S)

@@ -25,6 +25,11 @@ ROLLING_GAP_DAYS = 31
 # The tone chart's rolling mean spans this many consecutive articles.
 ROLLING_ARTICLES = 3
 BENCHMARKS = tuple(sorted(set(reference.benchmark_of().values())))
+# A month axis: one tick a month (Vega's default puts two "Mar" labels in one month on a wide
+# chart), thinned where the labels would touch on a narrow one.
+MONTH_AXIS = alt.Axis(
+    format="%b", tickCount={"interval": "month", "step": 1}, labelOverlap=True, labelSeparation=4
+)
 
 
 def theme() -> dict:
@@ -47,7 +52,7 @@ def _briefing_theme() -> alt.theme.ThemeConfig:
     return theme()  # type: ignore[return-value]
 
 
-TITLE_LINE_CHARS = 48  # about the width of a phone-width chart at the title's size
+TITLE_LINE_CHARS = 40  # about the width of a 360 px chart at the title's size
 
 
 def title_lines(text: str) -> list[str]:
@@ -178,9 +183,10 @@ def _price_panel(
         "date:T",
         title=None,
         scale=alt.Scale(domain=domain) if domain else alt.Undefined,
-        axis=alt.Axis(format="%b", labelOverlap=True),
+        axis=MONTH_AXIS,
     )
-    y = alt.Y("index:Q", title="Index", scale=alt.Scale(zero=False))
+    named = _significant_labels(reactions, path, listing, year)
+    y = alt.Y("index:Q", title="Index", scale=_headroom_scale(pair["index"], named))
     colour = alt.Color(
         "instrument:N",
         title=None,
@@ -235,11 +241,27 @@ def _price_panel(
             )
             .encode(x=x, y="index:Q", tooltip=tips)
         )
-    named = _significant_labels(reactions, path, listing, year)
     if named is not None:
         layers += named
     title = _panel_title(path, listing, benchmark)
-    return alt.layer(*layers).properties(width="container", height=190, title=title_lines(title))
+    return alt.layer(*layers).properties(
+        width="container", height=PANEL_HEIGHT, title=title_lines(title)
+    )
+
+
+PANEL_HEIGHT = 190  # px of one price panel's plot
+
+
+def _headroom_scale(index: pl.Series, labels: list[alt.Chart] | None) -> alt.Scale:
+    """A y scale whose top leaves the rows of the significant-day labels clear of the lines:
+    the labels sit in fixed pixel rows at the top (`_significant_labels`), so the domain is
+    raised by that share of the panel's height."""
+    if not labels or index.is_empty():
+        return alt.Scale(zero=False)
+    rows = (len(labels) - 1) // 2  # a dot layer, then a rule and a text per label
+    share = (LABEL_TOP + LABEL_ROW * rows) / PANEL_HEIGHT
+    lo, hi = float(index.min()), float(index.max())
+    return alt.Scale(zero=False, domain=[lo, hi + (hi - lo) * share / (1 - share)])
 
 
 def _panel_title(path: pl.DataFrame, listing: str, benchmark: str) -> str:
@@ -289,6 +311,9 @@ def _latest_band(clusters: pl.DataFrame | None, listing: str, year: int) -> alt.
     return alt.layer(rect, text)
 
 
+LABEL_TOP, LABEL_ROW = 14, 13  # px: the first label's baseline (plus a margin), each next row
+
+
 def _significant_labels(
     reactions: pl.DataFrame | None, path: pl.DataFrame, listing: str, year: int
 ) -> list[alt.Chart] | None:
@@ -328,7 +353,7 @@ def _significant_labels(
     layers: list[alt.Chart] = [dot]
     for i in range(rows.height):
         one = base.transform_filter(f"datum.row == {i}")
-        top = 12 + 13 * i
+        top = LABEL_TOP - 2 + LABEL_ROW * i
         layers += [
             one.mark_rule(color="#222", strokeWidth=0.6).encode(
                 x="event_date:T", y="index:Q", y2=alt.value(top)
@@ -670,7 +695,7 @@ def _turnover_panel(rows: pl.DataFrame, listing: str) -> alt.Chart:
         alt.Chart(alt.Data(values=_records(tidy)))
         .mark_bar(width=2)
         .encode(
-            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b", labelOverlap=True)),
+            x=alt.X("date:T", title=None, axis=MONTH_AXIS),
             y=alt.Y("turnover:Q", title=f"Turnover ({currency})", axis=axis),
             color=alt.condition("datum.spike", alt.value(PALETTE[5]), alt.value("#9bb7d4")),
             tooltip=[
@@ -683,54 +708,6 @@ def _turnover_panel(rows: pl.DataFrame, listing: str) -> alt.Chart:
         )
         .properties(width="container", height=120, title=title_lines(title))
     )
-
-
-def reported_flows_chart(flows: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
-    """Flow figures reported in the corpus or the cited reference table, with their sources."""
-    data = (
-        flows.filter((pl.col("origin") != "market") & (pl.col("unit") != "percent"))
-        .select(
-            "date",
-            "origin",
-            "description",
-            "value",
-            "unit",
-            pl.coalesce(pl.col("url"), pl.col("source")).alias("source"),
-        )
-        .sort("date")
-    )
-    data = data.with_columns(
-        label=(pl.col("value") / 1e9).round(2).cast(pl.String) + " bn " + pl.col("unit")
-    )
-    base = alt.Chart(alt.Data(values=_records(data)))
-    points = base.mark_point(size=90, filled=True).encode(
-        x=alt.X("date:T", title=None),
-        y=alt.Y("value:Q", title="Reported figure", axis=alt.Axis(format="~s")),
-        color=alt.Color("origin:N", title="Where the figure comes from"),
-        shape=alt.Shape("origin:N", legend=None),
-        tooltip=[
-            alt.Tooltip("date:T"),
-            alt.Tooltip("description:N"),
-            alt.Tooltip("value:Q", format=",.0f"),
-            alt.Tooltip("unit:N"),
-            alt.Tooltip("source:N"),
-        ],
-    )
-    labels = base.mark_text(dx=8, align="left", fontSize=10).encode(
-        x="date:T", y="value:Q", text="label:N"
-    )
-    # A stem from zero shows each figure's size and sign (an outflow hangs below the axis).
-    stems = base.mark_rule(strokeWidth=2).encode(
-        x="date:T", y="value:Q", y2=alt.datum(0), color=alt.Color("origin:N")
-    )
-    # One panel per unit, each with its own axis: HK dollars and share counts never share a scale.
-    chart = (
-        alt.layer(stems, points, labels)
-        .properties(width="container", height=170)
-        .facet(row=alt.Row("unit:N", title=None))
-        .resolve_scale(y="independent")
-    )
-    return chart, data
 
 
 def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
@@ -746,6 +723,7 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
             "language",
             display_source(),
             "tone",
+            "tone_label",
         )
         .sort("published_date")
         .with_columns(
@@ -756,7 +734,7 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
     )
     base = alt.Chart(alt.Data(values=_records(data)))
     pts = base.mark_point(size=100, filled=True).encode(
-        x=alt.X("published_date:T", title=None, axis=alt.Axis(format="%b", labelOverlap=True)),
+        x=alt.X("published_date:T", title=None, axis=MONTH_AXIS),
         y=alt.Y("tone:Q", title="Net tone"),
         color=alt.Color("language:N", title="Language"),
         tooltip=[
@@ -770,44 +748,18 @@ def tone_over_time_chart(articles: pl.DataFrame) -> tuple[alt.Chart, pl.DataFram
         x="published_date:T", y="rolling_tone:Q", detail="segment:N"
     )
     zero = alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(color="#bbb").encode(y="y:Q")
-    return (zero + roll + pts).properties(width="container", height=240), data
+    title = title_lines(tone_title(data))
+    return (zero + roll + pts).properties(width="container", height=240, title=title), data
 
 
-def sentence_tone_chart(
-    sentence_sentiment: pl.DataFrame, articles: pl.DataFrame
-) -> tuple[alt.Chart, pl.DataFrame]:
-    """The spread of sentence-level tone within each article."""
-    data = (
-        sentence_sentiment.lazy()
-        .filter(pl.col("tone").is_not_null())
-        .join(
-            articles.lazy().select("article_id", "path", display_title(), "published_date"),
-            on="article_id",
-        )
-        .with_columns(
-            article=pl.col("published_date").cast(pl.String).fill_null("undated")
-            + " · "
-            + pl.col("title").str.slice(0, 40)
-        )
-        .select("article_id", "article", "sentence_idx", "tone")
-        .sort("article", "sentence_idx")
-        .collect()
-    )
-    chart = (
-        alt.Chart(alt.Data(values=_records(data)))
-        .mark_tick(thickness=2, size=14, opacity=0.7)
-        .encode(
-            x=alt.X("tone:Q", title="Sentence tone"),
-            y=alt.Y("article:N", title=None),
-            color=alt.condition("datum.tone < 0", alt.value(PALETTE[5]), alt.value(PALETTE[0])),
-            tooltip=[
-                alt.Tooltip("article:N"),
-                alt.Tooltip("sentence_idx:Q"),
-                alt.Tooltip("tone:Q", format="+.2f"),
-            ],
-        )
-    )
-    return chart.properties(width="container"), data
+def tone_title(data: pl.DataFrame) -> str:
+    """ "4 of 5 articles read negative; mean tone −0.55": the tone chart's finding, from its
+    data, counted by the same labels the tables show (a slightly negative score is neutral)."""
+    if data.is_empty():
+        return "No dated article has a tone score"
+    negative, n = int((data["tone_label"] == "negative").sum()), data.height
+    mean = f"{data['tone'].mean():+.2f}".replace("-", "−")
+    return f"{negative} of {n} articles read negative; mean tone {mean}"
 
 
 def tone_vs_car_chart(
@@ -840,7 +792,23 @@ def tone_vs_car_chart(
             ],
         )
     )
-    return chart.properties(width="container", height=240), data
+    title = title_lines(tone_car_title(data))
+    return chart.properties(width="container", height=240, title=title), data
+
+
+# Below this many article-listing pairs a correlation is reported but read as no pattern.
+PATTERN_MIN_POINTS = 20
+
+
+def tone_car_title(data: pl.DataFrame) -> str:
+    """ "Tone vs reaction: r = −0.21 over 8 points; too few articles to show a pattern"."""
+    if data.height < 3:
+        return "Too few articles with a tone and a market reaction to compare"
+    r = data.select(pl.corr("tone", "car_m1_p1")).item()
+    text = f"Tone vs reaction: r = {r:+.2f} over {data.height} points".replace("-", "−")
+    return text + (
+        "; too few articles to show a pattern" if data.height < PATTERN_MIN_POINTS else ""
+    )
 
 
 VERDICT_COLOURS = {"supported": PALETTE[2], "contradicted": PALETTE[5], "unverifiable": "#999999"}
@@ -878,7 +846,17 @@ def claim_verdicts_chart(
             tooltip=["title:N", "verdict:N", "claims:Q"],
         )
     )
-    return chart.properties(width="container"), data
+    return chart.properties(width="container", title=title_lines(verdicts_title(data))), data
+
+
+def verdicts_title(data: pl.DataFrame) -> str:
+    """ "13 of 19 claims hold; 0 contradicted, 6 cannot be checked", from the chart's data."""
+    count = dict(data.group_by("verdict").agg(pl.col("claims").sum()).iter_rows())
+    total = sum(count.values())
+    return (
+        f"{count.get('supported', 0)} of {total} claims hold; {count.get('contradicted', 0)} "
+        f"contradicted, {count.get('unverifiable', 0)} cannot be checked"
+    )
 
 
 def range_alt_text(
@@ -934,7 +912,7 @@ def risk_trend_chart(mentions: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
                 "yearmonth(month):T",
                 title=None,
                 scale=alt.Scale(domain=domain),
-                axis=alt.Axis(format="%b", tickCount=12),
+                axis=MONTH_AXIS,
             ),
             y=alt.Y("per_article:Q", title="Mentions per dated article", stack=True),
             color=alt.Color("risk:N", title="Risk", scale=alt.Scale(range=PALETTE)),
@@ -946,9 +924,20 @@ def risk_trend_chart(mentions: pl.DataFrame) -> tuple[alt.Chart, pl.DataFrame]:
                 alt.Tooltip("per_article:Q", title="per article", format=".1f"),
             ],
         )
-        .properties(width="container", height=220)
+        .properties(width="container", height=220, title=title_lines(risk_title(data)))
     )
     return chart, data
+
+
+def risk_title(data: pl.DataFrame) -> str:
+    """ "Risk terms peak in Nov 2025; 4.0 per article, military ties lead", from the data (two
+    short lines on a phone)."""
+    if data.is_empty():
+        return "No dated article mentions the tracked risks"
+    months = data.group_by("month").agg(pl.col("per_article").sum()).sort("per_article")
+    month, per_article = months.row(-1)
+    lead = data.filter(pl.col("month") == month).sort("per_article").row(-1, named=True)
+    return f"Risk terms peak in {month:%b %Y}; {per_article:.1f} per article, {lead['risk']} lead"
 
 
 def risk_trend_alt_text(monthly: pl.DataFrame) -> str:
@@ -969,50 +958,6 @@ def risk_trend_alt_text(monthly: pl.DataFrame) -> str:
         + f". The busiest month is {busiest['month']:%B %Y} with {busiest['mentions']} mentions;"
         + f" {months} month{'s' if months != 1 else ''} in the year have dated articles."
     )
-
-
-PERIOD_WORDS = r"(?i)\b(week|month|year|half|quarter|annual|full[- ]year|to date)\b"
-
-
-def reported_flows_vs_turnover(flows: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
-    """Every reported flow figure with the same listing's turnover that day. A share is given
-    only for a single day's flow in the listing's own currency; figures for a week, a year or
-    the whole market are not comparable with one day's trading in one stock."""
-    market = flows.filter(pl.col("origin") == "market").select(
-        "instrument",
-        "date",
-        pl.col("value").alias("turnover"),
-        pl.col("unit").alias("turnover_unit"),
-    )
-    publishers = articles.select("article_id", display_source().alias("publisher"))
-    reported = (
-        flows.filter(pl.col("origin") != "market")
-        .join(publishers, on="article_id", how="left")
-        .with_columns(
-            source=pl.coalesce(
-                "publisher",
-                pl.col("url").str.extract(r"^https?://(?:www\.)?([^/]+)", 1),
-                pl.lit("source not recorded"),
-            )
-        )
-    )
-    joined = reported.join(market, on=["instrument", "date"], how="left")
-    comparable = (
-        pl.col("turnover").is_not_null()
-        & (pl.col("unit") == pl.col("turnover_unit"))
-        & ~pl.col("description").str.contains(PERIOD_WORDS)
-    )
-    return joined.select(
-        "date",
-        "instrument",
-        "description",
-        "value",
-        "unit",
-        "turnover",
-        "turnover_unit",
-        pl.when(comparable).then(pl.col("value").abs() / pl.col("turnover")).alias("share"),
-        "source",
-    ).sort("date")
 
 
 def _close_tooltip(series_title: str) -> list:

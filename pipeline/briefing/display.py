@@ -57,16 +57,6 @@ def escape_md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
-def code_md(text: object) -> str:
-    """Untrusted text as an inline code span: literal in both formats, with a backtick fence
-    longer than any run of backticks inside it."""
-    flat = " ".join(str(text).split())
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
-
-
 def url_md(url: object) -> str:
     """A link to an http(s) URL from article metadata, or "" for anything else (`javascript:`,
     `data:`, relative paths). Characters that could end the autolink are percent-encoded."""
@@ -93,10 +83,12 @@ def markdown_table(
     df: pl.DataFrame,
     formats: dict[str, str] | None = None,
     markdown: Sequence[str] = (),
+    widths: dict[str, int] | None = None,
 ) -> str:
     """A pipe table of `df` with every cell escaped; floats rounded by `formats` ("{:.2f}").
     Columns named in `markdown` hold Markdown the caller built from escaped parts (a verdict
-    chip) and are not escaped again."""
+    chip) and are not escaped again. `widths` gives a column of long prose more room than the
+    rule below allows (in the same units: about a character each)."""
     formats = formats or {}
     body = [
         [
@@ -108,16 +100,17 @@ def markdown_table(
     # Pandoc sizes wrapped columns by the dashes under each header. A word cannot wrap, so each
     # column gets at least its longest word (with some slack); longer text is capped so it wraps
     # instead of squeezing the other columns.
-    widths = []
+    sizes = []
     for i, name in enumerate(df.columns):
         # A non-breaking space ("12 Feb", "HK$956m") joins words: only ASCII spaces split.
         cells = [re.sub(r"[ \t\n]+", " ", c).strip() for c in (name, *(row[i] for row in body))]
         longest_word = max(len(word) for cell in cells for word in cell.split(" ") or [""])
         # 1.6: a word in bold or at the print size needs more room than its letter count.
-        widths.append(max(4, min(round(longest_word * 1.6) + 2, 26), min(max(map(len, cells)), 30)))
+        fit = max(4, min(round(longest_word * 1.6) + 2, 26), min(max(map(len, cells)), 30))
+        sizes.append((widths or {}).get(name, fit))
     rule = [
         "-" * (w - 1) + ":" if df[c].dtype.is_numeric() else ":" + "-" * (w - 1)
-        for c, w in zip(df.columns, widths, strict=True)
+        for c, w in zip(df.columns, sizes, strict=True)
     ]
     raw = [name in markdown for name in df.columns]
     lines = [[escape_md(c) for c in df.columns]] + [
@@ -135,23 +128,61 @@ def table(
     *,
     label: str | None = None,
     markdown: Sequence[str] = (),
+    widths: dict[str, int] | None = None,
 ) -> Markdown:
     """Show a table in either format; the caption becomes a labelled pandoc table caption. In
-    HTML the table sits in a frame of its own that scrolls sideways on a narrow screen (never
-    the page).
+    HTML the table sits in a frame of its own, so it never widens the page; a table of
+    CARD_COLUMNS or more columns turns into stacked cards on a phone instead of scrolling.
 
     A captioned table always carries a `tbl-` label (`: caption {#tbl-x}`), made from the
     caption unless `label=` names it: Quarto drops unlabelled captions from Typst output
     (quarto-cli #11733) and numbers labelled ones, and the built-in renderer does the same.
     """
-    text = markdown_table(df, formats, markdown)
+    text = markdown_table(df, formats, markdown, widths)
     if label and not caption:
         raise ValueError(f"table label {label!r} needs a caption (Quarto numbers captions)")
+    tbl_id = table_label(caption, label) if caption else None
     if caption:
-        text += f"\n\n: {escape_md(caption)} {{#{table_label(caption, label)}}}"
-    if is_html():
+        text += f"\n\n: {escape_md(caption)} {{#{tbl_id}}}"
+    if not is_html():
+        return Markdown(text + "\n")
+    if df.width < CARD_COLUMNS:
         return Markdown(f"::: {{.table-frame}}\n{text}\n:::\n")
-    return Markdown(text + "\n")
+    frame = card_frame_id(tbl_id)
+    # The labels come first: the table and its caption stay the last blocks, as for any table.
+    return Markdown(
+        f"{card_labels(frame, df.columns)}\n::: {{#{frame} .table-frame .cards}}\n{text}\n:::\n"
+    )
+
+
+# A table this wide becomes stacked cards on a phone (site.css, `.cards`): one card a row,
+# each cell under its column's name.
+CARD_COLUMNS = 4
+_CARD_FRAMES: list[str] = []  # one kernel renders one page in one format
+
+
+def card_frame_id(tbl_id: str | None) -> str:
+    """The id of a card table's frame: from its table label, else numbered on the page."""
+    _CARD_FRAMES.append(tbl_id or "")
+    return f"cards-{tbl_id}" if tbl_id else f"cards-{len(_CARD_FRAMES)}"
+
+
+def card_labels(frame: str, columns: Sequence[str]) -> str:
+    """The column names a card prints above each cell, as CSS for this table's frame.
+
+    Pandoc's pipe tables give cells no attributes, so a `data-label` per cell would need a
+    filter that Quarto and the built-in renderer would each have to run; a rule per column
+    (`td:nth-child(n)::before`) works under both engines, from Markdown alone."""
+
+    def css_string(text: str) -> str:
+        # A CSS string: backslash, quote and "<" (which could end the style element) escaped.
+        return '"' + re.sub(r'[\\"<]', lambda m: f"\\{ord(m[0]):x} ", text) + '"'
+
+    rules = "".join(
+        f"#{frame} td:nth-child({n})::before{{content:{css_string(name)}}}"
+        for n, name in enumerate(columns, start=1)
+    )
+    return f"```{{=html}}\n<style>@media (max-width: 40rem){{{rules}}}</style>\n```\n"
 
 
 _USED_LABELS: set[str] = set()  # one kernel renders one page in one format
@@ -331,11 +362,6 @@ def _attr(text: str | None) -> str:
     from html import escape
 
     return escape(text or "", quote=True)
-
-
-def bullet_list(items: Sequence[str]) -> Markdown:
-    """Markdown bullets from already-safe Markdown strings."""
-    return Markdown("\n".join(f"- {item}" for item in items) + "\n")
 
 
 # Numbers and dates as a news desk writes them -------------------------------------------------

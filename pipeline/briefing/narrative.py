@@ -183,6 +183,7 @@ def story_context(tables: dict[str, pl.DataFrame], as_of: str) -> dict[str, Any]
     claims = tables["claims"]
     return {
         "as_of": as_of,
+        "year": int(as_of[:4]),
         "names": names,
         "n_articles": tables["articles"].height,
         "n_days": by_day.height,
@@ -195,6 +196,14 @@ def story_context(tables: dict[str, pl.DataFrame], as_of: str) -> dict[str, Any]
         "verdicts": verdict_counts(claims),
         "unverifiable": unverifiable_claims(claims),
     }
+
+
+# Claim instruments that are no row of instruments.csv, as a reader should see them.
+UNLISTED_NAMES = {
+    "OTHER": "market not identified",
+    "STOCK_CONNECT": "Stock Connect",
+    "MSCI_CHINA": "MSCI China Index",
+}
 
 
 def unverifiable_claims(claims: pl.DataFrame) -> list[dict[str, Any]]:
@@ -210,13 +219,17 @@ def unverifiable_claims(claims: pl.DataFrame) -> list[dict[str, Any]]:
         when = c["claim_date"] or c["period_start"]
         if c["kind"] == "flow" or c["instrument"] == "STOCK_CONNECT":
             need = "Stock Connect southbound flow data (HKEX) for that day"
+        elif c["instrument"] == "OTHER":
+            need = "the market or company the figure is about, and its prices for those dates"
         elif c["basis"] == "adjusted":
             need = f"as-traded {known.get(c['instrument'], c['instrument'])} closes for that month"
         else:
             need = series.get(c["instrument"] or "", f"{c['instrument'] or 'market'} data")
             need += " for the article's dates"
         name = known.get(c["instrument"]) or series.get(c["instrument"] or "", "")
-        name = name.removesuffix(" closes") or (c["instrument"] or "market").replace("_", " ")
+        name = name.removesuffix(" closes") or UNLISTED_NAMES.get(
+            c["instrument"] or "", (c["instrument"] or "market").replace("_", " ")
+        )
         rows.append({**c, "when": when, "need": need, "series": name})
     return rows
 

@@ -204,10 +204,12 @@ def close_up() -> Chart | Markdown:
 
 
 def appendix_break() -> Markdown:
-    """In the PDF the methodology is an appendix on a new page."""
+    """In the PDF the methodology is an appendix on a new page, set a size smaller than the
+    briefing so it fills one page instead of spilling two lines onto another. The cell comes
+    before the appendix heading, so the heading opens the new page."""
     if is_html():
         return Markdown("")
-    return Markdown("```{=typst}\n#pagebreak(weak: true)\n```\n")
+    return Markdown("```{=typst}\n#pagebreak(weak: true)\n#set text(size: 9pt)\n```\n")
 
 
 def long_run() -> Chart:
@@ -257,8 +259,8 @@ def _per_listing_alt_text(data: pl.DataFrame, column: str, what: str, fmt: str) 
 
 def reported_flows_table() -> Markdown:
     """Each flow figure reported in the corpus or the cited reference table, beside that day's
-    turnover of the listing, so its size can be judged on one measure at a time."""
-    data = charts.reported_flows_vs_turnover(tables()["flows"], tables()["articles"])
+    turnover of the listing (the `reported_flows` table), so its size is judged on one measure."""
+    data = tables()["reported_flows"]
     if data.is_empty():
         return Markdown(
             "No flow figures are reported in this edition's corpus or reference table.\n"
@@ -278,28 +280,40 @@ def reported_flows_table() -> Markdown:
             return_dtype=pl.String,
         )
         .alias("amount"),
-        pl.struct("turnover", "turnover_unit", "instrument")
+        pl.struct("turnover", "turnover_unit", "instrument", "share_note")
         .map_elements(
             lambda v: (
                 f"{v['instrument']} {money(v['turnover'], v['turnover_unit'])}"
                 if v["turnover"] is not None
-                else "not available (market-wide figure)"
-                if v["instrument"] is None
-                else "not available (no session that day)"
+                else f"not available ({v['share_note']})"
             ),
             return_dtype=pl.String,
         )
         .alias("that day's turnover"),
-        pl.col("share")
-        .map_elements(lambda v: pct(v, 0, signed=False), return_dtype=pl.String)
-        .fill_null("not comparable (another period or market)")
+        # Where there is no turnover, the turnover cell already says why.
+        pl.struct("share", "share_note", "turnover")
+        .map_elements(
+            lambda v: (
+                pct(v["share"], 0, signed=False)
+                if v["share"] is not None
+                else "not comparable"
+                if v["turnover"] is None
+                else f"not comparable ({v['share_note']})"
+            ),
+            return_dtype=pl.String,
+        )
         .alias("as share of turnover"),
-        pl.col("source").alias("source"),
+        # A web address is one long word: on paper it may break after a dot (zero-width space),
+        # or it runs past the page's edge; a browser wraps it by CSS.
+        charts.display_source("source not recorded").str.replace_all(
+            ".", "." if is_html() else ".\u200b", literal=True
+        ),
     )
     return table(
         view,
         caption="Flow figures as reported, with their sources, beside the listing's turnover "
         "that day (not verified: the market snapshot has no Stock Connect data)",
+        widths={"reported figure": 40},
     )
 
 
@@ -363,7 +377,10 @@ def timeline() -> Markdown:
     """The corpus as a timeline: date, source, title, and tone."""
     a = tables()["articles"].sort("published_date", nulls_last=True)
     cols = [
-        pl.col("published_date").cast(pl.String).fill_null("undated").alias("date"),
+        pl.col("published_date")
+        .map_elements(lambda d: day(d, year=True), return_dtype=pl.String)
+        .fill_null("undated")
+        .alias("date"),
         charts.display_source(),
         charts.display_title(),
     ]
@@ -476,7 +493,7 @@ def claim_value(value: float | None, unit: str | None) -> str:
     if unit in ("USD", "HKD", "CNY"):
         return money(value, unit)
     if unit and unit.startswith("x_"):
-        return f"{value:.2f}× the mean of the previous 20 sessions"
+        return f"{value:.2f}× the 20-session mean"
     return f"{value:,.2f}"
 
 
@@ -487,6 +504,7 @@ def claims_table_view() -> Markdown:
         return Markdown("No numeric market claims were found.\n")
     # On paper the listing's short code keeps the table inside the column.
     names = {i: ins.name if is_html() else i for i, ins in reference.instruments().items()}
+    names |= narrative.UNLISTED_NAMES
     fmt = lambda col: pl.struct(col, "unit").map_elements(  # noqa: E731
         lambda v: claim_value(v[col], v["unit"]), return_dtype=pl.String
     )
@@ -509,13 +527,18 @@ def claims_table_view() -> Markdown:
         view,
         caption="Every numeric market claim, checked against the market tables",
         markdown=("verdict",),
+        # The check is the longest text: on paper it gets the room the figures do not need.
+        widths={"how it was checked": 50},
     )
 
 
 def tolerance() -> Markdown:
     from pipeline.claims.tolerance import tolerance_table
 
-    return table(tolerance_table(), caption="Tolerance by qualifier")
+    rules = tolerance_table()
+    # Column names as a reader reads them ("applies to"), not as the code spells them.
+    readable = rules.rename({c: c.replace("_", " ") for c in rules.columns})
+    return table(readable, caption="Tolerance by qualifier")
 
 
 def sources() -> Markdown:

@@ -149,3 +149,59 @@ def flows_table(prices: pl.DataFrame, claims: pl.DataFrame, reference_dir: Path)
                 df = df.with_columns(pl.lit(None, t).alias(c))
         parts.append(df.select(list(FLOWS_SCHEMA)).cast(FLOWS_SCHEMA))
     return pl.concat(parts).sort("origin", "date", "instrument", nulls_last=True)
+
+
+# A reported figure whose description names a period longer than a day is not one session's flow.
+PERIOD_WORDS = r"(?i)\b(week|month|year|half|quarter|annual|full[- ]year|to date)\b"
+
+
+def reported_flows(flows: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
+    """Every reported flow figure (corpus or curated) beside the same listing's turnover that
+    day, so a reader weighs it against one measure. A share of turnover is given only for one
+    day's flow, in money, in the listing's own currency; `share_note` says why any other row
+    has none (a market-wide figure, no session that day, not a sum in the listing's currency,
+    a longer period).
+    """
+    market = flows.filter(pl.col("origin") == "market").select(
+        "instrument", "date", turnover="value", turnover_unit="unit"
+    )
+    publishers = articles.select(
+        "article_id", publisher="source", source_confidence="source_confidence"
+    )
+    note = (
+        pl.when(pl.col("instrument").is_null())
+        .then(pl.lit("market-wide figure"))
+        .when(pl.col("turnover").is_null())
+        .then(pl.lit("no session that day"))
+        .when(pl.col("unit") != pl.col("turnover_unit"))
+        .then(pl.format("not a sum in {}", "turnover_unit"))
+        .when(pl.col("description").str.contains(PERIOD_WORDS))
+        .then(pl.lit("covers more than one day"))
+    )
+    return (
+        flows.filter(pl.col("origin") != "market")
+        .join(publishers, on="article_id", how="left")
+        .join(market, on=["instrument", "date"], how="left")
+        .with_columns(share_note=note)
+        .select(
+            "date",
+            "instrument",
+            "origin",
+            "description",
+            "value",
+            "unit",
+            "turnover",
+            "turnover_unit",
+            pl.when(pl.col("share_note").is_null())
+            .then(pl.col("value").abs() / pl.col("turnover"))
+            .alias("share"),
+            "share_note",
+            pl.coalesce(
+                "publisher", pl.col("url").str.extract(r"^https?://(?:www\.)?([^/]+)", 1)
+            ).alias("source"),
+            "source_confidence",
+            "url",
+            "article_id",
+        )
+        .sort("date", "instrument", "description", nulls_last=True)
+    )
