@@ -427,7 +427,7 @@ def test_a_figure_written_at_the_pages_update_is_checked_as_of_the_update(prices
     c = claims_table(sents, arts, prices)
     updated, first = one(c, article_id="x0"), one(c, article_id="x1")
     assert updated["verdict"] == "supported" and updated["claim_date"] == dt.date(2025, 11, 18)
-    assert updated["note"].startswith("as of the page's update (2025-11-19 01:00 UTC)")
+    assert updated["note"].startswith("as of the page's update (19\u00a0Nov\u00a02025 01:00 UTC)")
     assert first["verdict"] != "supported" and first["claim_date"] == dt.date(2025, 11, 17)
 
 

@@ -108,7 +108,7 @@ def as_of_update(
     again = again.join(updated, on="article_id").with_columns(
         note=pl.concat_str([
             pl.lit("as of the page's update ("),
-            pl.col("updated_at").dt.strftime("%Y-%m-%d %H:%M UTC"), pl.lit("): "), pl.col("note"),
+            pl.col("updated_at").dt.strftime("%-d\u00a0%b\u00a0%Y %H:%M UTC"), pl.lit("): "), pl.col("note"),
         ])
     ).drop("updated_at")  # fmt: skip
     return pl.concat(

@@ -79,7 +79,14 @@ def fmt(x: pl.Expr, sign: bool = False) -> pl.Expr:
 
 
 def _s(col: str) -> pl.Expr:
-    return pl.col(col).cast(pl.String)
+    """A date as the note's reader reads it: "14 Nov 2025", never broken across lines."""
+    return pl.col(col).dt.strftime("%-d\u00a0%b\u00a0%Y")
+
+
+def _months(start: str, end: str) -> pl.Expr:
+    """A span of whole months in words: "October 2020", or "Jan 2025 to Mar 2025"."""
+    a, b = pl.col(start).dt.strftime("%B %Y"), pl.col(end).dt.strftime("%B %Y")
+    return pl.when(a == b).then(a).otherwise(pl.concat_str([a, pl.lit(" to "), b]))
 
 
 def change_between(r0: str, r1: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
@@ -497,14 +504,14 @@ def measure_extreme(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
     note = pl.concat_str([
         PUB_NOTE, pl.when(pl.col("x_traded")).then(pl.lit("as-traded")).otherwise(pl.lit("dividend-adjusted")),
-        pl.lit(" closing "), extreme, pl.lit(" of "), pl.col("p_start").dt.strftime("%Y-%m"),
-        pl.lit(" .. "), pl.col("p_end").dt.strftime("%Y-%m"), pl.lit(" is "), fmt(pl.col("x_obs")),
+        pl.lit(" closing "), extreme, pl.lit(" of "), _months("p_start", "p_end"),
+        pl.lit(" is "), fmt(pl.col("x_obs")),
         pl.lit(" on "), _s("x_date"), tail,
     ])  # fmt: skip
     missing = (
         pl.when(pl.col("p_start").is_null()).then(PUB_NOTE + pl.lit("no period given"))
         .when(pl.col("x_obs").is_null())
-        .then(pl.concat_str([PUB_NOTE, pl.lit("no "), pl.col("instrument"), pl.lit(" data for "), _s("p_start"), pl.lit(".."), _s("p_end")]))
+        .then(pl.concat_str([PUB_NOTE, pl.lit("no "), pl.col("instrument"), pl.lit(" data for "), _months("p_start", "p_end")]))
     )  # fmt: skip
     ok = missing.is_null()
     return _out(
@@ -556,7 +563,7 @@ def measure_volume(f: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     ratio = pl.col("stat") == "volume"
     obs = pl.when(ratio).then(pl.col("v_mean") / pl.col("v_base")).otherwise(pl.col("v_mean"))
     note = pl.concat_str([
-        PUB_NOTE, pl.lit("mean volume "), _s("v_start"), pl.lit(".."), _s("v_end"),
+        PUB_NOTE, pl.lit("mean volume "), _s("v_start"), pl.lit(" to "), _s("v_end"),
         pl.when(ratio).then(pl.concat_str([
             pl.lit(" vs mean of the previous 20 sessions = "), fmt(obs), pl.lit("x (") ,
             pl.col("per_day"), pl.lit(")"),
@@ -634,7 +641,7 @@ def _unverifiable(f: pl.DataFrame, has_data: pl.Series) -> pl.DataFrame:
             "a euro quote on a German venue is neither the New York nor the Hong Kong listing; "
             "no euro venue data in the market snapshot"))
         .when(pl.col("instrument") == "OTHER").then(pl.lit(
-            "not an instrument of the reference table (another market, company or venue); "
+            "not an instrument this briefing tracks (another market, company or venue); "
             "no data in the market snapshot"))
         .when(~pl.col("instrument").is_in(has_data.implode())).then(
             pl.concat_str([pl.lit("no "), name, pl.lit(" data in the market snapshot")]))
@@ -771,8 +778,8 @@ def _neighbour_sessions(f: pl.DataFrame, lo: pl.Expr, hi: pl.Expr) -> pl.DataFra
     weak = weak | guessed_session
     guessed = weak & ~either
     doubt = pl.concat_str([
-        pl.col("note"), pl.lit("; the session is uncertain (no publication time, or a year or date the "
-        "pipeline supplied), so a miss is not a refutation"),
+        pl.col("note"), pl.lit("; the session is uncertain (the article gives no publication time, or its "
+        "year or date was inferred), so a miss is not a refutation"),
     ])  # fmt: skip
     return f.with_columns(
         verdict=pl.when(either | guessed).then(pl.lit("unverifiable")).otherwise("verdict"),
