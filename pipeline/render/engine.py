@@ -31,6 +31,7 @@ import yaml
 
 from pipeline.editions.manifest import ENGINE_VARIABLE  # tells cells and scripts the engine
 from pipeline.errors import InputError
+from pipeline.render import timing
 from pipeline.render.failures import RenderError, last_line, said_why
 from pipeline.render.freeze import Cache
 from pipeline.render.kernel import KernelSpace, kernel_space, run_cells
@@ -484,9 +485,10 @@ def pandoc(
 ) -> None:
     """Convert with pandoc; its complaint becomes a RenderError naming the page."""
     try:
-        pypandoc.convert_text(
-            markdown, to, format="markdown", outputfile=str(target), extra_args=args
-        )
+        with timing.step("pandoc"):
+            pypandoc.convert_text(
+                markdown, to, format="markdown", outputfile=str(target), extra_args=args
+            )
     except (RuntimeError, OSError) as exc:  # pypandoc reports pandoc's exit as RuntimeError
         fmt = "typst" if to == "typst" else "html"
         raise RenderError(
@@ -512,13 +514,14 @@ def compile_pdf(typ: Path, target: Path, workdir: Path, as_of: Any, page: str) -
         day = dt.date.fromisoformat(str(as_of))
         stamp = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
     try:
-        _, warnings = typst.compile_with_warnings(
-            str(typ),
-            output=str(target),
-            root=str(workdir.parent if workdir.parent else workdir),
-            font_paths=font_paths(),
-            timestamp=stamp,
-        )
+        with timing.step("typst"):
+            _, warnings = typst.compile_with_warnings(
+                str(typ),
+                output=str(target),
+                root=str(workdir.parent if workdir.parent else workdir),
+                font_paths=font_paths(),
+                timestamp=stamp,
+            )
     except Exception as exc:  # typst raises its own error type with the compiler's message
         where = TYPST_LOCATION.search(str(getattr(exc, "diagnostic", "")) or "")
         cause = str(getattr(exc, "message", "") or exc)
@@ -674,6 +677,7 @@ def render_project(
     ):
         for page in pages:
             rendered.append(render_page(page, project, out_dir, Path(tmp), kernels, log, cache))
+    t0 = dt.datetime.now()
     run_scripts(
         project.post_render,
         project,
@@ -681,6 +685,8 @@ def render_project(
         project.pages,
         [p for r in rendered for p in r.outputs],
     )
+    if project.post_render:
+        log(f"  post-render in {(dt.datetime.now() - t0).total_seconds():.1f}s")
     return rendered
 
 
@@ -706,6 +712,7 @@ def render_page(
                 page.path,
             )
         t0 = dt.datetime.now()
+        timing.take()  # this page and format's steps only
         cell_outputs, reused = execute_page(page, project, fmt, workdir, kernels, cache)
         if fmt == "html":
             media = _output_path(project, page, out_dir, f"{page.path.stem}_files")
@@ -719,8 +726,10 @@ def render_page(
             md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
             outputs.append(render_pdf(page, project, md, opts, out_dir, workdir, {}))
         kept = f", {reused} of {len(page.cells)} cells from the cache" if cache else ""
+        steps = timing.summary(timing.take())
         log(
             f"  rendered {page_name(page, project)} -> {fmt} "
-            f"in {(dt.datetime.now() - t0).total_seconds():.1f}s{kept}"
+            f"in {(dt.datetime.now() - t0).total_seconds():.1f}s"
+            f"{f' ({steps})' if steps else ''}{kept}"
         )
     return RenderedPage(page.path, outputs)

@@ -32,6 +32,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from pipeline.render import timing
 from pipeline.render.failures import RenderError, last_line
 
 SUN_PATH_MAX = 107  # Linux `sockaddr_un.sun_path` is 108 bytes, the last one a NUL
@@ -163,15 +164,17 @@ async def _run(client: NotebookClient, km: AsyncKernelManager, cwd, log, progres
     finished = False
     try:
         progress.spec = f"kernel {KERNEL_NAME!r} ({km.kernel_spec.resource_dir})"
-        await km.start_kernel(cwd=str(cwd), stdout=log, stderr=log)
-        kc = km.client()
-        kc.start_channels()
-        await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+        with timing.step("kernel start"):
+            await km.start_kernel(cwd=str(cwd), stdout=log, stderr=log)
+            kc = km.client()
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
         progress.started = True
         client.kc = kc
-        for index, cell in enumerate(client.nb.cells):
-            progress.cell = index
-            await client.async_execute_cell(cell, index, execution_count=index + 1)
+        with timing.step("cells"):
+            for index, cell in enumerate(client.nb.cells):
+                progress.cell = index
+                await client.async_execute_cell(cell, index, execution_count=index + 1)
         finished = True
     finally:
         progress.exit_code = _exit_code(km)
@@ -179,7 +182,8 @@ async def _run(client: NotebookClient, km: AsyncKernelManager, cwd, log, progres
             kc.stop_channels()
             if not kc.context.closed:
                 kc.context.destroy(linger=0)
-        await stop_kernel(km, graceful=finished)
+        with timing.step("kernel stop"):
+            await stop_kernel(km, graceful=finished)
 
 
 async def stop_kernel(km: AsyncKernelManager, graceful: bool) -> None:
