@@ -36,8 +36,11 @@ from pipeline.render.failures import RenderError, last_line, said_why
 from pipeline.render.freeze import Cache
 from pipeline.render.kernel import KernelSpace, kernel_space, run_cells
 from pipeline.render.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
+from pipeline.render.shortcodes import resolve_shortcodes
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# Quarto's `.content-visible` / `.content-hidden` divs, for both writers (docs/rendering.md).
+CONDITIONAL_FILTER = TEMPLATES / "conditional-content.lua"
 # Kernels and scripts import `pipeline` from this checkout, whatever folder the project is in.
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 DEFAULT_CELL_OPTIONS = {"echo": False, "output": True, "warning": False}
@@ -92,6 +95,8 @@ def execute_page(
     `execute: timeout`) stops the render with a RenderError naming the page, the step and the
     cause, never a half-written page.
     """
+    if not page.cells:
+        return [], 0  # a page of text only starts no kernel (nor does Quarto)
     if cache is None:
         codes = [c.code for c in page.cells]
         return _run_page(page, project, fmt, workdir, kernels, codes), 0
@@ -289,13 +294,15 @@ def page_markdown(
     outputs: list[list[dict[str, Any]]],
     media_dir: Path,
     media_href: str,
+    meta: dict[str, Any] | None = None,
 ) -> str:
-    """The whole page as pandoc Markdown, cells replaced by their outputs."""
+    """The whole page as pandoc Markdown, cells replaced by their outputs and `meta`
+    shortcodes in its text by their values."""
     pieces: list[str] = []
     cell_no, fig_no = 0, 0
     for chunk in page.chunks:
         if isinstance(chunk, str):
-            pieces.append(chunk)
+            pieces.append(resolve_shortcodes(chunk, meta or {}, page.path))
             continue
         opts = _cell_options(chunk, page, project)
         if (chunk.label or "").startswith("fig-"):
@@ -395,6 +402,7 @@ def render_html(
         "--standalone",
         f"--template={TEMPLATES / 'site.html'}",
         f"--metadata-file={meta_file}",
+        f"--lua-filter={CONDITIONAL_FILTER}",
         "--section-divs",
         "--wrap=none",
     ]
@@ -471,6 +479,7 @@ def render_pdf(
         "--standalone",
         f"--template={template}",
         f"--metadata-file={meta_file}",
+        f"--lua-filter={CONDITIONAL_FILTER}",
         "--wrap=none",
     ]
     if fmt_opts.get("toc"):
@@ -714,16 +723,17 @@ def render_page(
         t0 = dt.datetime.now()
         timing.take()  # this page and format's steps only
         cell_outputs, reused = execute_page(page, project, fmt, workdir, kernels, cache)
+        meta = _metadata(project, page, fmt, opts)  # what `{{< meta key >}}` reads
         if fmt == "html":
             media = _output_path(project, page, out_dir, f"{page.path.stem}_files")
             media.mkdir(parents=True, exist_ok=True)
-            md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
+            md = page_markdown(page, project, fmt, cell_outputs, media, media.name, meta)
             extra = {"other-formats": format_links(opts, pdf_name)}
             outputs.append(render_html(page, project, md, opts, out_dir, workdir, extra))
         else:
             media = workdir / f"{page.path.stem}_media"
             media.mkdir(parents=True, exist_ok=True)
-            md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
+            md = page_markdown(page, project, fmt, cell_outputs, media, media.name, meta)
             outputs.append(render_pdf(page, project, md, opts, out_dir, workdir, {}))
         kept = f", {reused} of {len(page.cells)} cells from the cache" if cache else ""
         steps = timing.summary(timing.take())
