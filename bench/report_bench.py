@@ -53,9 +53,9 @@ def steps(log: str, total: float) -> dict[str, float]:
         elif (m := PAGE.match(line)) and m[3]:
             for name, seconds in STEP.findall(m[3]):
                 out[name] = out.get(name, 0.0) + float(seconds)
-            kernels += "kernel start" in m[3]
+            kernels += "cells" in m[3]
     out["other"] = total - sum(out.values())
-    out["kernels started"] = kernels
+    out["pages that ran a kernel"] = kernels
     return out
 
 

@@ -10,7 +10,6 @@ exactly as under Quarto. The supported features are listed in docs/rendering.md.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import json
 import os
@@ -20,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +32,7 @@ from pipeline.errors import InputError
 from pipeline.render import timing
 from pipeline.render.failures import RenderError, last_line, said_why
 from pipeline.render.freeze import Cache
-from pipeline.render.kernel import KernelSpace, kernel_space, run_cells
+from pipeline.render.kernel import KernelRequest, KernelSpace, kernel_space, run_cells
 from pipeline.render.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
 from pipeline.render.shortcodes import resolve_shortcodes
 
@@ -54,20 +52,6 @@ __all__ = ["RenderError", "render_project"]  # RenderError is re-exported for ca
 class RenderedPage:
     source: Path
     outputs: list[Path]
-
-
-@contextlib.contextmanager
-def _environ(**values: str) -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _cell_options(cell: Cell, page: Page, project: Project) -> dict[str, Any]:
@@ -103,10 +87,7 @@ def execute_page(
     from pipeline.render import freeze
 
     name, n = page_name(page, project), len(page.cells)
-    key = freeze.page_key(page.path.read_bytes(), fmt, cache.settings)
-    resolve = freeze.resolver(cache.settings)
-    cached = freeze.load(cache.folder, name, fmt, key, n)
-    plan = freeze.plan(cached, n, resolve)
+    key, resolve, cached, plan = _cell_plan(page, project, fmt, cache)
     cells = [dict(c) for c in cached] if cached else [{} for _ in range(n)]
     if plan.run:
         codes = [freeze.PROBE_CODE]
@@ -121,18 +102,27 @@ def execute_page(
     return [c["outputs"] for c in cells], n - len(plan.run)
 
 
-def _run_page(
-    page: Page,
-    project: Project,
-    fmt: str,
-    workdir: Path,
-    kernels: KernelSpace,
-    codes: list[str],
-    lines: list[int] | None = None,
-) -> list[list[dict[str, Any]]]:
-    """Run `codes` in one fresh kernel with the page's environment; their outputs, in order."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(code) for code in codes]
+def _cell_plan(page: Page, project: Project, fmt: str, cache: Cache):
+    """The page's cache key, the read resolver, its cached cells and which cells must run."""
+    from pipeline.render import freeze
+
+    name, n = page_name(page, project), len(page.cells)
+    key = freeze.page_key(page.path.read_bytes(), fmt, cache.settings)
+    resolve = freeze.resolver(cache.settings)
+    cached = freeze.load(cache.folder, name, fmt, key, n)
+    return key, resolve, cached, freeze.plan(cached, n, resolve)
+
+
+def needs_kernel(page: Page, project: Project, fmt: str, cache: Cache | None) -> bool:
+    """Whether rendering `page` as `fmt` will start a kernel (some cell has to run)."""
+    if not page.cells or fmt not in ("html", "typst"):
+        return False
+    return cache is None or bool(_cell_plan(page, project, fmt, cache)[3].run)
+
+
+def kernel_request(page: Page, project: Project, fmt: str, workdir: Path) -> KernelRequest:
+    """The kernel `page` runs in for `fmt`: the folder and the environment Quarto gives it
+    (`QUARTO_EXECUTE_INFO` names a file saying the format), and `pipeline` importable."""
     info_path = workdir / f"execute-info-{page.path.stem}-{fmt}.json"
     info_path.write_text(
         json.dumps(
@@ -149,21 +139,37 @@ def _run_page(
     pythonpath = os.pathsep.join(
         filter(None, [str(project.root), PACKAGE_ROOT, os.environ.get("PYTHONPATH")])
     )
-    with _environ(
+    env = dict(
+        os.environ,
         QUARTO_EXECUTE_INFO=str(info_path),
         PYTHONPATH=pythonpath,
         QUARTO_PROJECT_ROOT=str(project.root),
         QUARTO_DOCUMENT_PATH=str(page.path.parent),
         **{ENGINE_VARIABLE: "builtin"},
-    ):
-        run_cells(
-            nb,
-            kernels,
-            cwd,
-            cell_timeout(page, project),
-            {"page": page_name(page, project), "fmt": fmt},
-            lines or [c.line for c in page.cells],
-        )
+    )
+    return KernelRequest((page_name(page, project), fmt), cwd, env)
+
+
+def _run_page(
+    page: Page,
+    project: Project,
+    fmt: str,
+    workdir: Path,
+    kernels: KernelSpace,
+    codes: list[str],
+    lines: list[int] | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Run `codes` in one fresh kernel with the page's environment; their outputs, in order."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code) for code in codes]
+    run_cells(
+        nb,
+        kernels,
+        kernel_request(page, project, fmt, workdir),
+        cell_timeout(page, project),
+        {"page": page_name(page, project), "fmt": fmt},
+        lines or [c.line for c in page.cells],
+    )
     return [c.get("outputs", []) for c in nb.cells]
 
 
@@ -684,6 +690,13 @@ def render_project(
         tempfile.TemporaryDirectory(prefix="render-", dir=out_dir.parent) as tmp,
         kernel_space() as kernels,
     ):
+        # Known up front, so each kernel can start while the page before it runs.
+        kernels.upcoming = [
+            kernel_request(page, project, fmt, Path(tmp))
+            for page in pages
+            for fmt in page_formats(page, project)
+            if needs_kernel(page, project, fmt, cache)
+        ]
         for page in pages:
             rendered.append(render_page(page, project, out_dir, Path(tmp), kernels, log, cache))
     t0 = dt.datetime.now()

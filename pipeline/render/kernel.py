@@ -23,10 +23,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import zmq
+from jupyter_client.client import KernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -41,27 +43,94 @@ STARTUP_TIMEOUT = 60  # seconds for a kernel to answer its first request
 KERNEL_NAME = "python3"
 
 
+@dataclass(frozen=True)
+class KernelRequest:
+    """The kernel one page and format runs in: where it starts and with which environment."""
+
+    key: tuple[str, str]  # (page, format)
+    cwd: Path
+    env: dict[str, str]
+
+
+@dataclass
+class _Kernel:
+    """A kernel being started (or started) for one request; `ready` yields its client."""
+
+    request: KernelRequest
+    km: AsyncKernelManager
+    log_path: Path
+    log: BinaryIO
+    progress: _Progress
+    ready: asyncio.Task
+
+
 @dataclass
 class KernelSpace:
-    """Where this render's kernels keep sockets, connection files and logs."""
+    """Where this render's kernels keep sockets, connection files and logs, and the event loop
+    they all run on.
+
+    `upcoming` lists, in order, the kernels later pages will need. While one page's kernel
+    runs its cells, the next one in that list is started (`ahead`), so its start-up (about a
+    second of Python and Jupyter imports in a process of its own) overlaps this page's work.
+    Each page still gets a fresh kernel of its own: nothing runs in one before its page does.
+    """
 
     folder: Path
     transport: str  # "ipc" (Unix sockets in `folder`) or "tcp" (127.0.0.1)
     serial: int = 0
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
+    upcoming: list[KernelRequest] = field(default_factory=list)
+    ahead: _Kernel | None = None
 
     def next_stem(self) -> Path:
         self.serial += 1
         return self.folder / f"k{self.serial}"
 
+    def take(self, request: KernelRequest) -> _Kernel:
+        """The kernel started ahead for `request`, else one started now."""
+        self.upcoming = [r for r in self.upcoming if r.key != request.key]
+        if self.ahead is not None and self.ahead.request == request:
+            kernel, self.ahead = self.ahead, None
+            return kernel
+        self.discard_ahead()  # started for another request: not what runs now
+        return self._launch(request)
+
+    def start_next(self) -> None:
+        """Start the next listed kernel; it boots while the current one works."""
+        if self.ahead is None and self.upcoming:
+            self.ahead = self._launch(self.upcoming.pop(0))
+
+    def discard_ahead(self) -> None:
+        """Stop a kernel started for a run that did not come (a failure, an interrupt)."""
+        kernel, self.ahead = self.ahead, None
+        if kernel is not None:
+            run_quietly(self.loop, _discard(kernel), kernel.log)
+
+    def _launch(self, request: KernelRequest) -> _Kernel:
+        km, log_path = kernel_manager(self)
+        log = open(log_path, "ab")  # noqa: SIM115 (closed when the kernel is stopped)
+        progress = _Progress()
+        ready = self.loop.create_task(_start(km, request, log, progress))
+        return _Kernel(request, km, log_path, log, progress, ready)
+
 
 @contextlib.contextmanager
 def kernel_space() -> Iterator[KernelSpace]:
-    """A private (0700) folder for one render's kernels, removed at the end."""
+    """A private (0700) folder and one event loop for one render's kernels; at the end any
+    kernel still starting is stopped, the loop closed and the folder removed."""
     folder, transport = _private_folder(SOCKET_BASES or (tempfile.gettempdir(), "/tmp"))
+    space = KernelSpace(folder, transport)
     try:
-        yield KernelSpace(folder, transport)
+        yield space
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            space.discard_ahead()
+        finally:
+            try:
+                space.loop.run_until_complete(space.loop.shutdown_asyncgens())
+            finally:
+                space.loop.close()
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _private_folder(bases: tuple[str, ...]) -> tuple[Path, str]:
@@ -110,47 +179,45 @@ def kernel_manager(space: KernelSpace) -> tuple[AsyncKernelManager, Path]:
 def run_cells(
     nb: NotebookNode,
     space: KernelSpace,
-    cwd: Path,
+    request: KernelRequest,
     timeout: float | None,
     describe: dict,
     cell_lines: list[int],
 ) -> None:
-    """Run every cell of `nb` in a new kernel (outputs land in `nb`); raise RenderError.
+    """Run every cell of `nb` in a fresh kernel for `request` (outputs land in `nb`), then stop
+    it; raise RenderError.
 
     `describe` holds the RenderError fields naming the page (`page`, `fmt`);
     `cell_lines` maps cell index to its line in the page.
     """
-    km, log_path = kernel_manager(space)
-    client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=False)
-    progress = _Progress()
+    kernel = space.take(request)
+    client = NotebookClient(nb, km=kernel.km, timeout=timeout, allow_errors=False)
     try:
-        with open(log_path, "ab") as log:
-            run_quietly(_run(client, km, cwd, log, progress), log)
+        run_quietly(space.loop, _run(client, kernel, space), kernel.log)
     except Exception as exc:
-        kernel_output = log_path.read_text(encoding="utf-8", errors="replace")
-        raise _failure(exc, progress, kernel_output, describe, cell_lines, timeout) from exc
+        kernel.log.flush()
+        kernel_output = kernel.log_path.read_text(encoding="utf-8", errors="replace")
+        raise _failure(exc, kernel.progress, kernel_output, describe, cell_lines, timeout) from exc
+    finally:
+        kernel.log.close()
 
 
-def run_quietly(coro, log) -> None:
-    """Run `coro` on a new event loop, closed at the end whatever happens.
+def run_quietly(loop: asyncio.AbstractEventLoop, coro, log) -> None:
+    """Run `coro` on the render's event loop until it ends, whatever happens.
 
     Unlike `asyncio.run`, a task cancelled by a signal that then ends in another error (a
     kernel stopped mid-cell raises DeadKernelError) is reported to the kernel log, not to the
-    terminal through asyncio's logger.
+    terminal through asyncio's logger. The loop is closed by `kernel_space`, after the last
+    kernel is stopped.
     """
-    loop = asyncio.new_event_loop()
     loop.set_exception_handler(lambda _, context: _note(log, context))
     task = loop.create_task(coro)
     try:
         loop.run_until_complete(task)
     finally:
-        try:
-            if not task.done():
-                task.cancel()  # interrupted: let its `finally` stop the kernel
-                loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
+        if not task.done():
+            task.cancel()  # interrupted: let its `finally` stop the kernel
+            loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
 
 
 def _note(log, context: dict) -> None:
@@ -159,17 +226,29 @@ def _note(log, context: dict) -> None:
         log.write(text.encode())
 
 
-async def _run(client: NotebookClient, km: AsyncKernelManager, cwd, log, progress) -> None:
+async def _start(km: AsyncKernelManager, request: KernelRequest, log, progress) -> KernelClient:
+    """Start the kernel and wait until it answers; its client, channels open."""
+    progress.spec = f"kernel {KERNEL_NAME!r} ({km.kernel_spec.resource_dir})"
+    await km.start_kernel(cwd=str(request.cwd), env=request.env, stdout=log, stderr=log)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    except BaseException:
+        _close_client(kc)
+        raise
+    return kc
+
+
+async def _run(client: NotebookClient, kernel: _Kernel, space: KernelSpace) -> None:
     kc = None
     finished = False
+    progress = kernel.progress
     try:
-        progress.spec = f"kernel {KERNEL_NAME!r} ({km.kernel_spec.resource_dir})"
-        with timing.step("kernel start"):
-            await km.start_kernel(cwd=str(cwd), stdout=log, stderr=log)
-            kc = km.client()
-            kc.start_channels()
-            await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+        with timing.step("kernel start"):  # what is left of it once started ahead
+            kc = await kernel.ready
         progress.started = True
+        space.start_next()
         client.kc = kc
         with timing.step("cells"):
             for index, cell in enumerate(client.nb.cells):
@@ -177,13 +256,29 @@ async def _run(client: NotebookClient, km: AsyncKernelManager, cwd, log, progres
                 await client.async_execute_cell(cell, index, execution_count=index + 1)
         finished = True
     finally:
-        progress.exit_code = _exit_code(km)
+        progress.exit_code = _exit_code(kernel.km)
         if kc is not None:
-            kc.stop_channels()
-            if not kc.context.closed:
-                kc.context.destroy(linger=0)
+            _close_client(kc)
         with timing.step("kernel stop"):
-            await stop_kernel(km, graceful=finished)
+            await stop_kernel(kernel.km, graceful=finished)
+
+
+async def _discard(kernel: _Kernel) -> None:
+    """Stop a kernel started ahead that will not be used, and close its log."""
+    try:
+        kernel.ready.cancel()
+        (kc,) = await asyncio.gather(kernel.ready, return_exceptions=True)
+        if not isinstance(kc, BaseException):
+            _close_client(kc)
+        await stop_kernel(kernel.km, graceful=False)
+    finally:
+        kernel.log.close()
+
+
+def _close_client(kc: KernelClient) -> None:
+    kc.stop_channels()
+    if not kc.context.closed:
+        kc.context.destroy(linger=0)
 
 
 async def stop_kernel(km: AsyncKernelManager, graceful: bool) -> None:

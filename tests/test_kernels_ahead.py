@@ -1,0 +1,76 @@
+"""Kernels started ahead: the next page's kernel boots while this page runs, yet every page
+still gets a fresh kernel of its own, and none is left behind when a page fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from processes import alive, command_line, descendants
+
+from pipeline.render.engine import RenderError, render_project
+
+QUARTO_YML = """\
+project:
+  type: website
+  render: [one.qmd, two.qmd, three.qmd]
+website:
+  title: Kernels ahead
+"""
+# Each page says which process ran it, when that process started (clock ticks since boot)
+# and whether a name bound by an earlier page is visible; the first page is slow on purpose.
+PAGE = """\
+---
+title: {name}
+---
+
+```{{python}}
+import os, time
+stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
+started = int(stat[19]) / os.sysconf("SC_CLK_TCK")
+print("pid", os.getpid(), "started", started, "leak", "marker" in globals())
+marker = "{name}"
+{body}
+```
+"""
+
+
+def kernel_processes() -> list[str]:
+    running = [command_line(pid) for pid in descendants(os.getpid()) if alive(pid)]
+    return [cmd for cmd in running if "ipykernel" in cmd]
+
+
+def write_project(root: Path, first_body: str) -> Path:
+    root.mkdir(parents=True)
+    (root / "_quarto.yml").write_text(QUARTO_YML)
+    bodies = {"one": first_body, "two": "", "three": ""}
+    for name, body in bodies.items():
+        (root / f"{name}.qmd").write_text(PAGE.format(name=name, body=body))
+    return root
+
+
+def said(html: str) -> dict[str, str]:
+    words = html.split("pid", 1)[1].split("<", 1)[0].split()
+    return {"pid": words[0], "started": words[2], "leak": words[4]}
+
+
+def test_each_page_has_a_fresh_kernel_started_while_the_page_before_ran(tmp_path: Path) -> None:
+    slow = 'time.sleep(1.5); print("done at", time.clock_gettime(time.CLOCK_BOOTTIME))'
+    root = write_project(tmp_path / "p", slow)
+    render_project(root, log=lambda *_: None)
+    pages = {n: (root / "_site" / f"{n}.html").read_text() for n in ("one", "two", "three")}
+    seen = {n: said(html) for n, html in pages.items()}
+    assert len({s["pid"] for s in seen.values()}) == 3  # one kernel per page
+    assert {s["leak"] for s in seen.values()} == {"False"}  # no name from an earlier page
+    first_done = float(pages["one"].split("done at", 1)[1].split("<", 1)[0])
+    # The second page's kernel was up before the first page's slow cell ended.
+    assert float(seen["two"]["started"]) < first_done - 0.5
+    assert not kernel_processes()
+
+
+def test_a_failing_page_leaves_no_kernel_started_ahead(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", "time.sleep(1.0)\nraise ValueError('page one broke')")
+    with pytest.raises(RenderError, match="page one broke"):
+        render_project(root, log=lambda *_: None)
+    assert not kernel_processes()  # the kernel started for page two was stopped too
