@@ -81,6 +81,7 @@ class KernelSpace:
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
     upcoming: list[KernelRequest] = field(default_factory=list)
     ahead: _Kernel | None = None
+    stopping: list[asyncio.Task] = field(default_factory=list)  # asked to exit, not yet gone
 
     def next_stem(self) -> Path:
         self.serial += 1
@@ -127,6 +128,7 @@ def kernel_space() -> Iterator[KernelSpace]:
             space.discard_ahead()
         finally:
             try:
+                space.loop.run_until_complete(_all_done(space.stopping))
                 space.loop.run_until_complete(space.loop.shutdown_asyncgens())
             finally:
                 space.loop.close()
@@ -260,7 +262,24 @@ async def _run(client: NotebookClient, kernel: _Kernel, space: KernelSpace) -> N
         if kc is not None:
             _close_client(kc)
         with timing.step("kernel stop"):
-            await stop_kernel(kernel.km, graceful=finished)
+            if finished:  # asked to exit now; its exit is awaited while later pages work
+                await kernel.km.request_shutdown()
+                space.stopping.append(asyncio.ensure_future(_finish_stop(kernel.km)))
+            else:
+                await stop_kernel(kernel.km, graceful=False)
+
+
+async def _all_done(tasks: list[asyncio.Task]) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _finish_stop(km: AsyncKernelManager) -> None:
+    """Wait for a kernel asked to shut down to exit (killing it after `shutdown_wait_time`),
+    then free its sockets."""
+    try:
+        await km.finish_shutdown()
+    finally:
+        await km.cleanup_resources()
 
 
 async def _discard(kernel: _Kernel) -> None:
