@@ -74,3 +74,45 @@ def test_a_failing_page_leaves_no_kernel_started_ahead(tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="page one broke"):
         render_project(root, log=lambda *_: None)
     assert not kernel_processes()  # the kernel started for page two was stopped too
+
+
+NOISY = """\
+import time
+print("imported at", time.clock_gettime(time.CLOCK_BOOTTIME))
+"""
+
+
+def test_leading_import_cells_run_as_soon_as_the_kernel_is_up(tmp_path: Path) -> None:
+    """An import-only first cell runs in the kernel started ahead; its output still lands on
+    its own page, and the cells after it run in the same kernel."""
+    slow = 'time.sleep(2); print("done at", time.clock_gettime(time.CLOCK_BOOTTIME))'
+    root = write_project(tmp_path / "p", slow)
+    (root / "noisy.py").write_text(NOISY)
+    two = (
+        (root / "two.qmd")
+        .read_text()
+        .replace("```{python}", "```{python}\nimport noisy\n```\n\n```{python}", 1)
+    )
+    (root / "two.qmd").write_text(two)
+    render_project(root, log=lambda *_: None)
+    one = (root / "_site" / "one.html").read_text()
+    html = (root / "_site" / "two.html").read_text()
+    imported = float(html.split("imported at", 1)[1].split("<", 1)[0])
+    first_done = float(one.split("done at", 1)[1].split("<", 1)[0])
+    assert imported < first_done  # ran while page one's slow cell was still running
+    assert "imported at" not in one and said(html)["leak"] == "False"
+    assert not kernel_processes()
+
+
+def test_an_import_that_fails_ahead_is_reported_at_its_own_page_and_line(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", "")
+    two = (
+        (root / "two.qmd")
+        .read_text()
+        .replace("```{python}", "```{python}\nimport no_such_module_here\n```\n\n```{python}", 1)
+    )
+    (root / "two.qmd").write_text(two)
+    with pytest.raises(RenderError, match=r"^two\.qmd .*: cell at line 5 raised: ModuleNotFound"):
+        render_project(root, log=lambda *_: None)
+    assert (root / "_site" / "one.html").is_file()  # page one was rendered first, as always
+    assert not kernel_processes()

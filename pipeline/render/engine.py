@@ -9,6 +9,7 @@ exactly as under Quarto. The supported features are listed in docs/rendering.md.
 
 from __future__ import annotations
 
+import ast
 import base64
 import datetime as dt
 import json
@@ -90,10 +91,7 @@ def execute_page(
     key, resolve, cached, plan = _cell_plan(page, project, fmt, cache)
     cells = [dict(c) for c in cached] if cached else [{} for _ in range(n)]
     if plan.run:
-        codes = [freeze.PROBE_CODE]
-        for i in plan.run:
-            codes += [page.cells[i].code, freeze.PROBE_CODE]
-        lines = [page.cells[0].line] + [page.cells[i].line for i in plan.run for _ in (0, 1)]
+        codes, lines = _probed_codes(page, plan.run)
         outs = _run_page(page, project, fmt, workdir, kernels, codes, lines)
         for k, i in enumerate(plan.run):
             report = freeze.probe_result(outs[2 + 2 * k])
@@ -113,16 +111,45 @@ def _cell_plan(page: Page, project: Project, fmt: str, cache: Cache):
     return key, resolve, cached, freeze.plan(cached, n, resolve)
 
 
-def needs_kernel(page: Page, project: Project, fmt: str, cache: Cache | None) -> bool:
-    """Whether rendering `page` as `fmt` will start a kernel (some cell has to run)."""
+def _probed_codes(page: Page, run: list[int]) -> tuple[list[str], list[int]]:
+    """The cells to run, each followed by the cache's probe (one more probe first), and the
+    page line each comes from."""
+    from pipeline.render.freeze import PROBE_CODE
+
+    codes = [PROBE_CODE]
+    for i in run:
+        codes += [page.cells[i].code, PROBE_CODE]
+    lines = [page.cells[0].line] + [page.cells[i].line for i in run for _ in (0, 1)]
+    return codes, lines
+
+
+def kernel_codes(page: Page, project: Project, fmt: str, cache: Cache | None) -> list[str]:
+    """What the kernel of `page` as `fmt` will run, in order; none: it starts no kernel."""
     if not page.cells or fmt not in ("html", "typst"):
+        return []
+    if cache is None:
+        return [c.code for c in page.cells]
+    run = _cell_plan(page, project, fmt, cache)[3].run
+    return _probed_codes(page, run)[0] if run else []
+
+
+def import_only(code: str) -> bool:
+    """A cell of nothing but `import` statements (what may run before its page's turn)."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:  # IPython magics, say: not plain imports
         return False
-    return cache is None or bool(_cell_plan(page, project, fmt, cache)[3].run)
+    return bool(body) and all(isinstance(node, ast.Import | ast.ImportFrom) for node in body)
 
 
-def kernel_request(page: Page, project: Project, fmt: str, workdir: Path) -> KernelRequest:
-    """The kernel `page` runs in for `fmt`: the folder and the environment Quarto gives it
-    (`QUARTO_EXECUTE_INFO` names a file saying the format), and `pipeline` importable."""
+def kernel_request(
+    page: Page, project: Project, fmt: str, workdir: Path, codes: list[str]
+) -> KernelRequest:
+    """The kernel `page` runs `codes` in for `fmt`: the folder and the environment Quarto
+    gives it (`QUARTO_EXECUTE_INFO` names a file saying the format), `pipeline` importable,
+    and the leading cells that only import (with the cache's probes), run once it is up."""
+    from pipeline.render.freeze import PROBE_CODE
+
     info_path = workdir / f"execute-info-{page.path.stem}-{fmt}.json"
     info_path.write_text(
         json.dumps(
@@ -147,7 +174,13 @@ def kernel_request(page: Page, project: Project, fmt: str, workdir: Path) -> Ker
         QUARTO_DOCUMENT_PATH=str(page.path.parent),
         **{ENGINE_VARIABLE: "builtin"},
     )
-    return KernelRequest((page_name(page, project), fmt), cwd, env)
+    prelude: list[str] = []
+    for code in codes:
+        if code != PROBE_CODE and not import_only(code):
+            break
+        prelude.append(code)
+    key = (page_name(page, project), fmt)
+    return KernelRequest(key, cwd, env, tuple(prelude), cell_timeout(page, project))
 
 
 def _run_page(
@@ -165,7 +198,7 @@ def _run_page(
     run_cells(
         nb,
         kernels,
-        kernel_request(page, project, fmt, workdir),
+        kernel_request(page, project, fmt, workdir, codes),
         cell_timeout(page, project),
         {"page": page_name(page, project), "fmt": fmt},
         lines or [c.line for c in page.cells],
@@ -692,10 +725,10 @@ def render_project(
     ):
         # Known up front, so each kernel can start while the page before it runs.
         kernels.upcoming = [
-            kernel_request(page, project, fmt, Path(tmp))
+            kernel_request(page, project, fmt, Path(tmp), codes)
             for page in pages
             for fmt in page_formats(page, project)
-            if needs_kernel(page, project, fmt, cache)
+            if (codes := kernel_codes(page, project, fmt, cache))
         ]
         for page in pages:
             rendered.append(render_page(page, project, out_dir, Path(tmp), kernels, log, cache))

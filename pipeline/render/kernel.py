@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+import nbformat
 import zmq
 from jupyter_client.client import KernelClient
 from jupyter_client.manager import AsyncKernelManager
@@ -45,11 +46,18 @@ KERNEL_NAME = "python3"
 
 @dataclass(frozen=True)
 class KernelRequest:
-    """The kernel one page and format runs in: where it starts and with which environment."""
+    """The kernel one page and format runs in: where it starts and with which environment.
+
+    `prelude` holds the page's leading cells that only import (and the cache's probes): they
+    run as soon as the kernel is up, even when it was started ahead, since an import reads
+    code, never this edition's data or another page's output.
+    """
 
     key: tuple[str, str]  # (page, format)
     cwd: Path
     env: dict[str, str]
+    prelude: tuple[str, ...] = ()
+    timeout: float | None = None
 
 
 @dataclass
@@ -61,7 +69,7 @@ class _Kernel:
     log_path: Path
     log: BinaryIO
     progress: _Progress
-    ready: asyncio.Task
+    ready: asyncio.Task  # -> (client, outputs of the prelude's cells)
 
 
 @dataclass
@@ -192,6 +200,8 @@ def run_cells(
     `describe` holds the RenderError fields naming the page (`page`, `fmt`);
     `cell_lines` maps cell index to its line in the page.
     """
+    if tuple(c.source for c in nb.cells[: len(request.prelude)]) != request.prelude:
+        raise ValueError("the request's prelude is not the notebook's first cells")  # a bug
     kernel = space.take(request)
     client = NotebookClient(nb, km=kernel.km, timeout=timeout, allow_errors=False)
     try:
@@ -228,18 +238,26 @@ def _note(log, context: dict) -> None:
         log.write(text.encode())
 
 
-async def _start(km: AsyncKernelManager, request: KernelRequest, log, progress) -> KernelClient:
-    """Start the kernel and wait until it answers; its client, channels open."""
+async def _start(km: AsyncKernelManager, request: KernelRequest, log, progress):
+    """Start the kernel, wait until it answers and run the request's prelude; the client
+    (channels open) and the prelude cells' outputs."""
     progress.spec = f"kernel {KERNEL_NAME!r} ({km.kernel_spec.resource_dir})"
     await km.start_kernel(cwd=str(request.cwd), env=request.env, stdout=log, stderr=log)
     kc = km.client()
     kc.start_channels()
     try:
         await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+        progress.started = True
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in request.prelude])
+        client = NotebookClient(nb, km=km, timeout=request.timeout, allow_errors=False)
+        client.kc = kc
+        for index, cell in enumerate(nb.cells):
+            progress.cell = index
+            await client.async_execute_cell(cell, index, execution_count=index + 1)
     except BaseException:
         _close_client(kc)
         raise
-    return kc
+    return kc, [cell.get("outputs", []) for cell in nb.cells]
 
 
 async def _run(client: NotebookClient, kernel: _Kernel, space: KernelSpace) -> None:
@@ -248,12 +266,14 @@ async def _run(client: NotebookClient, kernel: _Kernel, space: KernelSpace) -> N
     progress = kernel.progress
     try:
         with timing.step("kernel start"):  # what is left of it once started ahead
-            kc = await kernel.ready
-        progress.started = True
+            kc, done = await kernel.ready
         space.start_next()
         client.kc = kc
         with timing.step("cells"):
             for index, cell in enumerate(client.nb.cells):
+                if index < len(done):  # the prelude, run as soon as the kernel was up
+                    cell.outputs = done[index]
+                    continue
                 progress.cell = index
                 await client.async_execute_cell(cell, index, execution_count=index + 1)
         finished = True
@@ -286,9 +306,9 @@ async def _discard(kernel: _Kernel) -> None:
     """Stop a kernel started ahead that will not be used, and close its log."""
     try:
         kernel.ready.cancel()
-        (kc,) = await asyncio.gather(kernel.ready, return_exceptions=True)
-        if not isinstance(kc, BaseException):
-            _close_client(kc)
+        (started,) = await asyncio.gather(kernel.ready, return_exceptions=True)
+        if not isinstance(started, BaseException):
+            _close_client(started[0])
         await stop_kernel(kernel.km, graceful=False)
     finally:
         kernel.log.close()
