@@ -85,7 +85,7 @@ print("imported at", time.clock_gettime(time.CLOCK_BOOTTIME))
 def test_leading_import_cells_run_as_soon_as_the_kernel_is_up(tmp_path: Path) -> None:
     """An import-only first cell runs in the kernel started ahead; its output still lands on
     its own page, and the cells after it run in the same kernel."""
-    slow = 'time.sleep(2); print("done at", time.clock_gettime(time.CLOCK_BOOTTIME))'
+    slow = 'time.sleep(4); print("done at", time.clock_gettime(time.CLOCK_BOOTTIME))'
     root = write_project(tmp_path / "p", slow)
     (root / "noisy.py").write_text(NOISY)
     two = (

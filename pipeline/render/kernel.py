@@ -42,6 +42,7 @@ SUN_PATH_MAX = 107  # Linux `sockaddr_un.sun_path` is 108 bytes, the last one a 
 SOCKET_BASES: tuple[str, ...] | None = None  # None: $TMPDIR, then /tmp (tests set others)
 STARTUP_TIMEOUT = 60  # seconds for a kernel to answer its first request
 KERNEL_NAME = "python3"
+AHEAD = 2  # kernels started before their page's turn (see KernelSpace)
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,11 @@ class KernelSpace:
     they all run on.
 
     `upcoming` lists, in order, the kernels later pages will need. While one page's kernel
-    runs its cells, the next one in that list is started (`ahead`), so its start-up (about a
-    second of Python and Jupyter imports in a process of its own) overlaps this page's work.
-    Each page still gets a fresh kernel of its own: nothing runs in one before its page does.
+    runs its cells, the next AHEAD in that list are started (`ahead`), so their start-up
+    (a second or two of Python and Jupyter imports, each in a process of its own) overlaps
+    this page's work; two, because a page whose cells all come from the cache or run quickly
+    leaves the next kernel little time. Each page still gets a fresh kernel of its own, in
+    which only its own import-only leading cells run before its turn (`KernelRequest`).
     """
 
     folder: Path
@@ -88,7 +91,7 @@ class KernelSpace:
     serial: int = 0
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
     upcoming: list[KernelRequest] = field(default_factory=list)
-    ahead: _Kernel | None = None
+    ahead: list[_Kernel] = field(default_factory=list)  # in `upcoming`'s order
     stopping: list[asyncio.Task] = field(default_factory=list)  # asked to exit, not yet gone
 
     def next_stem(self) -> Path:
@@ -98,22 +101,21 @@ class KernelSpace:
     def take(self, request: KernelRequest) -> _Kernel:
         """The kernel started ahead for `request`, else one started now."""
         self.upcoming = [r for r in self.upcoming if r.key != request.key]
-        if self.ahead is not None and self.ahead.request == request:
-            kernel, self.ahead = self.ahead, None
-            return kernel
-        self.discard_ahead()  # started for another request: not what runs now
+        if self.ahead and self.ahead[0].request == request:
+            return self.ahead.pop(0)
+        self.discard_ahead()  # started for other requests: not what runs now
         return self._launch(request)
 
     def start_next(self) -> None:
-        """Start the next listed kernel; it boots while the current one works."""
-        if self.ahead is None and self.upcoming:
-            self.ahead = self._launch(self.upcoming.pop(0))
+        """Start the next listed kernels; they boot while the current one works."""
+        while len(self.ahead) < AHEAD and self.upcoming:
+            self.ahead.append(self._launch(self.upcoming.pop(0)))
 
     def discard_ahead(self) -> None:
-        """Stop a kernel started for a run that did not come (a failure, an interrupt)."""
-        kernel, self.ahead = self.ahead, None
-        if kernel is not None:
-            run_quietly(self.loop, _discard(kernel), kernel.log)
+        """Stop kernels started for runs that did not come (a failure, an interrupt)."""
+        kernels, self.ahead = self.ahead, []
+        if kernels:
+            run_quietly(self.loop, _discard_all(kernels), kernels[0].log)
 
     def _launch(self, request: KernelRequest) -> _Kernel:
         km, log_path = kernel_manager(self)
@@ -300,6 +302,11 @@ async def _finish_stop(km: AsyncKernelManager) -> None:
         await km.finish_shutdown()
     finally:
         await km.cleanup_resources()
+
+
+async def _discard_all(kernels: list[_Kernel]) -> None:
+    """Stop them all together: one interrupted stop leaves none of the others running."""
+    await asyncio.gather(*(_discard(k) for k in kernels), return_exceptions=True)
 
 
 async def _discard(kernel: _Kernel) -> None:
