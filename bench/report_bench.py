@@ -35,7 +35,9 @@ did not give the value of the contracts.
 
 
 STEP = re.compile(r"([a-z][a-z -]*?) (\d+\.\d)s")  # "kernel start 1.1s" in a log line
-PAGE = re.compile(r"^\s+rendered (\S+) -> (\w+) in [\d.]+s(?: \((.*?)\))?")
+PAGE = re.compile(
+    r"^\s+rendered (\S+) -> (\w+) in [\d.]+s(?: \((.*?)\))?(?:, (\d+) of (\d+) cells)?"
+)
 TABLES = re.compile(r"^tables for edition \S+ in ([\d.]+)s")
 POST = re.compile(r"^\s+post-render in ([\d.]+)s")
 
@@ -50,10 +52,10 @@ def steps(log: str, total: float) -> dict[str, float]:
             out["tables"] += float(m[1])
         elif m := POST.match(line):
             out["post-render"] = out.get("post-render", 0.0) + float(m[1])
-        elif (m := PAGE.match(line)) and m[3]:
-            for name, seconds in STEP.findall(m[3]):
+        elif m := PAGE.match(line):
+            for name, seconds in STEP.findall(m[3] or ""):
                 out[name] = out.get(name, 0.0) + float(seconds)
-            kernels += "cells" in m[3]
+            kernels += m[4] is None or m[4] != m[5]  # some cell ran: the page had a kernel
     out["other"] = total - sum(out.values())
     out["pages that ran a kernel"] = kernels
     return out
