@@ -116,3 +116,35 @@ def test_an_import_that_fails_ahead_is_reported_at_its_own_page_and_line(tmp_pat
         render_project(root, log=lambda *_: None)
     assert (root / "_site" / "one.html").is_file()  # page one was rendered first, as always
     assert not kernel_processes()
+
+
+def test_take_keeps_kernels_for_later_pages_and_stops_those_passed(tmp_path, monkeypatch):
+    """A page whose plan changed during the render (it needs no kernel after all, or needs one
+    it was not listed for) costs no kernel started ahead for the pages after it."""
+    from types import SimpleNamespace
+
+    from pipeline.render import kernel as k
+
+    def request(name: str) -> k.KernelRequest:
+        return k.KernelRequest((name, "html"), tmp_path, {})
+
+    stopped: list[str] = []
+
+    async def discard_all(kernels) -> None:
+        stopped.extend(x.request.key[0] for x in kernels)
+
+    monkeypatch.setattr(k, "_discard_all", discard_all)
+    space = k.KernelSpace(tmp_path, "ipc")
+    launched = []
+    monkeypatch.setattr(
+        space, "_launch", lambda r: launched.append(r) or SimpleNamespace(request=r)
+    )
+    try:
+        a, b, c = (SimpleNamespace(request=request(n), log=None) for n in "abc")
+        space.ahead = [a, b, c]
+        assert space.take(request("b")) is b  # page a ran no kernel after all
+        assert stopped == ["a"] and space.ahead == [c] and not launched
+        space.take(request("x"))  # a page not listed: a kernel of its own, c kept
+        assert [r.key[0] for r in launched] == ["x"] and space.ahead == [c]
+    finally:
+        space.loop.close()

@@ -99,11 +99,19 @@ class KernelSpace:
         return self.folder / f"k{self.serial}"
 
     def take(self, request: KernelRequest) -> _Kernel:
-        """The kernel started ahead for `request`, else one started now."""
+        """The kernel started ahead for `request`, else one started now.
+
+        The list made before rendering can be off where a page's plan changed meanwhile (a
+        cell reads chart data an earlier page rewrote): kernels started for pages passed
+        without one are stopped, those for later pages kept.
+        """
         self.upcoming = [r for r in self.upcoming if r.key != request.key]
-        if self.ahead and self.ahead[0].request == request:
-            return self.ahead.pop(0)
-        self.discard_ahead()  # started for other requests: not what runs now
+        for i, kernel in enumerate(self.ahead):
+            if kernel.request == request:
+                passed, self.ahead = self.ahead[:i], self.ahead[i + 1 :]
+                if passed:
+                    run_quietly(self.loop, _discard_all(passed), passed[0].log)
+                return kernel
         return self._launch(request)
 
     def start_next(self) -> None:
