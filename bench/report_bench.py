@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,34 @@ did not give the value of the contracts.
 """
 
 
-def run_report(env: dict[str, str], show: bool = False) -> float:
+STEP = re.compile(r"([a-z][a-z -]*?) (\d+\.\d)s")  # "kernel start 1.1s" in a log line
+PAGE = re.compile(
+    r"^\s+rendered (\S+) -> (\w+) in [\d.]+s(?: \((.*?)\))?(?:, (\d+) of (\d+) cells)?"
+)
+TABLES = re.compile(r"^tables for edition \S+ in ([\d.]+)s")
+POST = re.compile(r"^\s+post-render in ([\d.]+)s")
+
+
+def steps(log: str, total: float) -> dict[str, float]:
+    """Seconds per step of one `make report`, summed over pages, from its log lines; what no
+    line accounts for (process start, imports, the no-op check, the site swap) is "other"."""
+    out: dict[str, float] = {"tables": 0.0}
+    kernels = 0
+    for line in log.splitlines():
+        if m := TABLES.match(line):
+            out["tables"] += float(m[1])
+        elif m := POST.match(line):
+            out["post-render"] = out.get("post-render", 0.0) + float(m[1])
+        elif m := PAGE.match(line):
+            for name, seconds in STEP.findall(m[3] or ""):
+                out[name] = out.get(name, 0.0) + float(seconds)
+            kernels += m[4] is None or m[4] != m[5]  # some cell ran: the page had a kernel
+    out["other"] = total - sum(out.values())
+    out["pages that ran a kernel"] = kernels
+    return out
+
+
+def run_report(env: dict[str, str], show: bool = False) -> tuple[float, str]:
     t0 = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "pipeline", "report", "--engine", "builtin"],
@@ -47,7 +75,7 @@ def run_report(env: dict[str, str], show: bool = False) -> float:
         sys.exit(f"report failed ({done.returncode}):\n{done.stderr}")
     if show:
         print(done.stdout, end="")
-    return elapsed
+    return elapsed, done.stdout
 
 
 def add_article(articles: Path, newer: bool) -> None:
@@ -75,15 +103,21 @@ def main() -> None:
             QUARTO="0",
             FORCE="",
         )
-        cold = run_report(env, args.log)
-        noop = run_report(env, args.log)
+        cold, cold_log = run_report(env, args.log)
+        noop, _ = run_report(env, args.log)
         add_article(tmp / "articles", args.newer)
-        one = run_report(env, args.log)
+        one, one_log = run_report(env, args.log)
     figures = {"cold_s": cold, "noop_s": noop, "one_article_s": one, "one_over_cold": one / cold}
     print("make report (built-in renderer), fresh process each:")
     print(f"  {'cold':<22}{cold:6.1f} s")
     print(f"  {'warm, nothing changed':<22}{noop:6.1f} s   target <= 2 s")
     print(f"  {'one new article':<22}{one:6.1f} s   {one / cold:.0%} of cold, target <= 60%")
+    cold_steps, one_steps = steps(cold_log, cold), steps(one_log, one)
+    print(f"where the time goes (s, summed over pages):  {'cold':>6}  {'one article':>11}")
+    for name in dict.fromkeys([*cold_steps, *one_steps]):
+        a, b = cold_steps.get(name, 0), one_steps.get(name, 0)
+        print(f"  {name:<42}{a:6.1f}  {b:11.1f}")
+    figures["steps"] = {"cold": cold_steps, "one_article": one_steps}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
+from pypdf import PdfReader
 
+from pipeline.config import PROJECT_ROOT
 from pipeline.render import freeze, freshness
 from pipeline.render.engine import render_project
 
@@ -20,7 +26,7 @@ format: html
 
 ```{python}
 from pipeline.briefing import sections as briefing
-briefing.edition_line()
+print("as of", briefing.edition()["as-of"])
 ```
 
 ```{python}
@@ -51,7 +57,7 @@ def cell(reads: dict, pure: bool = True, binds_data: bool = False) -> dict:
 def test_plan_reuses_cells_whose_reads_are_unchanged():
     values = {"table:a": "1", "table:b": "2", "edition:edition": "new"}
     cells = [
-        cell({"edition:edition": "old"}, pure=False),  # an import plus the edition stamp
+        cell({"edition:edition": "old"}, pure=False),  # an import plus an edition field
         cell({"table:a": "1"}),
         cell({"table:b": "changed"}),
     ]
@@ -141,3 +147,60 @@ def test_report_returns_at_once_when_nothing_changed(tmp_path, make_settings, mo
     assert (
         freshness.current_edition(dataclasses.replace(s, articles_dir=articles), "builtin") is None
     )
+
+
+# Written for this test: a short market story whose one claim the engine must find.
+NEW_ARTICLE = """Alibaba stock climbs after cloud update
+
+Alibaba's Hong Kong shares gained 2.1% on Tuesday after the group described faster growth in
+its cloud business. The Hang Seng Index ended the session slightly lower.
+"""
+PAGES = ["index", "claims", "data", "methodology", "editions"]
+
+
+def test_one_new_article_reaches_every_page_that_shows_it(tmp_path: Path) -> None:
+    """The incremental build reuses what it can, yet a new article still changes the stamp of
+    every page (also those that start no kernel) and the claims page, and the PDF's edition."""
+    articles = tmp_path / "articles"
+    shutil.copytree(PROJECT_ROOT / "data" / "articles", articles)
+    site = tmp_path / "site" / "_site"
+    env = dict(
+        os.environ,
+        BRIEFING_ARTICLES_DIR=str(articles),
+        BRIEFING_PROCESSED_DIR=str(tmp_path / "processed"),
+        BRIEFING_SITE_DIR=str(site),
+        BRIEFING_EDITIONS_DIR=str(tmp_path / "editions"),
+        QUARTO="0",
+        FORCE="",
+    )
+
+    def build() -> tuple[str, str, dict[str, str]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline", "report", "--engine", "builtin"],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        html = {p: (site / "report" / f"{p}.html").read_text(encoding="utf-8") for p in PAGES}
+        return (site / "EDITION").read_text().strip(), done.stdout, html
+
+    old_id, _, old_html = build()
+    (articles / "cloud_update.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    (articles / "cloud_update.meta.yml").write_text(
+        "source: tests.example\npublished_at: '2025-11-18'\ntitle: Alibaba cloud update\n"
+    )
+    new_id, log, new_html = build()
+    assert new_id != old_id and new_id.startswith(old_id[:11])  # same as-of, new inputs
+    for name in PAGES:
+        stamp = re.search(r'<div class="edition-line">\s*<p>(.*?)</p>', new_html[name])
+        assert stamp, f"{name}: no edition stamp"
+        assert stamp[1] == f"Edition {new_id} · data as of {new_id[:10]}", name
+        assert old_id not in new_html[name] and old_id in old_html[name], name
+    quote = "gained 2.1% on Tuesday"  # the claim the engine quotes from the new article
+    assert quote in new_html["claims"] and quote not in old_html["claims"]
+    # The methodology page reads nothing an article changes: its cells all come from the
+    # cache and no kernel starts, yet its stamp above is the new one.
+    line = next(x for x in log.splitlines() if "report/methodology.qmd -> html" in x)
+    assert "5 of 5 cells from the cache" in line and "kernel start" not in line
+    pdf = next(site.glob("report/*.pdf"))
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
+    assert f"Edition {new_id}" in text and old_id not in text

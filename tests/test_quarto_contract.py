@@ -31,9 +31,13 @@ SECTIONS = {
 # Quarto's cross-reference kinds: a label with one of these prefixes is a numbered float.
 QUARTO_CROSSREF = {"fig", "tbl", "lst", "eq", "sec", "thm", "lem", "cor", "prp", "cnj", "def"}
 QUARTO_CROSSREF |= {"exm", "exr", "sol", "rem", "alg"}
-# Quarto-only syntax the built-in renderer would pass through as text (or drop).
+# Quarto-only syntax the built-in renderer would pass through as text (or drop). Shortcodes
+# and conditional divs are named by what they use ("shortcode meta", "content-visible
+# when-format"), since the built-in renderer implements some of each and not the rest.
+SHORTCODE = re.compile(r"(?<!\{)\{\{<\s*([\w-]+)")  # `{{{< x >}}}` is Quarto's escape: text
+CONDITIONAL = re.compile(r"\.(content-visible|content-hidden)\b([^}\n]*)")
+CONDITION = re.compile(r"\b((?:when|unless)-[\w-]+)=")
 QUARTO_SYNTAX = {
-    "shortcode": re.compile(r"\{\{<"),
     "inline-code": re.compile(r"`\{(python|r|julia|ojs)\}"),
     "callout": re.compile(r"\.callout(-\w+)?\b"),
     "tabset": re.compile(r"\.panel-tabset\b"),
@@ -93,6 +97,15 @@ def emitting_sources() -> str:
     )
 
 
+def quarto_syntax(text: str) -> set[str]:
+    """The Quarto-only syntax `text` uses, by the names of the syntax table."""
+    found = {name for name, pattern in QUARTO_SYNTAX.items() if pattern.search(text)}
+    found |= {f"shortcode {name}" for name in SHORTCODE.findall(text)}
+    for cls, attrs in CONDITIONAL.findall(text):
+        found |= {f"{cls} {c}" for c in CONDITION.findall(attrs)} or {cls}
+    return found
+
+
 def unsupported(used: set[str], kind: str) -> set[str]:
     return used - set(SUPPORTED.get(kind, {}))
 
@@ -149,23 +162,32 @@ def test_labels_use_only_supported_crossref_prefixes() -> None:
 
 def test_no_quarto_only_syntax() -> None:
     for page in pages():
-        text = markdown_text(page)
-        found = {name for name, pattern in QUARTO_SYNTAX.items() if pattern.search(text)}
-        assert not unsupported(found, "syntax"), f"{page.path.name}: {sorted(found)}"
+        bad = unsupported(quarto_syntax(markdown_text(page)), "syntax")
+        assert not bad, f"{page.path.name}: {sorted(bad)}"
 
 
 @pytest.mark.parametrize(
     ("snippet", "kind"),
     [
         ("See @fig-price-paths.", "crossref-reference"),
-        ("{{< include _part.qmd >}}", "shortcode"),
+        ("{{< include _part.qmd >}}", "shortcode include"),
+        ("{{< var version >}}", "shortcode var"),
+        ('::: {.content-visible when-meta="draft"}', "content-visible when-meta"),
         ("::: {.callout-note}", "callout"),
         ("Close: `{python} close`", "inline-code"),
     ],
 )
 def test_the_syntax_check_catches_quarto_only_syntax(snippet: str, kind: str) -> None:
-    assert QUARTO_SYNTAX[kind].search(snippet)
+    assert kind in quarto_syntax(snippet)
     assert kind not in SUPPORTED["syntax"]
+
+
+def test_the_meta_shortcode_and_format_conditions_are_supported() -> None:
+    """What the edition stamp uses, and what the built-in renderer implements."""
+    snippet = '::: {.content-visible when-format="html"}\n{{< meta edition-line >}}\n:::'
+    assert quarto_syntax(snippet) == {"shortcode meta", "content-visible when-format"}
+    assert not unsupported(quarto_syntax(snippet), "syntax")
+    assert quarto_syntax("{{{< meta edition-line >}}}") == set()  # escaped: plain text
 
 
 def test_an_unlisted_option_is_caught(tmp_path: Path) -> None:

@@ -96,18 +96,6 @@ def year() -> int:
     return charts.as_of_year(edition()["as-of"])
 
 
-def edition_line() -> Markdown:
-    """The edition stamp at the top of every web page. The PDF prints it once on its cover and
-    in every page's footer, so there the cell shows nothing."""
-    if not is_html():
-        return Markdown("")
-    ed = edition()
-    return Markdown(
-        f"::: {{.edition-line}}\nEdition {escape_md(ed['edition'])} · data as of "
-        f"{escape_md(ed['as-of'])}\n:::\n"
-    )
-
-
 def _typst_str(text: str) -> str:
     """A Typst string literal: only backslash and double quote need escaping."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

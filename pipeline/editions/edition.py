@@ -55,6 +55,9 @@ def edition_metadata(
         "as-of": edition.as_of.isoformat(),
         "inputs-hash": edition.inputs_hash,
         "manifest-summary": manifest_summary(manifest),
+        # The web pages' stamp, shown by `{{< meta edition-line >}}` rather than a cell, so a
+        # page whose cells read nothing that changed needs no kernel (docs/rendering.md).
+        "edition-line": f"Edition {edition.id} · data as of {edition.as_of.isoformat()}",
     }
 
 

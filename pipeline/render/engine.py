@@ -9,8 +9,8 @@ exactly as under Quarto. The supported features are listed in docs/rendering.md.
 
 from __future__ import annotations
 
+import ast
 import base64
-import contextlib
 import datetime as dt
 import json
 import os
@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,16 @@ import yaml
 
 from pipeline.editions.manifest import ENGINE_VARIABLE  # tells cells and scripts the engine
 from pipeline.errors import InputError
+from pipeline.render import timing
 from pipeline.render.failures import RenderError, last_line, said_why
 from pipeline.render.freeze import Cache
-from pipeline.render.kernel import KernelSpace, kernel_space, run_cells
+from pipeline.render.kernel import KernelRequest, KernelSpace, kernel_space, run_cells
 from pipeline.render.qmd import Cell, Page, Project, page_formats, parse_qmd, read_project
+from pipeline.render.shortcodes import resolve_shortcodes
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# Quarto's `.content-visible` / `.content-hidden` divs, for both writers (docs/rendering.md).
+CONDITIONAL_FILTER = TEMPLATES / "conditional-content.lua"
 # Kernels and scripts import `pipeline` from this checkout, whatever folder the project is in.
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 DEFAULT_CELL_OPTIONS = {"echo": False, "output": True, "warning": False}
@@ -50,20 +53,6 @@ __all__ = ["RenderError", "render_project"]  # RenderError is re-exported for ca
 class RenderedPage:
     source: Path
     outputs: list[Path]
-
-
-@contextlib.contextmanager
-def _environ(**values: str) -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _cell_options(cell: Cell, page: Page, project: Project) -> dict[str, Any]:
@@ -91,22 +80,18 @@ def execute_page(
     `execute: timeout`) stops the render with a RenderError naming the page, the step and the
     cause, never a half-written page.
     """
+    if not page.cells:
+        return [], 0  # a page of text only starts no kernel (nor does Quarto)
     if cache is None:
         codes = [c.code for c in page.cells]
         return _run_page(page, project, fmt, workdir, kernels, codes), 0
     from pipeline.render import freeze
 
     name, n = page_name(page, project), len(page.cells)
-    key = freeze.page_key(page.path.read_bytes(), fmt, cache.settings)
-    resolve = freeze.resolver(cache.settings)
-    cached = freeze.load(cache.folder, name, fmt, key, n)
-    plan = freeze.plan(cached, n, resolve)
+    key, resolve, cached, plan = _cell_plan(page, project, fmt, cache)
     cells = [dict(c) for c in cached] if cached else [{} for _ in range(n)]
     if plan.run:
-        codes = [freeze.PROBE_CODE]
-        for i in plan.run:
-            codes += [page.cells[i].code, freeze.PROBE_CODE]
-        lines = [page.cells[0].line] + [page.cells[i].line for i in plan.run for _ in (0, 1)]
+        codes, lines = _probed_codes(page, plan.run)
         outs = _run_page(page, project, fmt, workdir, kernels, codes, lines)
         for k, i in enumerate(plan.run):
             report = freeze.probe_result(outs[2 + 2 * k])
@@ -115,18 +100,56 @@ def execute_page(
     return [c["outputs"] for c in cells], n - len(plan.run)
 
 
-def _run_page(
-    page: Page,
-    project: Project,
-    fmt: str,
-    workdir: Path,
-    kernels: KernelSpace,
-    codes: list[str],
-    lines: list[int] | None = None,
-) -> list[list[dict[str, Any]]]:
-    """Run `codes` in one fresh kernel with the page's environment; their outputs, in order."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(code) for code in codes]
+def _cell_plan(page: Page, project: Project, fmt: str, cache: Cache):
+    """The page's cache key, the read resolver, its cached cells and which cells must run."""
+    from pipeline.render import freeze
+
+    name, n = page_name(page, project), len(page.cells)
+    key = freeze.page_key(page.path.read_bytes(), fmt, cache.settings)
+    resolve = freeze.resolver(cache.settings)
+    cached = freeze.load(cache.folder, name, fmt, key, n)
+    return key, resolve, cached, freeze.plan(cached, n, resolve)
+
+
+def _probed_codes(page: Page, run: list[int]) -> tuple[list[str], list[int]]:
+    """The cells to run, each followed by the cache's probe (one more probe first), and the
+    page line each comes from."""
+    from pipeline.render.freeze import PROBE_CODE
+
+    codes = [PROBE_CODE]
+    for i in run:
+        codes += [page.cells[i].code, PROBE_CODE]
+    lines = [page.cells[0].line] + [page.cells[i].line for i in run for _ in (0, 1)]
+    return codes, lines
+
+
+def kernel_codes(page: Page, project: Project, fmt: str, cache: Cache | None) -> list[str]:
+    """What the kernel of `page` as `fmt` will run, in order; none: it starts no kernel."""
+    if not page.cells or fmt not in ("html", "typst"):
+        return []
+    if cache is None:
+        return [c.code for c in page.cells]
+    run = _cell_plan(page, project, fmt, cache)[3].run
+    return _probed_codes(page, run)[0] if run else []
+
+
+def import_only(code: str) -> bool:
+    """A cell of nothing but `import` statements (what may run before its page's turn)."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:  # IPython magics, say: not plain imports
+        return False
+    return bool(body) and all(isinstance(node, ast.Import | ast.ImportFrom) for node in body)
+
+
+def kernel_request(
+    page: Page, project: Project, fmt: str, workdir: Path, codes: list[str]
+) -> KernelRequest:
+    """The kernel `page` runs `codes` in for `fmt`: the folder and the environment Quarto
+    gives it (`QUARTO_EXECUTE_INFO` names a file saying the format), `pipeline` importable,
+    and the leading cells that only import (with the cache's probes), run once it is up."""
+    from pipeline.render.freeze import PROBE_CODE
+
     info_path = workdir / f"execute-info-{page.path.stem}-{fmt}.json"
     info_path.write_text(
         json.dumps(
@@ -143,21 +166,43 @@ def _run_page(
     pythonpath = os.pathsep.join(
         filter(None, [str(project.root), PACKAGE_ROOT, os.environ.get("PYTHONPATH")])
     )
-    with _environ(
+    env = dict(
+        os.environ,
         QUARTO_EXECUTE_INFO=str(info_path),
         PYTHONPATH=pythonpath,
         QUARTO_PROJECT_ROOT=str(project.root),
         QUARTO_DOCUMENT_PATH=str(page.path.parent),
         **{ENGINE_VARIABLE: "builtin"},
-    ):
-        run_cells(
-            nb,
-            kernels,
-            cwd,
-            cell_timeout(page, project),
-            {"page": page_name(page, project), "fmt": fmt},
-            lines or [c.line for c in page.cells],
-        )
+    )
+    prelude: list[str] = []
+    for code in codes:
+        if code != PROBE_CODE and not import_only(code):
+            break
+        prelude.append(code)
+    key = (page_name(page, project), fmt)
+    return KernelRequest(key, cwd, env, tuple(prelude), cell_timeout(page, project))
+
+
+def _run_page(
+    page: Page,
+    project: Project,
+    fmt: str,
+    workdir: Path,
+    kernels: KernelSpace,
+    codes: list[str],
+    lines: list[int] | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Run `codes` in one fresh kernel with the page's environment; their outputs, in order."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code) for code in codes]
+    run_cells(
+        nb,
+        kernels,
+        kernel_request(page, project, fmt, workdir, codes),
+        cell_timeout(page, project),
+        {"page": page_name(page, project), "fmt": fmt},
+        lines or [c.line for c in page.cells],
+    )
     return [c.get("outputs", []) for c in nb.cells]
 
 
@@ -288,13 +333,15 @@ def page_markdown(
     outputs: list[list[dict[str, Any]]],
     media_dir: Path,
     media_href: str,
+    meta: dict[str, Any] | None = None,
 ) -> str:
-    """The whole page as pandoc Markdown, cells replaced by their outputs."""
+    """The whole page as pandoc Markdown, cells replaced by their outputs and `meta`
+    shortcodes in its text by their values."""
     pieces: list[str] = []
     cell_no, fig_no = 0, 0
     for chunk in page.chunks:
         if isinstance(chunk, str):
-            pieces.append(chunk)
+            pieces.append(resolve_shortcodes(chunk, meta or {}, page.path))
             continue
         opts = _cell_options(chunk, page, project)
         if (chunk.label or "").startswith("fig-"):
@@ -394,6 +441,7 @@ def render_html(
         "--standalone",
         f"--template={TEMPLATES / 'site.html'}",
         f"--metadata-file={meta_file}",
+        f"--lua-filter={CONDITIONAL_FILTER}",
         "--section-divs",
         "--wrap=none",
     ]
@@ -470,6 +518,7 @@ def render_pdf(
         "--standalone",
         f"--template={template}",
         f"--metadata-file={meta_file}",
+        f"--lua-filter={CONDITIONAL_FILTER}",
         "--wrap=none",
     ]
     if fmt_opts.get("toc"):
@@ -484,9 +533,10 @@ def pandoc(
 ) -> None:
     """Convert with pandoc; its complaint becomes a RenderError naming the page."""
     try:
-        pypandoc.convert_text(
-            markdown, to, format="markdown", outputfile=str(target), extra_args=args
-        )
+        with timing.step("pandoc"):
+            pypandoc.convert_text(
+                markdown, to, format="markdown", outputfile=str(target), extra_args=args
+            )
     except (RuntimeError, OSError) as exc:  # pypandoc reports pandoc's exit as RuntimeError
         fmt = "typst" if to == "typst" else "html"
         raise RenderError(
@@ -512,13 +562,14 @@ def compile_pdf(typ: Path, target: Path, workdir: Path, as_of: Any, page: str) -
         day = dt.date.fromisoformat(str(as_of))
         stamp = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
     try:
-        _, warnings = typst.compile_with_warnings(
-            str(typ),
-            output=str(target),
-            root=str(workdir.parent if workdir.parent else workdir),
-            font_paths=font_paths(),
-            timestamp=stamp,
-        )
+        with timing.step("typst"):
+            _, warnings = typst.compile_with_warnings(
+                str(typ),
+                output=str(target),
+                root=str(workdir.parent if workdir.parent else workdir),
+                font_paths=font_paths(),
+                timestamp=stamp,
+            )
     except Exception as exc:  # typst raises its own error type with the compiler's message
         where = TYPST_LOCATION.search(str(getattr(exc, "diagnostic", "")) or "")
         cause = str(getattr(exc, "message", "") or exc)
@@ -672,8 +723,16 @@ def render_project(
         tempfile.TemporaryDirectory(prefix="render-", dir=out_dir.parent) as tmp,
         kernel_space() as kernels,
     ):
+        # Known up front, so each kernel can start while the page before it runs.
+        kernels.upcoming = [
+            kernel_request(page, project, fmt, Path(tmp), codes)
+            for page in pages
+            for fmt in page_formats(page, project)
+            if (codes := kernel_codes(page, project, fmt, cache))
+        ]
         for page in pages:
             rendered.append(render_page(page, project, out_dir, Path(tmp), kernels, log, cache))
+    t0 = dt.datetime.now()
     run_scripts(
         project.post_render,
         project,
@@ -681,6 +740,8 @@ def render_project(
         project.pages,
         [p for r in rendered for p in r.outputs],
     )
+    if project.post_render:
+        log(f"  post-render in {(dt.datetime.now() - t0).total_seconds():.1f}s")
     return rendered
 
 
@@ -706,21 +767,25 @@ def render_page(
                 page.path,
             )
         t0 = dt.datetime.now()
+        timing.take()  # this page and format's steps only
         cell_outputs, reused = execute_page(page, project, fmt, workdir, kernels, cache)
+        meta = _metadata(project, page, fmt, opts)  # what `{{< meta key >}}` reads
         if fmt == "html":
             media = _output_path(project, page, out_dir, f"{page.path.stem}_files")
             media.mkdir(parents=True, exist_ok=True)
-            md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
+            md = page_markdown(page, project, fmt, cell_outputs, media, media.name, meta)
             extra = {"other-formats": format_links(opts, pdf_name)}
             outputs.append(render_html(page, project, md, opts, out_dir, workdir, extra))
         else:
             media = workdir / f"{page.path.stem}_media"
             media.mkdir(parents=True, exist_ok=True)
-            md = page_markdown(page, project, fmt, cell_outputs, media, media.name)
+            md = page_markdown(page, project, fmt, cell_outputs, media, media.name, meta)
             outputs.append(render_pdf(page, project, md, opts, out_dir, workdir, {}))
         kept = f", {reused} of {len(page.cells)} cells from the cache" if cache else ""
+        steps = timing.summary(timing.take())
         log(
             f"  rendered {page_name(page, project)} -> {fmt} "
-            f"in {(dt.datetime.now() - t0).total_seconds():.1f}s{kept}"
+            f"in {(dt.datetime.now() - t0).total_seconds():.1f}s"
+            f"{f' ({steps})' if steps else ''}{kept}"
         )
     return RenderedPage(page.path, outputs)

@@ -23,44 +23,134 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
+import nbformat
 import zmq
+from jupyter_client.client import KernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from pipeline.render import timing
 from pipeline.render.failures import RenderError, last_line
 
 SUN_PATH_MAX = 107  # Linux `sockaddr_un.sun_path` is 108 bytes, the last one a NUL
 SOCKET_BASES: tuple[str, ...] | None = None  # None: $TMPDIR, then /tmp (tests set others)
 STARTUP_TIMEOUT = 60  # seconds for a kernel to answer its first request
 KERNEL_NAME = "python3"
+AHEAD = 2  # kernels started before their page's turn (see KernelSpace)
+
+
+@dataclass(frozen=True)
+class KernelRequest:
+    """The kernel one page and format runs in: where it starts and with which environment.
+
+    `prelude` holds the page's leading cells that only import (and the cache's probes): they
+    run as soon as the kernel is up, even when it was started ahead, since an import reads
+    code, never this edition's data or another page's output.
+    """
+
+    key: tuple[str, str]  # (page, format)
+    cwd: Path
+    env: dict[str, str]
+    prelude: tuple[str, ...] = ()
+    timeout: float | None = None
+
+
+@dataclass
+class _Kernel:
+    """A kernel being started (or started) for one request; `ready` yields its client."""
+
+    request: KernelRequest
+    km: AsyncKernelManager
+    log_path: Path
+    log: BinaryIO
+    progress: _Progress
+    ready: asyncio.Task  # -> (client, outputs of the prelude's cells)
 
 
 @dataclass
 class KernelSpace:
-    """Where this render's kernels keep sockets, connection files and logs."""
+    """Where this render's kernels keep sockets, connection files and logs, and the event loop
+    they all run on.
+
+    `upcoming` lists, in order, the kernels later pages will need. While one page's kernel
+    runs its cells, the next AHEAD in that list are started (`ahead`), so their start-up
+    (a second or two of Python and Jupyter imports, each in a process of its own) overlaps
+    this page's work; two, because a page whose cells all come from the cache or run quickly
+    leaves the next kernel little time. Each page still gets a fresh kernel of its own, in
+    which only its own import-only leading cells run before its turn (`KernelRequest`).
+    """
 
     folder: Path
     transport: str  # "ipc" (Unix sockets in `folder`) or "tcp" (127.0.0.1)
     serial: int = 0
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
+    upcoming: list[KernelRequest] = field(default_factory=list)
+    ahead: list[_Kernel] = field(default_factory=list)  # in `upcoming`'s order
+    stopping: list[asyncio.Task] = field(default_factory=list)  # asked to exit, not yet gone
 
     def next_stem(self) -> Path:
         self.serial += 1
         return self.folder / f"k{self.serial}"
 
+    def take(self, request: KernelRequest) -> _Kernel:
+        """The kernel started ahead for `request`, else one started now.
+
+        The list made before rendering can be off where a page's plan changed meanwhile (a
+        cell reads chart data an earlier page rewrote): kernels started for pages passed
+        without one are stopped, those for later pages kept.
+        """
+        self.upcoming = [r for r in self.upcoming if r.key != request.key]
+        for i, kernel in enumerate(self.ahead):
+            if kernel.request == request:
+                passed, self.ahead = self.ahead[:i], self.ahead[i + 1 :]
+                if passed:
+                    run_quietly(self.loop, _discard_all(passed), passed[0].log)
+                return kernel
+        return self._launch(request)
+
+    def start_next(self) -> None:
+        """Start the next listed kernels; they boot while the current one works."""
+        while len(self.ahead) < AHEAD and self.upcoming:
+            self.ahead.append(self._launch(self.upcoming.pop(0)))
+
+    def discard_ahead(self) -> None:
+        """Stop kernels started for runs that did not come (a failure, an interrupt)."""
+        kernels, self.ahead = self.ahead, []
+        if kernels:
+            run_quietly(self.loop, _discard_all(kernels), kernels[0].log)
+
+    def _launch(self, request: KernelRequest) -> _Kernel:
+        km, log_path = kernel_manager(self)
+        log = open(log_path, "ab")  # noqa: SIM115 (closed when the kernel is stopped)
+        progress = _Progress()
+        ready = self.loop.create_task(_start(km, request, log, progress))
+        return _Kernel(request, km, log_path, log, progress, ready)
+
 
 @contextlib.contextmanager
 def kernel_space() -> Iterator[KernelSpace]:
-    """A private (0700) folder for one render's kernels, removed at the end."""
+    """A private (0700) folder and one event loop for one render's kernels; at the end any
+    kernel still starting is stopped, the loop closed and the folder removed."""
     folder, transport = _private_folder(SOCKET_BASES or (tempfile.gettempdir(), "/tmp"))
+    space = KernelSpace(folder, transport)
     try:
-        yield KernelSpace(folder, transport)
+        yield space
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            space.discard_ahead()
+        finally:
+            try:
+                space.loop.run_until_complete(_all_done(space.stopping))
+                space.loop.run_until_complete(space.loop.shutdown_asyncgens())
+            finally:
+                space.loop.close()
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _private_folder(bases: tuple[str, ...]) -> tuple[Path, str]:
@@ -109,47 +199,47 @@ def kernel_manager(space: KernelSpace) -> tuple[AsyncKernelManager, Path]:
 def run_cells(
     nb: NotebookNode,
     space: KernelSpace,
-    cwd: Path,
+    request: KernelRequest,
     timeout: float | None,
     describe: dict,
     cell_lines: list[int],
 ) -> None:
-    """Run every cell of `nb` in a new kernel (outputs land in `nb`); raise RenderError.
+    """Run every cell of `nb` in a fresh kernel for `request` (outputs land in `nb`), then stop
+    it; raise RenderError.
 
     `describe` holds the RenderError fields naming the page (`page`, `fmt`);
     `cell_lines` maps cell index to its line in the page.
     """
-    km, log_path = kernel_manager(space)
-    client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=False)
-    progress = _Progress()
+    if tuple(c.source for c in nb.cells[: len(request.prelude)]) != request.prelude:
+        raise ValueError("the request's prelude is not the notebook's first cells")  # a bug
+    kernel = space.take(request)
+    client = NotebookClient(nb, km=kernel.km, timeout=timeout, allow_errors=False)
     try:
-        with open(log_path, "ab") as log:
-            run_quietly(_run(client, km, cwd, log, progress), log)
+        run_quietly(space.loop, _run(client, kernel, space), kernel.log)
     except Exception as exc:
-        kernel_output = log_path.read_text(encoding="utf-8", errors="replace")
-        raise _failure(exc, progress, kernel_output, describe, cell_lines, timeout) from exc
+        kernel.log.flush()
+        kernel_output = kernel.log_path.read_text(encoding="utf-8", errors="replace")
+        raise _failure(exc, kernel.progress, kernel_output, describe, cell_lines, timeout) from exc
+    finally:
+        kernel.log.close()
 
 
-def run_quietly(coro, log) -> None:
-    """Run `coro` on a new event loop, closed at the end whatever happens.
+def run_quietly(loop: asyncio.AbstractEventLoop, coro, log) -> None:
+    """Run `coro` on the render's event loop until it ends, whatever happens.
 
     Unlike `asyncio.run`, a task cancelled by a signal that then ends in another error (a
     kernel stopped mid-cell raises DeadKernelError) is reported to the kernel log, not to the
-    terminal through asyncio's logger.
+    terminal through asyncio's logger. The loop is closed by `kernel_space`, after the last
+    kernel is stopped.
     """
-    loop = asyncio.new_event_loop()
     loop.set_exception_handler(lambda _, context: _note(log, context))
     task = loop.create_task(coro)
     try:
         loop.run_until_complete(task)
     finally:
-        try:
-            if not task.done():
-                task.cancel()  # interrupted: let its `finally` stop the kernel
-                loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
+        if not task.done():
+            task.cancel()  # interrupted: let its `finally` stop the kernel
+            loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
 
 
 def _note(log, context: dict) -> None:
@@ -158,28 +248,91 @@ def _note(log, context: dict) -> None:
         log.write(text.encode())
 
 
-async def _run(client: NotebookClient, km: AsyncKernelManager, cwd, log, progress) -> None:
-    kc = None
-    finished = False
+async def _start(km: AsyncKernelManager, request: KernelRequest, log, progress):
+    """Start the kernel, wait until it answers and run the request's prelude; the client
+    (channels open) and the prelude cells' outputs."""
+    progress.spec = f"kernel {KERNEL_NAME!r} ({km.kernel_spec.resource_dir})"
+    await km.start_kernel(cwd=str(request.cwd), env=request.env, stdout=log, stderr=log)
+    kc = km.client()
+    kc.start_channels()
     try:
-        progress.spec = f"kernel {KERNEL_NAME!r} ({km.kernel_spec.resource_dir})"
-        await km.start_kernel(cwd=str(cwd), stdout=log, stderr=log)
-        kc = km.client()
-        kc.start_channels()
         await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
         progress.started = True
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in request.prelude])
+        client = NotebookClient(nb, km=km, timeout=request.timeout, allow_errors=False)
         client.kc = kc
-        for index, cell in enumerate(client.nb.cells):
+        for index, cell in enumerate(nb.cells):
             progress.cell = index
             await client.async_execute_cell(cell, index, execution_count=index + 1)
+    except BaseException:
+        _close_client(kc)
+        raise
+    return kc, [cell.get("outputs", []) for cell in nb.cells]
+
+
+async def _run(client: NotebookClient, kernel: _Kernel, space: KernelSpace) -> None:
+    kc = None
+    finished = False
+    progress = kernel.progress
+    try:
+        with timing.step("kernel start"):  # what is left of it once started ahead
+            kc, done = await kernel.ready
+        space.start_next()
+        client.kc = kc
+        with timing.step("cells"):
+            for index, cell in enumerate(client.nb.cells):
+                if index < len(done):  # the prelude, run as soon as the kernel was up
+                    cell.outputs = done[index]
+                    continue
+                progress.cell = index
+                await client.async_execute_cell(cell, index, execution_count=index + 1)
         finished = True
     finally:
-        progress.exit_code = _exit_code(km)
+        progress.exit_code = _exit_code(kernel.km)
         if kc is not None:
-            kc.stop_channels()
-            if not kc.context.closed:
-                kc.context.destroy(linger=0)
-        await stop_kernel(km, graceful=finished)
+            _close_client(kc)
+        with timing.step("kernel stop"):
+            if finished:  # asked to exit now; its exit is awaited while later pages work
+                await kernel.km.request_shutdown()
+                space.stopping.append(asyncio.ensure_future(_finish_stop(kernel.km)))
+            else:
+                await stop_kernel(kernel.km, graceful=False)
+
+
+async def _all_done(tasks: list[asyncio.Task]) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _finish_stop(km: AsyncKernelManager) -> None:
+    """Wait for a kernel asked to shut down to exit (killing it after `shutdown_wait_time`),
+    then free its sockets."""
+    try:
+        await km.finish_shutdown()
+    finally:
+        await km.cleanup_resources()
+
+
+async def _discard_all(kernels: list[_Kernel]) -> None:
+    """Stop them all together: one interrupted stop leaves none of the others running."""
+    await asyncio.gather(*(_discard(k) for k in kernels), return_exceptions=True)
+
+
+async def _discard(kernel: _Kernel) -> None:
+    """Stop a kernel started ahead that will not be used, and close its log."""
+    try:
+        kernel.ready.cancel()
+        (started,) = await asyncio.gather(kernel.ready, return_exceptions=True)
+        if not isinstance(started, BaseException):
+            _close_client(started[0])
+        await stop_kernel(kernel.km, graceful=False)
+    finally:
+        kernel.log.close()
+
+
+def _close_client(kc: KernelClient) -> None:
+    kc.stop_channels()
+    if not kc.context.closed:
+        kc.context.destroy(linger=0)
 
 
 async def stop_kernel(km: AsyncKernelManager, graceful: bool) -> None:
