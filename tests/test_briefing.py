@@ -255,3 +255,17 @@ def test_tone_car_title_gives_the_correlation_of_its_points(tables) -> None:
     cov = sum((a - mt) * (b - mc) for a, b in zip(tone, car, strict=True))
     r = cov / (sum((a - mt) ** 2 for a in tone) * sum((b - mc) ** 2 for b in car)) ** 0.5
     assert f"r = {r:+.2f} over {n} points".replace("-", "−") in charts.tone_car_title(data)
+
+
+def test_what_we_cant_verify_names_the_data_that_would_settle_each_claim(tables) -> None:
+    rows = {r["quote"]: r["need"] for r in narrative.unverifiable_claims(tables["claims"])}
+    unverifiable = tables["claims"].filter(pl.col("verdict") == "unverifiable")
+    assert set(rows) == set(unverifiable["quote"])
+    # a move whose session the article does not fix: the data exists, the time does not
+    timing = unverifiable.filter(
+        pl.col("observed_value").is_not_null(), pl.col("unit") == "percent"
+    )
+    assert timing.height and all("publication time" in rows[q] for q in timing["quote"])
+    # a price level known only on the adjusted basis needs as-traded closes
+    level = unverifiable.filter(pl.col("basis") == "adjusted", pl.col("unit") != "percent")
+    assert level.height and all(rows[q].startswith("as-traded") for q in level["quote"])

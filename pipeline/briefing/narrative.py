@@ -221,8 +221,11 @@ def unverifiable_claims(claims: pl.DataFrame) -> list[dict[str, Any]]:
             need = "Stock Connect southbound flow data (HKEX) for that day"
         elif c["instrument"] == "OTHER":
             need = "the market or company the figure is about, and its prices for those dates"
-        elif c["basis"] == "adjusted":
+        elif c["basis"] == "adjusted" and c["unit"] != "percent":
             need = f"as-traded {known.get(c['instrument'], c['instrument'])} closes for that month"
+        elif c["observed_value"] is not None:
+            # the data is there; which session the figure is about is not
+            need = "the article's publication time, to fix which session the figure is about"
         else:
             need = series.get(c["instrument"] or "", f"{c['instrument'] or 'market'} data")
             need += " for the article's dates"
