@@ -7,7 +7,7 @@ Matching rule (one label, at most one pipeline claim, and the other way round):
 2. Same value in the label's units, within the rounding the label was written with: the
    magnitudes differ by at most half a unit of the label's last written digit (label `13`
    matches 12.5..13.5; `141.90` matches 141.895..141.905). Both sides store a fall as a
-   negative number (the labels README and `claims/engine.py` agree), but the sign is not part
+   negative number (the labels README and `claims/extract.py` agree), but the sign is not part
    of the match: a claim whose sign is wrong was still found, and `sign right` and the verdict
    say what went wrong. The instrument is not part of the match either (it is scored).
 3. Overlapping quotes: the two quotes share characters at the same place of the article's
