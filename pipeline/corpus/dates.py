@@ -343,7 +343,12 @@ def article_dates(
     as_of: dt.date | None,
 ) -> tuple[pl.DataFrame, dt.date | None]:
     """Metadata date, else the best-scored date in the text (see pipeline.corpus.dates)."""
-    home = script_zones(home_zones(arts.select("article_id", "source"), publishers), lines)
+    # only an article printing a time without a zone needs a zone from its script
+    zoneless = mentions.filter(pl.col("h").is_not_null() & pl.col("tz").is_null())
+    home = script_zones(
+        home_zones(arts.select("article_id", "source"), publishers),
+        lines.join(zoneless.select("article_id").unique(), on="article_id", how="semi"),
+    )
     scored = score_mentions(
         mentions.join(datelines(mentions), on=["article_id", "line_idx"], how="left").rename(
             {"is_dateline": "stamp"}
@@ -356,9 +361,10 @@ def article_dates(
     )
     full = pl.concat([arts.select(d="meta_published_date"), dated.select(d="t_date")])["d"].max()
     reference = as_of or full
-    best = best_text_dates(resolve_years(scored, years, as_of, reference), home, stamp_times(lines))
+    resolved = resolve_years(scored, years, as_of, reference)
+    best = best_text_dates(resolved, home, stamp_times(lines))
     arts = arts.join(best, on="article_id", how="left").join(
-        updates(resolve_years(scored, years, as_of, reference), home), on="article_id", how="left"
+        updates(resolved, home), on="article_id", how="left"
     )
     has_meta = pl.col("meta_published_at").is_not_null()
     has_text = pl.col("t_date").is_not_null()
@@ -409,20 +415,18 @@ CHINESE_ZONE = "Asia/Shanghai"  # UTC+8 all year, as Hong Kong, Taipei and Singa
 
 
 def script_zones(home: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """The publisher's zone, else UTC+8 for an article written mostly in Chinese characters:
+    """Every article of `home` with its publisher's zone, and those of `lines` (the ones
+    printing a time without a zone) with UTC+8 for an article written mostly in Chinese characters:
     a Chinese page that prints "10:15" without a zone means Hong Kong, Shanghai or Taipei
     time, never UTC (German pages fall back to Berlin in `best_text_dates`)."""
-    text = pl.col("line").str.join("")
+    # counted per line and summed: joining each article's text first costs its size again
     han = lines.group_by("article_id").agg(
-        han=text.str.count_matches(r"\p{Han}") > 0.3 * text.str.count_matches(r"\S")
+        han=pl.col("line").str.count_matches(r"\p{Han}").sum()
+        > 0.3 * pl.col("line").str.len_chars().sum()
     )
-    return (
-        han.join(home, on="article_id", how="left")
-        .with_columns(
-            home_tz=pl.coalesce("home_tz", pl.when(pl.col("han")).then(pl.lit(CHINESE_ZONE)))
-        )
-        .filter(pl.col("home_tz").is_not_null())
-        .select("article_id", "home_tz")
+    chinese = han.filter("han").select("article_id", han_tz=pl.lit(CHINESE_ZONE))
+    return home.join(chinese, on="article_id", how="full", coalesce=True).select(
+        "article_id", home_tz=pl.coalesce("home_tz", "han_tz")
     )
 
 
