@@ -269,3 +269,12 @@ def test_what_we_cant_verify_names_the_data_that_would_settle_each_claim(tables)
     # a price level known only on the adjusted basis needs as-traded closes
     level = unverifiable.filter(pl.col("basis") == "adjusted", pl.col("unit") != "percent")
     assert level.height and all(rows[q].startswith("as-traded") for q in level["quote"])
+
+
+def test_docs_shown_on_the_site_keep_headings_without_code_paths() -> None:
+    from pipeline.briefing import sections
+
+    text = sections.doc("market.md", sections=("Methods",)).text
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert "### Tolerance table" in headings
+    assert not any("pipeline." in h for h in headings)

@@ -594,6 +594,9 @@ def doc(name: str, sections: tuple[str, ...] = ()) -> Markdown:
             if level:
                 kept.append(line)
         lines = kept
+    # A heading names the code that builds a thing for developers ("Tolerance table
+    # (`pipeline.claims.tolerance.tolerance_table()`)"); the reader gets the name alone.
+    lines = [re.sub(r"^(#+ .*?)\s*\(`[^`]*`\)\s*$", r"\1", line) for line in lines]
     # Links between docs/ files do not exist on the site: keep their text.
     text = re.sub(r"\[([^\]]+)\]\((?!https?:)[^)]*\.md(?:#[^)]*)?\)", r"\1", "\n".join(lines))
     # Docs write money as "HK$956"; outside code spans a "$" would open TeX math.
