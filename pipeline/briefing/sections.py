@@ -516,7 +516,7 @@ def claims_table_view() -> Markdown:
         caption="Every numeric market claim, checked against the market tables",
         markdown=("verdict",),
         # The check is the longest text: on paper it gets the room the figures do not need.
-        widths={"how it was checked": 50},
+        widths={"how it was checked": 48, "date": 24, "verdict": 24},
     )
 
 
