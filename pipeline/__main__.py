@@ -26,7 +26,7 @@ def _tables(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.render.build import metadata_warnings
 
     out = Path(args.out).resolve() if args.out else settings.processed_dir
-    built = build_edition(settings, out)
+    built = build_edition(settings, out, reuse=not args.force)
     for warning in metadata_warnings(built["articles"], settings.articles_dir):
         print(warning, file=sys.stderr)
     for path in built.written:
@@ -245,6 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("tables", help="build the Parquet tables")
     p.add_argument("--out", help="folder for the tables (default data/processed)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        default=os.environ.get("FORCE", "") == "1",
+        help="rebuild every table, even the market tables when unchanged (or FORCE=1)",
+    )
     p.set_defaults(func=_tables)
     for name, func, text in (
         ("report", _report, "tables, then site and PDF"),

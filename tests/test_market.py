@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.errors import InputError
-from pipeline.market.calendars import Calendar, exchange_calendars
+from pipeline.market.calendars import HORIZON, Calendar, exchange_calendars, sessions_table
 from pipeline.market.prices import (
     BABA_FILE,
     HK_FILE,
@@ -374,3 +374,33 @@ def test_past_sessions_come_from_the_data_and_later_ones_from_the_exchange_rules
     assert hk.on_or_after(dt.date(2025, 12, 25)) == dt.date(2025, 12, 29)
     ny = Calendar.from_prices("NYSE", edition)
     assert not ny.is_session(dt.date(2025, 11, 27))  # Thanksgiving, after the edition's data
+
+
+def test_sessions_table_settles_each_day_once_from_data_then_rules_then_weekdays(prices) -> None:
+    """The claims and events read their trading days from `sessions`: the benchmark's days in
+    the data, the rules' sessions (with their half-day closes) after it, weekdays past those."""
+    edition = prices.filter(pl.col("date") <= dt.date(2025, 11, 19))
+    sessions = sessions_table(edition)
+    hk = sessions.filter(pl.col("exchange") == "HKEX")
+    hsi_days = edition.filter(pl.col("instrument") == "HSI")["date"]
+    traded = hk.filter(pl.col("basis") == "traded")["date"]
+    assert traded.to_list() == sorted(hsi_days.to_list())
+    assert hk["date"].is_unique().all() and hk["date"].is_sorted()
+    day = dict(zip(hk["date"].to_list(), hk.iter_rows(named=True), strict=True))
+    assert dt.date(2025, 12, 25) not in day  # Christmas, after the data: no session
+    assert day[dt.date(2025, 12, 29)]["basis"] == "scheduled"
+    # The 31 December half-day closes at noon Hong Kong time (04:00 UTC), in and after the data.
+    assert day[dt.date(2024, 12, 31)]["close_utc"].hour == 4
+    assert day[dt.date(2025, 12, 31)]["close_utc"].hour == 4
+    assert day[dt.date(2025, 11, 19)]["close_utc"].hour == 8  # 16:00 Hong Kong
+    assert set(hk["regular_close"].to_list()) == {dt.time(16, 0)}
+    # Known for HORIZON days past the data (the last of them may fall on a weekend or holiday).
+    horizon_end = traded.max() + HORIZON
+    assert horizon_end - dt.timedelta(days=7) <= hk["date"].max() <= horizon_end
+    ny = sessions.filter(pl.col("exchange") == "NYSE")
+    assert dt.date(2025, 11, 27) not in ny["date"].to_list()  # Thanksgiving
+    later = ny.filter(pl.col("basis") != "traded")
+    assert later["date"].min() > edition.filter(pl.col("instrument") == "SPX")["date"].max()
+    assert set(sessions["basis"].unique().to_list()) <= {"traded", "scheduled", "weekday"}
+    weekdays = sessions.filter(pl.col("basis") == "weekday")
+    assert (weekdays["date"].dt.weekday() <= 5).all()

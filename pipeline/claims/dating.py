@@ -26,6 +26,7 @@ import polars as pl
 
 from pipeline.claims.extract import candidates_frame, extract_candidates
 from pipeline.claims.resolve import publications
+from pipeline.market.calendars import sessions_table
 
 DEPENDENT = (
     "day", "close", "intraday", "intraday_price", "ytd", "mtd", "wtd", "lookback", "volume",
@@ -168,10 +169,13 @@ def infer_publication_dates(
     articles: pl.DataFrame,
     prices: pl.DataFrame,
     window: tuple[dt.date, dt.date] | None = None,
+    *,
+    sessions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """`article_id`, `published_date_inferred`, `date_evidence` for articles with no date.
 
-    `window` (first, last candidate date) defaults to `edition_window`.
+    `window` (first, last candidate date) defaults to `edition_window`; `sessions` (the
+    market's `sessions` table) is built from `prices` unless passed in.
     """
     from pipeline.claims.table import check_candidates
 
@@ -189,5 +193,7 @@ def infer_publication_dates(
     if dependent.height == 0:
         return pl.DataFrame(schema=SCHEMA)
     trial, pubs = _trials(dependent, start, end)
-    checked = check_candidates(trial, pubs, prices)
+    if sessions is None:
+        sessions = sessions_table(prices)
+    checked = check_candidates(trial, pubs, prices, sessions)
     return _pick(_scores(checked)).cast(SCHEMA)

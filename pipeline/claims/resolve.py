@@ -13,7 +13,6 @@ import datetime as dt
 
 import polars as pl
 
-from pipeline.market.calendars import calendars
 from pipeline.reference import instruments
 
 PUBLICATION_SCHEMA = {
@@ -66,26 +65,22 @@ def instrument_facts() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def sessions(prices: pl.DataFrame, until: dt.date | None = None) -> pl.DataFrame:
-    """`exchange`, `date`, `close_time`: every session of each exchange's `Calendar`.
+def sessions(sessions_table: pl.DataFrame, until: dt.date | None = None) -> pl.DataFrame:
+    """`exchange`, `date`, `close_time`: each exchange's sessions (the `sessions` table) up to
+    two weeks past `until` (default: the last traded day), with its regular close.
 
-    The calendar's own session list is used; only days beyond it are asked one by one
-    (`Calendar.is_session`, provisional there). Nothing here is per claim.
+    Days past the data are sessions by the rules, or weekdays past them (provisional).
+    Nothing here is per claim.
     """
-    cals = calendars(prices) if prices.height else {}
-    if not cals:
+    traded = sessions_table.filter(pl.col("basis") == "traded")["date"]
+    if traded.len() == 0:
         return pl.DataFrame(schema={"exchange": pl.String, "date": pl.Date, "close_time": pl.Time})
-    last = (until or prices["date"].max()) + dt.timedelta(days=14)
-    rows = []
-    for name, cal in cals.items():
-        known = list(getattr(cal, "sessions", []))
-        start = (known[-1] + dt.timedelta(days=1)) if known else prices["date"].min()
-        ahead = pl.date_range(start, last, eager=True).to_list() if start <= last else []
-        days = known + [d for d in ahead if cal.is_session(d)]  # provisional beyond the data
-        rows += [(name, d, cal.exchange.close) for d in days]
-    return pl.DataFrame(
-        rows, schema={"exchange": pl.String, "date": pl.Date, "close_time": pl.Time}, orient="row"
-    ).sort("exchange", "date")
+    last = (until or traded.max()) + dt.timedelta(days=14)
+    return (
+        sessions_table.filter(pl.col("date") <= last)
+        .select("exchange", "date", close_time="regular_close")
+        .sort("exchange", "date")
+    )
 
 
 def session_on_or_before(

@@ -15,6 +15,7 @@ from pipeline.claims.extract import candidates_frame, extract_candidates
 from pipeline.claims.resolve import anchor, publications, resolve_dates, sessions
 from pipeline.claims.tolerance import tolerance_table
 from pipeline.claims.verify import verdicts
+from pipeline.market.calendars import sessions_table
 
 CLAIMS_SCHEMA: dict[str, pl.DataType] = {
     "article_id": pl.String(),
@@ -39,9 +40,11 @@ CLAIMS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def check_candidates(cands: pl.DataFrame, pubs: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
+def check_candidates(
+    cands: pl.DataFrame, pubs: pl.DataFrame, prices: pl.DataFrame, sessions_table: pl.DataFrame
+) -> pl.DataFrame:
     """Anchor, resolve and verify a candidates frame against `pubs` (one row per article)."""
-    sess = sessions(prices, pubs["pub_date"].max() if pubs.height else None)
+    sess = sessions(sessions_table, pubs["pub_date"].max() if pubs.height else None)
     return verdicts(resolve_dates(anchor(cands, pubs, sess), sess), prices)
 
 
@@ -64,20 +67,25 @@ def claims_table(
     articles: pl.DataFrame,
     prices: pl.DataFrame,
     inferred: pl.DataFrame | None = None,
+    *,
+    sessions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per numeric market claim, resolved and verified (columns: `CLAIMS_SCHEMA`).
 
     Undated articles are resolved against `infer_publication_dates` (computed here unless
-    passed in) and their notes say so.
+    passed in) and their notes say so. `sessions` is the market's `sessions` table (built
+    from `prices` unless passed in).
     """
+    if sessions is None:
+        sessions = sessions_table(prices)
     if inferred is None:
-        inferred = infer_publication_dates(sentences, articles, prices)
+        inferred = infer_publication_dates(sentences, articles, prices, sessions=sessions)
     pubs = with_inferred(publications(articles), inferred)
     cands = candidates_frame(extract_candidates(sentences))
     if cands.height == 0:
         return pl.DataFrame(schema=CLAIMS_SCHEMA)
-    checked = check_candidates(cands, pubs, prices)
-    checked = as_of_update(checked, cands, pubs, articles, prices).sort("cid")
+    checked = check_candidates(cands, pubs, prices, sessions)
+    checked = as_of_update(checked, cands, pubs, articles, prices, sessions).sort("cid")
     return checked.select(pl.col(c).cast(t) for c, t in CLAIMS_SCHEMA.items())
 
 
@@ -87,6 +95,7 @@ def as_of_update(
     pubs: pl.DataFrame,
     articles: pl.DataFrame,
     prices: pl.DataFrame,
+    sessions: pl.DataFrame,
 ) -> pl.DataFrame:
     """A page with a later "Updated" stamp shows its figures as of that update: a claim that
     does not hold at publication but holds at the update is supported, and its note says so.
@@ -104,7 +113,7 @@ def as_of_update(
         pub_at=pl.col("updated_at"), pub_date=pl.col("updated_at").dt.date(),
         date_method=pl.lit("time"),
     ).drop("updated_at")  # fmt: skip
-    again = check_candidates(todo, later, prices).filter(pl.col("verdict") == "supported")
+    again = check_candidates(todo, later, prices, sessions).filter(pl.col("verdict") == "supported")
     again = again.join(updated, on="article_id").with_columns(
         note=pl.concat_str([
             pl.lit("as of the page's update ("),

@@ -28,6 +28,8 @@ def language_detector():
 
 def detect_languages(texts: list[str], prefix: int = 400) -> list[str | None]:
     """ISO 639-1 code per text, from its first `prefix` characters, detected in parallel."""
+    if not texts:
+        return []  # building the detector loads every model: not for nothing to detect
     det = language_detector()
     found = det.detect_languages_in_parallel_of([t[:prefix] for t in texts])
     return [lang.iso_code_639_1.name.lower() if lang is not None else None for lang in found]

@@ -10,9 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.editions.identity import Edition, compute_edition, input_files_by_kind
+from pipeline.editions.identity import (
+    Edition,
+    compute_edition,
+    input_files_by_kind,
+    market_inputs_hash,
+)
 from pipeline.editions.manifest import build_manifest, manifest_summary
-from pipeline.tables import Tables, build_tables, write_tables
+from pipeline.tables import Reuse, Tables, build_tables, write_tables
 
 
 @dataclass(frozen=True)
@@ -62,11 +67,18 @@ def edition_metadata(
 
 
 def build_edition(
-    settings: Settings, out_dir: Path | None = None, engine: str | None = None
+    settings: Settings,
+    out_dir: Path | None = None,
+    engine: str | None = None,
+    reuse: bool = True,
 ) -> BuiltEdition:
-    """Build every table, compute the edition id once, and write both to `out_dir`."""
-    tables = build_tables(settings)
-    edition = compute_edition(settings, tables.as_of)
+    """Build every table, compute the edition id once, and write both to `out_dir`.
+
+    With `reuse`, the market tables already in `out_dir` are kept when the market files, the
+    reference tables, the code and the as-of date are as they were built from.
+    """
     out = out_dir or settings.processed_dir
+    tables = build_tables(settings, Reuse(out, market_inputs_hash(settings)) if reuse else None)
+    edition = compute_edition(settings, tables.as_of)
     written = write_tables(tables, out, edition_metadata(edition, settings, engine))
     return BuiltEdition(tables=tables, edition=edition, written=written)

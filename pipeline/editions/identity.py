@@ -144,3 +144,14 @@ def folders_hash(settings: Settings) -> str:
         h.update(digest(_files_under(folder), folder).encode())
     h.update(digest(code_files(), PROJECT_ROOT).encode())
     return h.hexdigest()
+
+
+def market_inputs_hash(settings: Settings) -> str:
+    """What the market tables are built from, as one hash: every market folder, the reference
+    tables and the code (not the articles, not the as-of date: `pipeline.tables.Reuse`)."""
+    h = hashlib.sha256()
+    for kind, folder in input_folders(settings):
+        if kind in ("market", "reference"):
+            h.update(digest(_files_under(folder), folder).encode())
+    h.update(digest(code_files(), PROJECT_ROOT).encode())
+    return h.hexdigest()

@@ -10,6 +10,10 @@ Two sources, each used for what it knows best:
 - **`exchange_calendars`** (XHKG, XNYS, XSHG) gives closing times, so half-days such as Hong
   Kong's 31 December close at noon, and the sessions after the data ends, so a holiday after
   the snapshot is not counted as a trading day.
+
+Both are settled once per build in the `sessions` table (`sessions_table`), which the claims
+and events read. `exchange_calendars` (and pandas under it) is imported only to build it, so
+a build that reuses the market tables never loads them.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ import datetime as dt
 import warnings
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import exchange_calendars as xcals
-import pandas as pd
 import polars as pl
 
 from pipeline.reference import instruments
+
+if TYPE_CHECKING:
+    import exchange_calendars as xcals
 
 HORIZON = dt.timedelta(days=400)  # how far past the data's last day sessions are known
 
@@ -38,7 +44,8 @@ class Exchange:
     calendar: str  # exchange_calendars code
 
 
-def _exchanges() -> dict[str, Exchange]:
+@cache
+def exchanges() -> dict[str, Exchange]:
     """One entry per exchange in the instruments table, with its calendar benchmark."""
     found: dict[str, Exchange] = {}
     rows = instruments().values()
@@ -56,6 +63,8 @@ def _exchanges() -> dict[str, Exchange]:
 @cache
 def _rule_calendar(code: str, start: dt.date, end: dt.date) -> xcals.ExchangeCalendar:
     """`exchange_calendars` for `code`, clamped to the years its holiday rules are recorded for."""
+    import exchange_calendars as xcals
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its pandas deprecation notices are not ours to act on
         kind = type(xcals.get_calendar(code))
@@ -65,7 +74,6 @@ def _rule_calendar(code: str, start: dt.date, end: dt.date) -> xcals.ExchangeCal
         return xcals.get_calendar(code, start=start.isoformat(), end=end.isoformat())
 
 
-EXCHANGES: dict[str, Exchange] = _exchanges()
 INSTRUMENT_EXCHANGE: dict[str, str] = {i: ins.exchange for i, ins in instruments().items()}
 
 
@@ -75,7 +83,7 @@ def exchange_calendars(prices: pl.DataFrame) -> pl.DataFrame:
         prices.filter(pl.col("instrument") == ex.benchmark).select(
             pl.lit(name).alias("exchange"), "date"
         )
-        for name, ex in EXCHANGES.items()
+        for name, ex in exchanges().items()
     ]
     return pl.concat(parts).unique().sort("exchange", "date")
 
@@ -84,7 +92,7 @@ class Calendar:
     """Sorted sessions of one exchange with next/previous lookups and each day's close."""
 
     def __init__(self, exchange: str, sessions: list[dt.date]) -> None:
-        self.exchange = EXCHANGES[exchange]
+        self.exchange = exchanges()[exchange]
         self.sessions = sorted(set(sessions))
         self._set = set(self.sessions)
         self.last = self.sessions[-1] if self.sessions else dt.date.min
@@ -97,7 +105,7 @@ class Calendar:
 
     @classmethod
     def from_prices(cls, exchange: str, prices: pl.DataFrame) -> Calendar:
-        bench = EXCHANGES[exchange].benchmark
+        bench = exchanges()[exchange].benchmark
         return cls(exchange, prices.filter(pl.col("instrument") == bench)["date"].to_list())
 
     def is_session(self, day: dt.date) -> bool:
@@ -109,6 +117,8 @@ class Calendar:
 
     def close_at(self, day: dt.date) -> dt.time:
         """Local closing time of `day`'s session: noon on a Hong Kong half-day, else the regular close."""
+        import pandas as pd
+
         stamp = pd.Timestamp(day)
         if day > self._rules_end or not self._rules.is_session(stamp):
             return self.exchange.close
@@ -188,4 +198,62 @@ class Calendar:
 
 def calendars(prices: pl.DataFrame) -> dict[str, Calendar]:
     """All exchange calendars from a prices table."""
-    return {name: Calendar.from_prices(name, prices) for name in EXCHANGES}
+    return {name: Calendar.from_prices(name, prices) for name in exchanges()}
+
+
+SESSIONS_SCHEMA = {
+    "exchange": pl.String,
+    "date": pl.Date,
+    "close_utc": pl.Datetime("us", "UTC"),
+    "regular_close": pl.Time,
+    "basis": pl.String,
+}
+
+
+def sessions_table(prices: pl.DataFrame) -> pl.DataFrame:
+    """`sessions`: every session of each exchange from its benchmark's first day in the data to
+    HORIZON past its last, with the closing instant and where the day comes from.
+
+    `basis` is "traded" (the benchmark has a row that day), "scheduled" (after the data, a
+    session by the exchange's rules) or "weekday" (past the years the rules are recorded for:
+    provisional). `regular_close` is the exchange's usual local close (a half-day closes
+    earlier, as `close_utc` shows).
+    """
+    parts = [_exchange_sessions(cal) for cal in calendars(prices).values() if cal.sessions]
+    if not parts:
+        return pl.DataFrame(schema=SESSIONS_SCHEMA)
+    return pl.concat(parts).sort("exchange", "date")
+
+
+def _exchange_sessions(cal: Calendar) -> pl.DataFrame:
+    ex = cal.exchange
+    known = cal.sessions_frame()
+    past_rules = max(cal.last, cal._rules_end) + dt.timedelta(days=1)
+    weekdays = pl.DataFrame(
+        {"date": pl.date_range(past_rules, cal.last + HORIZON, eager=True)}
+    ).filter(pl.col("date").dt.weekday() <= 5)
+    regular = (
+        pl.col("date")
+        .dt.combine(pl.lit(ex.close))
+        .dt.replace_time_zone(ex.tz)
+        .dt.convert_time_zone("UTC")
+        .dt.cast_time_unit("us")
+    )
+    basis = (
+        pl.when(pl.col("date") <= cal.last)
+        .then(pl.lit("traded"))
+        .when(pl.col("close_utc").is_not_null())
+        .then(pl.lit("scheduled"))
+        .otherwise(pl.lit("weekday"))
+    )
+    return (
+        pl.concat([known, weekdays.with_columns(close_utc=pl.lit(None, known["close_utc"].dtype))])
+        .with_columns(basis=basis)
+        .with_columns(
+            pl.col("close_utc").fill_null(regular),
+            exchange=pl.lit(ex.name),
+            regular_close=pl.lit(ex.close),
+        )
+        .select(list(SESSIONS_SCHEMA))
+        .cast(SESSIONS_SCHEMA)
+    )

@@ -19,7 +19,7 @@ import math
 
 import polars as pl
 
-from pipeline.market.calendars import INSTRUMENT_EXCHANGE, Calendar
+from pipeline.market.calendars import INSTRUMENT_EXCHANGE, sessions_table
 from pipeline.reference import benchmark_of
 
 ESTIMATION = (-250, -11)
@@ -110,9 +110,9 @@ def with_abnormal_returns(models: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def event_days(articles: pl.DataFrame, cal: Calendar) -> pl.DataFrame:
-    """`article_id`, `published_at`, `published_date`, `event_date` for one exchange."""
-    sessions = cal.sessions_frame()
+def event_days(articles: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
+    """`article_id`, `published_at`, `published_date`, `event_date` for one exchange, from its
+    rows of the `sessions` table."""
     base = articles.select(
         "article_id",
         pl.col("published_at").cast(pl.Datetime("us", "UTC")),
@@ -198,11 +198,14 @@ def listing_events(
     bench: str,
     estimation: tuple[int, int] = ESTIMATION,
     min_days: int = MIN_ESTIMATION_DAYS,
+    sessions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One listing's rows of `events`: each article's event day joined to that day's study."""
-    cal = Calendar.from_prices(INSTRUMENT_EXCHANGE[stock], prices)
+    if sessions is None:
+        sessions = sessions_table(prices)
+    exchange_days = sessions.filter(pl.col("exchange") == INSTRUMENT_EXCHANGE[stock])
     study = with_abnormal_returns(market_models(paired_returns(returns, stock, bench), estimation))
-    joined = event_days(articles, cal).join(
+    joined = event_days(articles, exchange_days).join(
         study, left_on="event_date", right_on="date", how="left"
     )
     usable = pl.col("y").is_not_null() & (pl.col("n") >= min_days)
@@ -228,10 +231,14 @@ def events_table(
     returns: pl.DataFrame,
     estimation: tuple[int, int] = ESTIMATION,
     min_days: int = MIN_ESTIMATION_DAYS,
+    sessions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per article per listing; see EVENTS_SCHEMA and docs/market.md."""
+    """One row per article per listing; see EVENTS_SCHEMA and docs/market.md. `sessions` is
+    the market's `sessions` table (built from `prices` unless passed in)."""
+    if sessions is None:
+        sessions = sessions_table(prices)
     parts = [
-        listing_events(articles, prices, returns, stock, bench, estimation, min_days)
+        listing_events(articles, prices, returns, stock, bench, estimation, min_days, sessions)
         for stock, bench in benchmark_of().items()
     ]
     return pl.concat(parts).sort("article_id", "instrument")

@@ -261,10 +261,11 @@ def report(settings: Settings, engine: str | None = None, log=print, force: bool
         if unchanged:
             log(f"edition {unchanged} is up to date: nothing changed, nothing rebuilt")
             return settings.site_dir
-    built = build_edition(settings, engine=chosen)
+    built = build_edition(settings, engine=chosen, reuse=not force)
     for warning in metadata_warnings(built["articles"], settings.articles_dir):
         log(warning)
-    log(f"tables for edition {built.edition.id} in {time.perf_counter() - t0:.1f}s")
+    kept = " (market tables unchanged, reused)" if built.tables.reused else ""
+    log(f"tables for edition {built.edition.id} in {time.perf_counter() - t0:.1f}s{kept}")
     t1 = time.perf_counter()
     build_site(settings, chosen, log=log, force=force)
     record_build(settings, chosen, built.edition.id)
