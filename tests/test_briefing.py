@@ -278,3 +278,19 @@ def test_docs_shown_on_the_site_keep_headings_without_code_paths() -> None:
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert "### Tolerance table" in headings
     assert not any("pipeline." in h for h in headings)
+
+
+def test_every_chart_the_pages_show_is_valid_vega_lite(tables, settings, monkeypatch) -> None:
+    """The renderer writes chart specs without Altair's schema check; this is that check, on
+    every chart a report page calls for, built from the real edition's tables."""
+    from pipeline.briefing import sections
+    from pipeline.briefing.display import Chart
+
+    monkeypatch.setenv("BRIEFING_PROCESSED_DIR", str(settings.processed_dir))
+    pages = "".join(p.read_text(encoding="utf-8") for p in Path("report").glob("*.qmd"))
+    views = dict.fromkeys(re.findall(r"^briefing\.(\w+)\(\)$", pages, re.M))
+    shown = [getattr(sections, name)() for name in views]
+    figures = [view for view in shown if isinstance(view, Chart)]
+    assert len(figures) >= 6, views
+    for figure in figures:
+        figure.chart.to_dict(validate=True)  # raises on a spec Vega-Lite would not accept

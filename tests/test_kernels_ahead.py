@@ -148,3 +148,47 @@ def test_take_keeps_kernels_for_later_pages_and_stops_those_passed(tmp_path, mon
         assert [r.key[0] for r in launched] == ["x"] and space.ahead == [c]
     finally:
         space.loop.close()
+
+
+def _early_render(root: Path, tmp_path: Path, guess: dict[str, str]) -> tuple[list[int], dict]:
+    """Start the likely kernels with the environment `guess`, let them boot in the background
+    (as they do while `make report` builds the tables), then render with the execution
+    cache; the early kernels' pids and what each page says of its kernel."""
+    import time
+
+    from pipeline.config import Settings
+    from pipeline.render import freeze
+    from pipeline.render.engine import start_likely_kernels
+    from pipeline.render.kernel import kernel_space
+
+    cache = freeze.Cache(tmp_path / "freeze", Settings.from_env())
+    with kernel_space() as space:
+        start_likely_kernels(root, space, guess)
+        with space.in_background():
+            deadline = time.monotonic() + 30
+            while not all(k.ready.done() for k in space.ahead) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        early = [k.km.provisioner.pid for k in space.ahead]
+        render_project(root, log=lambda *_: None, cache=cache, kernels=space)
+    pages = {n: said((root / "_site" / f"{n}.html").read_text()) for n in ("one", "two", "three")}
+    return early, pages
+
+
+def test_kernels_started_before_the_tables_run_the_pages_they_were_started_for(tmp_path):
+    root = write_project(tmp_path / "p", "")
+    early, pages = _early_render(root, tmp_path, dict(os.environ))
+    assert len(early) == 3  # the first pages with cells, each format
+    assert [int(pages[n]["pid"]) for n in ("one", "two", "three")] == early
+    assert {s["leak"] for s in pages.values()} == {"False"}  # still a kernel per page
+    assert not kernel_processes()
+
+
+def test_kernels_started_for_another_environment_are_stopped_and_not_used(tmp_path):
+    """A guess the new tables prove wrong (here: an environment the render does not have, as
+    when the as-of date moves) costs a wasted start, never a page run in the wrong one."""
+    root = write_project(tmp_path / "p", "")
+    early, pages = _early_render(root, tmp_path, dict(os.environ, BRIEFING_GUESS="wrong"))
+    assert len(early) == 3
+    assert not {int(s["pid"]) for s in pages.values()} & set(early)
+    assert not any(alive(pid) for pid in early)
+    assert not kernel_processes()

@@ -20,10 +20,7 @@ from urllib.parse import quote
 import altair as alt
 import polars as pl
 
-# Report pages live in report/, one level below the site root, under both engines.
-SITE_ROOT_FROM_PAGE = ".."
-VEGA_BUNDLE = "libs/vega/vega-bundle.js"
-CHART_DATA_DIR = Path("data") / "charts"  # inside processed dir and inside the site
+from pipeline.briefing.site_paths import CHART_DATA_DIR, SITE_ROOT_FROM_PAGE, VEGA_BUNDLE
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$@~^&:;=%\"'/])")
 
@@ -246,7 +243,9 @@ class Chart:
             self.csv_href = None
 
     def spec(self) -> dict[str, Any]:
-        return self.chart.to_dict()
+        # Altair's schema check costs a tenth of a second per chart, every render, and finds
+        # nothing the tests do not: they validate every chart of the pages instead.
+        return self.chart.to_dict(validate=False)
 
     def html(self) -> str:
         spec = json.dumps(self.spec(), sort_keys=True).replace("</", "<\\/")
@@ -418,3 +417,23 @@ def stars(p: float | None) -> str:
     if p is None:
         return ""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _warm_print_engine() -> None:
+    """In a print render, start vl-convert's JavaScript engine now, on a thread of its own.
+
+    Its first chart otherwise waits about a third of a second for it. A page's kernel imports
+    this module as soon as it is up, often while the page before still runs, so the wait is
+    spent where nobody waits. Outside a render, or for HTML, nothing happens.
+    """
+    if not os.environ.get("QUARTO_EXECUTE_INFO") or is_html():
+        return
+    import threading
+
+    import vl_convert as vlc
+
+    warm = {"mark": "point", "data": {"values": []}}
+    threading.Thread(target=vlc.vegalite_to_svg, args=(warm,), daemon=True).start()
+
+
+_warm_print_engine()

@@ -29,11 +29,10 @@ from pipeline.briefing.display import (
     table,
     url_md,
 )
+from pipeline.briefing.site_paths import DOCS
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.findings.summary import verdict_counts
 from pipeline.tables import load_edition, load_tables
-
-DOCS = PROJECT_ROOT / "docs"
 
 
 @cache

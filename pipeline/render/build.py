@@ -93,19 +93,43 @@ def build_lock(site_dir: Path) -> Iterator[Path]:
 
 
 def build_site(
-    settings: Settings, engine: str, log=print, project: Path | None = None, force: bool = False
+    settings: Settings,
+    engine: str,
+    log=print,
+    project: Path | None = None,
+    force: bool = False,
+    kernels=None,
 ) -> Path:
-    """Render and swap in the new site under the build lock; returns the site folder."""
+    """Render and swap in the new site under the build lock; returns the site folder.
+
+    `kernels` (built-in renderer) is a kernel space whose kernels may have started early."""
     from pipeline.io import swap_in
 
     with build_lock(settings.site_dir):
-        out = render_site(settings, engine, log=log, project=project, force=force)
+        out = render_site(settings, engine, log=log, project=project, force=force, kernels=kernels)
         swap_in(out, settings.site_dir)
     return settings.site_dir
 
 
+def render_env(settings: Settings, engine: str) -> dict[str, str]:
+    """The environment the pages render in: this one, `pipeline` importable, the tables'
+    folder, the engine's name and the edition's build date."""
+    return dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+        BRIEFING_PROCESSED_DIR=str(settings.processed_dir),
+        **{ENGINE_VARIABLE: engine},
+        **source_date_epoch(settings.processed_dir),
+    )
+
+
 def render_site(
-    settings: Settings, engine: str, log=print, project: Path | None = None, force: bool = False
+    settings: Settings,
+    engine: str,
+    log=print,
+    project: Path | None = None,
+    force: bool = False,
+    kernels=None,
 ) -> Path:
     """Render the project (default: this checkout) into a fresh temporary folder and return it
     (not yet swapped in)."""
@@ -114,13 +138,7 @@ def render_site(
     project = Path(project or PROJECT_ROOT).resolve()
     out = Path(tempfile.mkdtemp(prefix="site-", dir=root))
     os.chmod(out, 0o777 & ~current_umask())  # mkdtemp makes it private; a site is for readers
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-        BRIEFING_PROCESSED_DIR=str(settings.processed_dir),
-        **{ENGINE_VARIABLE: engine},
-        **source_date_epoch(settings.processed_dir),
-    )
+    env = render_env(settings, engine)
     try:
         if engine == "quarto":
             env.setdefault("QUARTO_PYTHON", sys.executable)
@@ -137,7 +155,7 @@ def render_site(
                 cache = cache_dir(settings)
                 if force:
                     shutil.rmtree(cache, ignore_errors=True)
-                render_project(project, out, log=log, cache=Cache(cache, settings))
+                render_project(project, out, log=log, cache=Cache(cache, settings), kernels=kernels)
             finally:
                 os.environ.clear()
                 os.environ.update(old)
@@ -261,18 +279,40 @@ def report(settings: Settings, engine: str | None = None, log=print, force: bool
         if unchanged:
             log(f"edition {unchanged} is up to date: nothing changed, nothing rebuilt")
             return settings.site_dir
-    built = build_edition(settings, engine=chosen, reuse=not force)
-    for warning in metadata_warnings(built["articles"], settings.articles_dir):
-        log(warning)
-    kept = " (market tables unchanged, reused)" if built.tables.reused else ""
-    log(f"tables for edition {built.edition.id} in {time.perf_counter() - t0:.1f}s{kept}")
-    t1 = time.perf_counter()
-    build_site(settings, chosen, log=log, force=force)
+    with early_kernels(settings, chosen, force) as kernels:
+        with kernels.in_background() if kernels else contextlib.nullcontext():
+            built = build_edition(settings, engine=chosen, reuse=not force)
+        for warning in metadata_warnings(built["articles"], settings.articles_dir):
+            log(warning)
+        kept = " (market tables unchanged, reused)" if built.tables.reused else ""
+        log(f"tables for edition {built.edition.id} in {time.perf_counter() - t0:.1f}s{kept}")
+        t1 = time.perf_counter()
+        build_site(settings, chosen, log=log, force=force, kernels=kernels)
     record_build(settings, chosen, built.edition.id)
     log(
         f"site rendered with {chosen} engine in {time.perf_counter() - t1:.1f}s -> {settings.site_dir}"
     )
     return settings.site_dir
+
+
+@contextlib.contextmanager
+def early_kernels(settings: Settings, engine: str, force: bool) -> Iterator:
+    """A kernel space in which the first pages' kernels start while the tables are built
+    (their start-up is most of a second each), or None when there is nothing to go on.
+
+    They are started as the pages will ask for them if the as-of date stays the last
+    edition's: with no last edition (a first build) or `force`, none is; a page that asks
+    for another environment, or runs no cell, gets a kernel of its own as usual.
+    """
+    if engine != "builtin" or force or not (settings.processed_dir / "edition.json").is_file():
+        yield None
+        return
+    from pipeline.render.engine import start_likely_kernels
+    from pipeline.render.kernel import kernel_space
+
+    with kernel_space() as kernels:
+        start_likely_kernels(PROJECT_ROOT, kernels, render_env(settings, engine))
+        yield kernels
 
 
 def metadata_warnings(articles, articles_dir: Path) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
@@ -20,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,7 +90,7 @@ def execute_page(
     from pipeline.render import freeze
 
     name, n = page_name(page, project), len(page.cells)
-    key, resolve, cached, plan = _cell_plan(page, project, fmt, cache)
+    key, _, cached, plan = _cell_plan(page, project, fmt, cache)
     cells = [dict(c) for c in cached] if cached else [{} for _ in range(n)]
     if plan.run:
         codes, lines = _probed_codes(page, plan.run)
@@ -96,7 +98,8 @@ def execute_page(
         for k, i in enumerate(plan.run):
             report = freeze.probe_result(outs[2 + 2 * k])
             cells[i] = {"outputs": outs[1 + 2 * k], **report}
-        freeze.save(cache.folder, name, fmt, key, cells, resolve)
+        # Afresh: the cells just wrote chart data that the plan's resolver saw before.
+        freeze.save(cache.folder, name, fmt, key, cells, freeze.resolver(cache.settings))
     return [c["outputs"] for c in cells], n - len(plan.run)
 
 
@@ -143,14 +146,21 @@ def import_only(code: str) -> bool:
 
 
 def kernel_request(
-    page: Page, project: Project, fmt: str, workdir: Path, codes: list[str]
+    page: Page,
+    project: Project,
+    fmt: str,
+    info_dir: Path,
+    codes: list[str],
+    base_env: Mapping[str, str] | None = None,
 ) -> KernelRequest:
     """The kernel `page` runs `codes` in for `fmt`: the folder and the environment Quarto
-    gives it (`QUARTO_EXECUTE_INFO` names a file saying the format), `pipeline` importable,
-    and the leading cells that only import (with the cache's probes), run once it is up."""
+    gives it (`QUARTO_EXECUTE_INFO` names a file in `info_dir` saying the format), `pipeline`
+    importable, and the leading cells that only import (with the cache's probes), run once it
+    is up. The environment is `base_env` (default: this process's) plus those."""
     from pipeline.render.freeze import PROBE_CODE
 
-    info_path = workdir / f"execute-info-{page.path.stem}-{fmt}.json"
+    base = dict(os.environ if base_env is None else base_env)
+    info_path = info_dir / f"execute-info-{page.path.stem}-{fmt}.json"
     info_path.write_text(
         json.dumps(
             {
@@ -164,10 +174,10 @@ def kernel_request(
     cwd = project.root if project.execute_dir_is_project else page.path.parent
     # The kernel imports `pipeline` from this checkout, whatever folder the project is in.
     pythonpath = os.pathsep.join(
-        filter(None, [str(project.root), PACKAGE_ROOT, os.environ.get("PYTHONPATH")])
+        filter(None, [str(project.root), PACKAGE_ROOT, base.get("PYTHONPATH")])
     )
     env = dict(
-        os.environ,
+        base,
         QUARTO_EXECUTE_INFO=str(info_path),
         PYTHONPATH=pythonpath,
         QUARTO_PROJECT_ROOT=str(project.root),
@@ -198,7 +208,7 @@ def _run_page(
     run_cells(
         nb,
         kernels,
-        kernel_request(page, project, fmt, workdir, codes),
+        kernel_request(page, project, fmt, kernels.folder, codes),
         cell_timeout(page, project),
         {"page": page_name(page, project), "fmt": fmt},
         lines or [c.line for c in page.cells],
@@ -701,13 +711,15 @@ def render_project(
     log: Any = print,
     only: list[str] | None = None,
     cache: Cache | None = None,
+    kernels: KernelSpace | None = None,
 ) -> list[RenderedPage]:
     """Render every page of the project (or the `only` ones, project-relative) into `out_dir`
     (default: the project's output-dir), like `quarto render [FILE]`.
 
     Pages are rendered in order; each format of a page gets its own kernel run, since cells may
     emit different outputs per format. With a `cache` folder, cells whose reads are unchanged
-    reuse their last outputs (`pipeline.render.freeze`).
+    reuse their last outputs (`pipeline.render.freeze`). `kernels` is a kernel space the
+    caller opened (and closes), maybe holding kernels started early (`start_likely_kernels`).
     """
     project = read_project(root)
     out_dir = out_dir or project.output_dir
@@ -719,17 +731,19 @@ def render_project(
     pages = [parse_qmd(p) for p in chosen]
     run_scripts(project.pre_render, project, out_dir, project.pages, [], "pre-render")
     rendered: list[RenderedPage] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="render-", dir=out_dir.parent) as tmp,
-        kernel_space() as kernels,
-    ):
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="render-", dir=out_dir.parent))
+        if kernels is None:
+            kernels = stack.enter_context(kernel_space())
         # Known up front, so each kernel can start while the page before it runs.
-        kernels.upcoming = [
-            kernel_request(page, project, fmt, Path(tmp), codes)
-            for page in pages
-            for fmt in page_formats(page, project)
-            if (codes := kernel_codes(page, project, fmt, cache))
-        ]
+        kernels.expect(
+            [
+                kernel_request(page, project, fmt, kernels.folder, codes)
+                for page in pages
+                for fmt in page_formats(page, project)
+                if (codes := kernel_codes(page, project, fmt, cache))
+            ]
+        )
         for page in pages:
             rendered.append(render_page(page, project, out_dir, Path(tmp), kernels, log, cache))
     t0 = dt.datetime.now()
@@ -743,6 +757,27 @@ def render_project(
     if project.post_render:
         log(f"  post-render in {(dt.datetime.now() - t0).total_seconds():.1f}s")
     return rendered
+
+
+def start_likely_kernels(root: Path, kernels: KernelSpace, env: Mapping[str, str]) -> None:
+    """Start the kernels of the project's first pages with cells before the tables are built.
+
+    Which cells must run is known only once the tables are (the cache compares their reads),
+    so these are the requests as they will be if the page runs any cell and the environment
+    is `env`: the render's own, with the last edition's as-of date. The render then keeps the
+    kernels its pages do ask for and stops the others (`KernelSpace.expect`).
+    """
+    project = read_project(root)
+    requests = [
+        kernel_request(page, project, fmt, kernels.folder, _probed_codes(page, all_cells)[0], env)
+        for page in (parse_qmd(p) for p in project.pages if p.is_file())
+        if (all_cells := list(range(len(page.cells))))
+        for fmt in page_formats(page, project)
+        if fmt in ("html", "typst")
+    ]
+    kernels.upcoming = requests
+    kernels.start_next()
+    kernels.upcoming = []
 
 
 def render_page(

@@ -68,8 +68,7 @@ def page_key(source: bytes, fmt: str, settings: Settings) -> str:
 
 def resolver(settings: Settings) -> Callable[[str], str | None]:
     """The current value of a noted read, e.g. "table:claims" -> the table file's hash."""
-    from pipeline.briefing.display import CHART_DATA_DIR
-    from pipeline.briefing.sections import DOCS
+    from pipeline.briefing.site_paths import CHART_DATA_DIR, DOCS
     from pipeline.editions.identity import folders_hash
     from pipeline.editions.manifest import git_state
     from pipeline.render.freshness import _stat_digest
@@ -80,7 +79,14 @@ def resolver(settings: Settings) -> Callable[[str], str | None]:
     def file_hash(path: Path) -> str | None:
         return sha256_file(path) if path.is_file() else None
 
+    known: dict[str, str | None] = {}  # a resolver lives for one plan or save: files hold still
+
     def resolve(read: str) -> str | None:
+        if read not in known:
+            known[read] = current(read)
+        return known[read]
+
+    def current(read: str) -> str | None:
         kind, _, name = read.partition(":")
         if kind == "table":
             return file_hash(processed / f"{name}.parquet")

@@ -42,7 +42,7 @@ SUN_PATH_MAX = 107  # Linux `sockaddr_un.sun_path` is 108 bytes, the last one a 
 SOCKET_BASES: tuple[str, ...] | None = None  # None: $TMPDIR, then /tmp (tests set others)
 STARTUP_TIMEOUT = 60  # seconds for a kernel to answer its first request
 KERNEL_NAME = "python3"
-AHEAD = 2  # kernels started before their page's turn (see KernelSpace)
+AHEAD = 3  # kernels started before their page's turn (see KernelSpace)
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,10 @@ class KernelSpace:
 
     `upcoming` lists, in order, the kernels later pages will need. While one page's kernel
     runs its cells, the next AHEAD in that list are started (`ahead`), so their start-up
-    (a second or two of Python and Jupyter imports, each in a process of its own) overlaps
-    this page's work; two, because a page whose cells all come from the cache or run quickly
-    leaves the next kernel little time. Each page still gets a fresh kernel of its own, in
+    (half a second to a second of Python and Jupyter imports, each in a process of its own)
+    overlaps this page's work; three, because after the briefing's two long runs the pages
+    whose cells run quickly or come from the cache leave the next kernel little time (one
+    new article: the editions page waited 0.3 s for its kernel with two). Each page still gets a fresh kernel of its own, in
     which only its own import-only leading cells run before its turn (`KernelRequest`).
     """
 
@@ -113,6 +114,31 @@ class KernelSpace:
                     run_quietly(self.loop, _discard_all(passed), passed[0].log)
                 return kernel
         return self._launch(request)
+
+    def expect(self, requests: list[KernelRequest]) -> None:
+        """The kernels this render's pages will need, in order (`upcoming`). Kernels started
+        early for other requests (a guess the new tables proved wrong) are stopped; those
+        for requests in the list are kept for their page."""
+        kept = [k for k in self.ahead if k.request in requests]
+        wrong = [k for k in self.ahead if k.request not in requests]
+        self.ahead = sorted(kept, key=lambda k: requests.index(k.request))
+        self.upcoming = [r for r in requests if r not in [k.request for k in kept]]
+        if wrong:
+            run_quietly(self.loop, _discard_all(wrong), wrong[0].log)
+
+    @contextlib.contextmanager
+    def in_background(self) -> Iterator[None]:
+        """Run the event loop on a thread of its own meanwhile, so kernels started ahead boot
+        and run their preludes while this thread does other work (the tables)."""
+        import threading
+
+        runner = threading.Thread(target=self.loop.run_forever, name="kernels", daemon=True)
+        runner.start()
+        try:
+            yield
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            runner.join()
 
     def start_next(self) -> None:
         """Start the next listed kernels; they boot while the current one works."""

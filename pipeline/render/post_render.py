@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.briefing.display import CHART_DATA_DIR, VEGA_BUNDLE
+from pipeline.briefing.site_paths import CHART_DATA_DIR, VEGA_BUNDLE
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.io import write_text_atomic
 from pipeline.tables import TABLE_NAMES, load_edition, load_tables
