@@ -20,10 +20,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.editions.manifest import ENGINE_VARIABLE
 from pipeline.errors import InputError
+
+if TYPE_CHECKING:  # the kernel module loads Jupyter and zmq: only where a render needs it
+    from pipeline.render.kernel import KernelSpace
 
 BUILD_DIR = ".build"  # beside the site folder, so the final rename stays on one filesystem
 LOCK_NAME = ".lock"
@@ -98,7 +102,7 @@ def build_site(
     log=print,
     project: Path | None = None,
     force: bool = False,
-    kernels=None,
+    kernels: KernelSpace | None = None,
 ) -> Path:
     """Render and swap in the new site under the build lock; returns the site folder.
 
@@ -129,7 +133,7 @@ def render_site(
     log=print,
     project: Path | None = None,
     force: bool = False,
-    kernels=None,
+    kernels: KernelSpace | None = None,
 ) -> Path:
     """Render the project (default: this checkout) into a fresh temporary folder and return it
     (not yet swapped in)."""
@@ -296,7 +300,7 @@ def report(settings: Settings, engine: str | None = None, log=print, force: bool
 
 
 @contextlib.contextmanager
-def early_kernels(settings: Settings, engine: str, force: bool) -> Iterator:
+def early_kernels(settings: Settings, engine: str, force: bool) -> Iterator[KernelSpace | None]:
     """A kernel space in which the first pages' kernels start while the tables are built
     (their start-up is most of a second each), or None when there is nothing to go on.
 
